@@ -1,0 +1,94 @@
+using DeliveryConsole.Data;
+using DeliveryConsole.Infrastructure;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
+
+namespace DeliveryConsole.Features.Access;
+
+public static class AccessExtensions
+{
+    private const string SelectorScheme = "BearerOrCookie";
+
+    /// <summary>API keys (Bearer), console users (Identity + cookie), roles and the admin policy.</summary>
+    public static IHostApplicationBuilder AddAccess(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<BootstrapOptions>()
+            .BindConfiguration(BootstrapOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.Services.AddSingleton<ApiKeyService>();
+        builder.Services.AddSingleton<UserService>();
+
+        builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddScoped<AuthenticationStateProvider, RevalidatingAuthenticationStateProvider>();
+
+        builder.Services.AddAuthentication(options =>
+            {
+                options.DefaultScheme = SelectorScheme;
+                options.DefaultChallengeScheme = IdentityConstants.ApplicationScheme;
+                options.DefaultSignInScheme = IdentityConstants.ApplicationScheme;
+            })
+            // A request carrying a bearer token is an API call; anything else is the console's cookie.
+            .AddPolicyScheme(SelectorScheme, "API key or console cookie", options =>
+                options.ForwardDefaultSelector = http =>
+                    http.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                        ? ApiKeyAuthenticationHandler.SchemeName
+                        : IdentityConstants.ApplicationScheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+            .AddIdentityCookies();
+
+        builder.Services.ConfigureApplicationCookie(cookie =>
+        {
+            cookie.Cookie.Name = "dc_auth";
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Lax;
+            cookie.LoginPath = "/account/login";
+            cookie.LogoutPath = "/account/logout";
+            cookie.AccessDeniedPath = "/account/access-denied";
+            cookie.ExpireTimeSpan = TimeSpan.FromHours(12);
+            cookie.SlidingExpiration = true;
+        });
+        builder.Services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.FromMinutes(1));
+
+        builder.Services.AddIdentityCore<ApplicationUser>(options =>
+            {
+                options.User.RequireUniqueEmail = true;
+                options.Password.RequiredLength = 10;
+                options.Password.RequireNonAlphanumeric = false;
+                options.Lockout.MaxFailedAccessAttempts = 10;
+                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
+            })
+            .AddEntityFrameworkStores<AppDbContext>()
+            .AddSignInManager()
+            .AddClaimsPrincipalFactory<AppClaimsPrincipalFactory>()
+            .AddDefaultTokenProviders();
+
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(BackgroundJobs.DashboardPolicy, policy => policy
+                .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme)
+                .RequireAuthenticatedUser()
+                .RequireRole(Role.Admin.ToWire()));
+
+        // Endpoint secrets are encrypted with these keys; they live beside the database.
+        var database = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        builder.Services.AddDataProtection()
+            .SetApplicationName("DeliveryConsole")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(database.DataFolder, "keys")));
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapAccess(this IEndpointRouteBuilder routes)
+    {
+        routes.MapApiKeyApi();
+
+        routes.MapPost("/account/logout", async (SignInManager<ApplicationUser> signIn) =>
+        {
+            await signIn.SignOutAsync();
+            return TypedResults.LocalRedirect("~/account/login");
+        }).ExcludeFromDescription();
+        return routes;
+    }
+}

@@ -1,0 +1,96 @@
+using System.Text.Json;
+using DeliveryConsole.Features.Workspaces;
+using DeliveryConsole.Infrastructure.Api;
+
+namespace DeliveryConsole.Features.Callbacks;
+
+/// <summary>Group 4 (reference/callbacks.txt): snake_case, errors as <c>{"error", "code"}</c>.</summary>
+public static class CallbackApi
+{
+    public static RouteGroupBuilder MapCallbackApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapApiGroup("/v1/callbacks", ErrorEnvelope.CodeSnake, "Callbacks");
+        group.MapGet("/", ListCallbacks).WithName("ListCallbacks");
+        group.MapPost("/", CreateCallback).WithName("CreateCallback");
+        group.MapGet("/{id}", GetCallback).WithName("GetCallback");
+        group.MapPost("/{id}/cancel", CancelCallback).WithName("CancelCallback");
+        return group;
+    }
+
+    public sealed record CallbackResponse(
+        string Id, string OrganizationId, string? SourceSessionId, string? CreatedSessionId, string? AgentId, string? PhoneNumberId,
+        string ToNumber, string? FromNumber, DateTime ScheduledAt, string Status, string? Reason, string? Instructions, string? Summary,
+        JsonElement PipelineConfig, JsonElement Metadata, string? FailureCause, DateTime? AttemptedAt, DateTime? DispatchedAt,
+        DateTime? CancelledAt, DateTime CreatedAt, DateTime UpdatedAt)
+    {
+        public static CallbackResponse From(Callback c) => new(
+            c.Id, Workspaces.OrganizationId.Of(c.WorkspaceId), c.SourceSessionId, c.CreatedSessionId, c.AgentId, c.PhoneNumberId,
+            c.ToNumber, c.FromNumber, c.ScheduledAt, c.Status, c.Reason, c.Instructions, c.Summary,
+            Parse(c.PipelineConfigJson), Parse(c.MetadataJson), c.FailureCause, c.AttemptedAt, c.DispatchedAt, c.CancelledAt, c.CreatedAt, c.UpdatedAt);
+
+        private static JsonElement Parse(string json) => JsonDocument.Parse(json).RootElement.Clone();
+    }
+
+    public static async Task<IResult> ListCallbacks(HttpContext http, CallbackService callbacks)
+    {
+        var caller = http.Caller();
+        var query = new QueryReader(http.Request.Query);
+        var status = query.OneOf("status", CallbackStatus.All);
+        var source = query.String("source_session_id", 64);
+        var limit = query.Int("limit", 25, 1, 100);
+        query.ThrowIfInvalid();
+        var items = await callbacks.ListAsync(caller, status, source, limit, http.RequestAborted);
+        return TypedResults.Json(new { callbacks = items.Select(CallbackResponse.From) }, ApiJson.SnakeCase);
+    }
+
+    public static async Task<IResult> CreateCallback(HttpContext http, CallbackService callbacks)
+    {
+        var caller = http.Caller();
+        caller.Require(Access.Role.Operator);
+        var body = await JsonBody.ReadAsync(http.Request);
+        var request = new NewCallback(
+            body.PhoneNumber("to_number", required: true)!,
+            body.Timestamp("scheduled_at", required: true) ?? default,
+            body.String("source_session_id", maxLength: 64),
+            body.String("agent_id", maxLength: 64),
+            body.String("phone_number_id", maxLength: 64),
+            body.PhoneNumber("from_number"),
+            body.String("reason", maxLength: 2000),
+            body.String("instructions", maxLength: 8000),
+            body.String("summary", maxLength: 8000),
+            body.ObjectJson("pipeline_config", defaultJson: "{}")!,
+            body.ObjectJson("metadata", defaultJson: "{}")!);
+        body.ThrowIfInvalid();
+        var callback = await callbacks.CreateAsync(caller, request, http.RequestAborted);
+        return TypedResults.Json(CallbackResponse.From(callback), ApiJson.SnakeCase, statusCode: StatusCodes.Status201Created);
+    }
+
+    public static async Task<IResult> GetCallback(HttpContext http, string id, CallbackService callbacks) =>
+        TypedResults.Json(CallbackResponse.From(await callbacks.GetAsync(http.Caller(), id, http.RequestAborted)), ApiJson.SnakeCase);
+
+    public static async Task<IResult> CancelCallback(HttpContext http, string id, CallbackService callbacks)
+    {
+        var caller = http.Caller();
+        caller.Require(Access.Role.Operator);
+        var body = await JsonBody.ReadAsync(http.Request, allowEmpty: true);
+        var reason = body.String("reason", maxLength: 2000);
+        body.ThrowIfInvalid();
+        var callback = await callbacks.CancelAsync(caller, id, reason, http.RequestAborted);
+        return TypedResults.Json(CallbackResponse.From(callback), ApiJson.SnakeCase);
+    }
+}
+
+public static class CallbacksExtensions
+{
+    public static IHostApplicationBuilder AddCallbacks(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<CallbackService>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapCallbacks(this IEndpointRouteBuilder routes)
+    {
+        routes.MapCallbackApi();
+        return routes;
+    }
+}

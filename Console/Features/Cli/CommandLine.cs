@@ -1,0 +1,199 @@
+using DeliveryConsole.Features.Access;
+
+namespace DeliveryConsole.Features.Cli;
+
+/// <summary>
+/// Verbs of the console executable (<c>dotnet run --project Console -- &lt;verb&gt;</c>). Arguments
+/// are checked before anything touches the database, so a bad call changes nothing.
+/// </summary>
+public sealed class CommandLine
+{
+    public const string Usage = """
+        Usage: DeliveryConsole [verb] [options]
+
+        With no verb the console starts (default http://127.0.0.1:5080; --urls overrides).
+
+        Verbs:
+          keys create --role viewer|operator|admin [--workspace NAME] [--name TEXT]
+              Print a new API key. The workspace is created when none has that name
+              (default: the default workspace). The key is shown only this once.
+          seed-demo [--deliveries N] [--workspace NAME]
+              Fill a workspace with a realistic 7-day history: endpoints, events,
+              deliveries with their attempts, calls and callbacks (default N: 5000).
+          help
+              Show this text.
+
+        Any option of the form --Section:Key=value (e.g. --Database:Path=/tmp/dc.db) sets configuration.
+        """;
+
+    private CommandLine(string verb, Dictionary<string, string> options, string[] hostArgs)
+    {
+        Verb = verb;
+        Options = options;
+        HostArgs = hostArgs;
+    }
+
+    public string Verb { get; }
+    public IReadOnlyDictionary<string, string> Options { get; }
+    /// <summary>Configuration arguments passed on to the host.</summary>
+    public string[] HostArgs { get; }
+    public string? Error { get; private init; }
+    public Role Role { get; private init; }
+    public int Deliveries { get; private init; } = 5000;
+
+    private static readonly string[] Verbs = ["keys create", "seed-demo", "help"];
+
+    /// <summary>Null when the arguments start the web console; otherwise a command (which may carry an <see cref="Error"/>).</summary>
+    public static CommandLine? Parse(string[] args)
+    {
+        if (args.Length == 0 || args[0].StartsWith('-') || args[0].Contains('='))
+        {
+            return null;
+        }
+
+        var verb = args[0];
+        var rest = args.Skip(1).ToList();
+        if (verb == "keys")
+        {
+            if (rest.Count == 0 || rest[0] != "create")
+            {
+                return Failed($"error: unknown command 'keys {rest.FirstOrDefault()}'. Did you mean 'keys create'?");
+            }
+
+            verb = "keys create";
+            rest.RemoveAt(0);
+        }
+
+        var options = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var hostArgs = new List<string>();
+        for (var i = 0; i < rest.Count; i++)
+        {
+            var arg = rest[i];
+            if (arg.StartsWith("--", StringComparison.Ordinal) && arg.Contains(':'))
+            {
+                hostArgs.Add(arg);
+                if (!arg.Contains('=') && i + 1 < rest.Count)
+                {
+                    hostArgs.Add(rest[++i]);
+                }
+
+                continue;
+            }
+
+            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length < 3)
+            {
+                return Failed($"error: unexpected argument '{arg}'.\n\n{Usage}");
+            }
+
+            var name = arg[2..];
+            string value;
+            if (name.Contains('='))
+            {
+                value = name[(name.IndexOf('=') + 1)..];
+                name = name[..name.IndexOf('=')];
+            }
+            else if (i + 1 < rest.Count && !rest[i + 1].StartsWith("--", StringComparison.Ordinal))
+            {
+                value = rest[++i];
+            }
+            else
+            {
+                return Failed($"error: option --{name} needs a value.");
+            }
+
+            options[name] = value;
+        }
+
+        switch (verb)
+        {
+            case "help":
+                return new CommandLine(verb, options, [.. hostArgs]);
+            case "keys create":
+                {
+                    if (Unknown(options, "role", "workspace", "name") is { } unknown)
+                    {
+                        return Failed($"error: unknown option --{unknown} for 'keys create'.");
+                    }
+
+                    if (!options.TryGetValue("role", out var roleText))
+                    {
+                        return Failed($"error: 'keys create' needs --role ({Roles.AllowedList}).");
+                    }
+
+                    if (!Roles.TryParse(roleText, out var role))
+                    {
+                        return Failed($"error: invalid role '{roleText}'; use one of {Roles.AllowedList}.");
+                    }
+
+                    if (options.TryGetValue("workspace", out var workspace) && (string.IsNullOrWhiteSpace(workspace) || workspace.Length > 200))
+                    {
+                        return Failed("error: --workspace must be 1 to 200 characters.");
+                    }
+
+                    return new CommandLine(verb, options, [.. hostArgs]) { Role = role };
+                }
+
+            case "seed-demo":
+                {
+                    if (Unknown(options, "deliveries", "workspace") is { } unknown)
+                    {
+                        return Failed($"error: unknown option --{unknown} for 'seed-demo'.");
+                    }
+
+                    var deliveries = 5000;
+                    if (options.TryGetValue("deliveries", out var text) && (!int.TryParse(text, out deliveries) || deliveries < 1 || deliveries > 20_000_000))
+                    {
+                        return Failed($"error: --deliveries must be a whole number from 1 to 20000000, not '{text}'.");
+                    }
+
+                    return new CommandLine(verb, options, [.. hostArgs]) { Deliveries = deliveries };
+                }
+
+            default:
+                return Failed($"error: unknown command '{verb}'. Known commands: {string.Join(", ", Verbs)}.\n\n{Usage}");
+        }
+    }
+
+    public async Task<int> RunAsync(IServiceProvider services, TextWriter output, TextWriter errors, CancellationToken cancellationToken = default)
+    {
+        switch (Verb)
+        {
+            case "help":
+                await output.WriteLineAsync(Usage);
+                return 0;
+            case "keys create":
+                {
+                    var keys = services.GetRequiredService<ApiKeyService>();
+                    Options.TryGetValue("workspace", out var workspaceName);
+                    Options.TryGetValue("name", out var name);
+                    var (key, workspace, workspaceCreated) = await keys.CreateFromCommandLineAsync(workspaceName, Role, name, cancellationToken);
+                    if (workspaceCreated)
+                    {
+                        await errors.WriteLineAsync($"Created workspace '{workspace.Name}' ({workspace.Id}).");
+                    }
+
+                    await errors.WriteLineAsync($"Created {Role.ToWire()} key {key.Key.Prefix}… in workspace '{workspace.Name}'. It is shown only once:");
+                    await output.WriteLineAsync(key.PlainTextKey);
+                    return 0;
+                }
+
+            case "seed-demo":
+                {
+                    Options.TryGetValue("workspace", out var workspaceName);
+                    var seeder = ActivatorUtilities.CreateInstance<DemoSeeder>(services);
+                    var result = await seeder.SeedAsync(workspaceName, Deliveries, progress => errors.WriteLine(progress), cancellationToken);
+                    await output.WriteLineAsync(result.ToString());
+                    return 0;
+                }
+
+            default:
+                await errors.WriteLineAsync(Usage);
+                return 2;
+        }
+    }
+
+    private static CommandLine Failed(string message) => new("error", [], []) { Error = message };
+
+    private static string? Unknown(Dictionary<string, string> options, params string[] known) =>
+        options.Keys.FirstOrDefault(k => !known.Contains(k, StringComparer.OrdinalIgnoreCase));
+}

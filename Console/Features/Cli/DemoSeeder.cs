@@ -1,0 +1,395 @@
+using System.Diagnostics;
+using System.Text.Json;
+using DeliveryConsole.Data;
+using DeliveryConsole.Features.Access;
+using DeliveryConsole.Features.Callbacks;
+using DeliveryConsole.Features.Calls;
+using DeliveryConsole.Features.Deliveries;
+using DeliveryConsole.Features.Webhooks;
+using DeliveryConsole.Features.Workspaces;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace DeliveryConsole.Features.Cli;
+
+public sealed record SeedResult(string Workspace, int Endpoints, int Calls, int Events, int Deliveries, int Attempts, int Callbacks, TimeSpan Elapsed)
+{
+    public override string ToString() =>
+        $"Seeded workspace '{Workspace}': {Endpoints} endpoints, {Calls} calls, {Events} events, {Deliveries} deliveries, {Attempts} attempts, {Callbacks} callbacks in {Elapsed.TotalSeconds:F1} s.";
+}
+
+/// <summary>
+/// <c>seed-demo</c>: a realistic week of traffic for one workspace. Endpoints are created through
+/// the services (so secrets are real and protected); the bulk rows go in through prepared
+/// statements in large transactions, which loads a million deliveries in a few minutes here.
+/// </summary>
+public sealed class DemoSeeder(
+    WorkspaceService workspaces,
+    WebhookService webhooks,
+    ApplicationService applications,
+    CampaignService campaigns,
+    IDbContextFactory<AppDbContext> dbFactory,
+    IOptions<DatabaseOptions> database,
+    TimeProvider clock)
+{
+    private const int BatchSize = 50_000;
+    private static readonly TimeSpan History = TimeSpan.FromDays(7);
+
+    private static readonly string[] Agents = ["agent_dispatch", "agent_billing", "agent_scheduling", "agent_followup"];
+    private static readonly string[] CallTypes = ["load_check", "appointment_reminder", "payment_followup", "delivery_confirmation"];
+    private static readonly string[] Names = ["Maria Diaz", "John Carter", "Aiko Tanaka", "Samuel Okafor", "Lena Fischer", "Priya Raman", "Tom Becker"];
+
+    private readonly Random _random = new(20261122);
+
+    public async Task<SeedResult> SeedAsync(string? workspaceName, int deliveries, Action<string> progress, CancellationToken cancellationToken = default)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var (workspace, _) = await workspaces.EnsureAsync(workspaceName, cancellationToken);
+        var caller = Caller.System(workspace.Id, "seed-demo");
+        var endpoints = await EnsureEndpointsAsync(caller, cancellationToken);
+        progress($"Endpoints ready: {endpoints.Count}.");
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var start = now - History;
+        var callCount = Math.Clamp(deliveries / 5, 1, 200_000);
+        var callbackCount = Math.Clamp(deliveries / 50, 5, 20_000);
+
+        await using var connection = new SqliteConnection(database.Value.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA cache_size=-200000; PRAGMA temp_store=MEMORY;");
+
+        var calls = SeedCalls(connection, workspace.Id, callCount, start, now);
+        progress($"Calls: {calls.Count}.");
+        var (events, deliveryCount, attempts) = SeedDeliveries(connection, workspace.Id, endpoints, calls, deliveries, start, now, progress);
+        var callbacks = SeedCallbacks(connection, workspace.Id, calls, callbackCount, now);
+        Execute(connection, "PRAGMA synchronous=NORMAL; ANALYZE;");
+
+        return new SeedResult(workspace.Name, endpoints.Count, calls.Count, events, deliveryCount, attempts, callbacks, stopwatch.Elapsed);
+    }
+
+    private sealed record SeedEndpoint(Guid Id, EndpointScope Scope, Guid? ApplicationId, Guid? CampaignId, string Url, string[] EventTypes);
+
+    private async Task<List<SeedEndpoint>> EnsureEndpointsAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            if (!await db.WebhookEndpoints.AnyAsync(e => e.WorkspaceId == caller.WorkspaceId && e.DeletedAt == null, cancellationToken))
+            {
+                await webhooks.SaveMasterAsync(caller, "https://hooks.acme-logistics.example/voice-events", [], 10, cancellationToken);
+                await applications.CreateAsync(caller, "Dispatch assistant", "https://api.acme-logistics.example/calls/finished", cancellationToken);
+                await applications.CreateAsync(caller, "Billing follow-up", "https://billing.northwind.example/hooks/cdr", cancellationToken);
+                await applications.CreateAsync(caller, "Appointment reminders", "https://clinic-portal.example/webhooks/call-done", cancellationToken);
+                var spring = await campaigns.CreateAsync(caller, "Spring carrier outreach", "active", cancellationToken);
+                var renewals = await campaigns.CreateAsync(caller, "Contract renewals", "completed", cancellationToken);
+                await webhooks.CreateCampaignWebhookAsync(caller, spring.Id, "https://crm.acme-logistics.example/campaign-hooks", ["campaign.started", "campaign.completed", "call.completed"], cancellationToken);
+                await webhooks.CreateCampaignWebhookAsync(caller, spring.Id, "https://analytics.example/ingest/talk", [], cancellationToken);
+                await webhooks.CreateCampaignWebhookAsync(caller, renewals.Id, "https://renewals.northwind.example/events", ["campaign.started", "campaign.completed"], cancellationToken);
+            }
+        }
+
+        await using var read = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var list = await read.WebhookEndpoints.AsNoTracking()
+            .Where(e => e.WorkspaceId == caller.WorkspaceId && e.DeletedAt == null)
+            .ToListAsync(cancellationToken);
+        return list.Select(e => new SeedEndpoint(e.Id, e.Scope, e.ApplicationId, e.CampaignId, e.Url, [.. e.EventTypes])).ToList();
+    }
+
+    private sealed record SeedCall(string Id, DateTime CreatedAt, string ToNumber, string Status);
+
+    private List<SeedCall> SeedCalls(SqliteConnection connection, Guid workspaceId, int count, DateTime start, DateTime now)
+    {
+        var result = new List<SeedCall>(count);
+        using var transaction = connection.BeginTransaction();
+        using var insert = new BulkInserter(connection, "calls",
+            "Id", "WorkspaceId", "Status", "Direction", "PhoneNumber", "ToNumber", "FromNumber", "CallTime", "CallStartTime", "CallEndTime",
+            "CallType", "LoadId", "LoadNumber", "CreatedById", "RecordingStatus", "CreatedAt", "UpdatedAt") { Transaction = transaction };
+        var ws = workspaceId.ToString("D");
+        for (var i = 0; i < count; i++)
+        {
+            var created = RandomTime(start, now);
+            var roll = _random.NextDouble();
+            var status = created > now.AddMinutes(-10) && roll < 0.3 ? CallStatus.InProgress
+                : roll < 0.78 ? CallStatus.Completed
+                : roll < 0.88 ? CallStatus.NoAnswer
+                : roll < 0.95 ? CallStatus.Failed
+                : CallStatus.Cancelled;
+            var to = Phone();
+            var started = created.AddSeconds(_random.Next(3, 40));
+            var ended = status == CallStatus.InProgress ? (DateTime?)null : started.AddSeconds(_random.Next(20, 600));
+            var id = "call_" + Guid.CreateVersion7(created).ToString("D");
+            insert.Add(id, ws, status, _random.NextDouble() < 0.8 ? "OUTBOUND" : "INBOUND", to, to, "+13125550100", Ticks(created),
+                status is CallStatus.Completed or CallStatus.InProgress ? Ticks(started) : null,
+                status == CallStatus.Completed ? Ticks(ended!.Value) : null,
+                Pick(CallTypes), "load_" + Guid.NewGuid().ToString("D"), "LD-" + _random.Next(100000, 999999),
+                "seed-demo", status == CallStatus.Completed ? "available" : "none", Ticks(created), Ticks(ended ?? created));
+            result.Add(new SeedCall(id, created, to, status));
+        }
+
+        transaction.Commit();
+        return result;
+    }
+
+    private (int Events, int Deliveries, int Attempts) SeedDeliveries(
+        SqliteConnection connection, Guid workspaceId, List<SeedEndpoint> endpoints, List<SeedCall> calls, int target, DateTime start, DateTime now, Action<string> progress)
+    {
+        var ws = workspaceId.ToString("D");
+        var master = endpoints.Where(e => e.Scope == EndpointScope.Master).ToList();
+        var apps = endpoints.Where(e => e.Scope == EndpointScope.Application).ToList();
+        var campaignHooks = endpoints.Where(e => e.Scope == EndpointScope.Campaign).ToList();
+
+        var transaction = connection.BeginTransaction();
+        var eventInsert = new BulkInserter(connection, "events", "Id", "WorkspaceId", "Type", "Channel", "PayloadJson", "CallId", "ApplicationId", "CampaignId", "CreatedAt") { Transaction = transaction };
+        var deliveryInsert = new BulkInserter(connection, "deliveries",
+            "Id", "WorkspaceId", "EventId", "EndpointId", "EndpointScope", "ApplicationId", "CampaignId", "EventType", "Channel", "CallId",
+            "TargetUrl", "TargetHost", "PayloadJson", "Status", "Attempts", "NextAttemptAt", "LastResponseStatus", "LastError", "LastDurationMs",
+            "LastAttemptAt", "CreatedAt", "DeliveredAt", "UpdatedAt") { Transaction = transaction };
+        var attemptInsert = new BulkInserter(connection, "delivery_attempts",
+            "Id", "DeliveryId", "WorkspaceId", "EndpointId", "Number", "Trigger", "RequestUrl", "RequestHeadersJson", "RequestBody",
+            "ResponseStatus", "ResponseHeadersJson", "ResponseBody", "ResponseBodySize", "DurationMs", "ErrorClass", "Error", "StartedAt", "CompletedAt") { Transaction = transaction };
+
+        var deliveries = 0;
+        var events = 0;
+        var attempts = 0;
+        var lastReport = 0;
+        while (deliveries < target)
+        {
+            var created = RandomTime(start, now);
+            var (type, channel, call, targets) = PickEvent(calls, master, apps, campaignHooks);
+            if (targets.Count == 0)
+            {
+                continue;
+            }
+
+            var eventId = "evt_" + Guid.CreateVersion7(created).ToString("N")[..24];
+            var payload = Payload(eventId, type, channel, call, created);
+            var app = targets.FirstOrDefault(t => t.ApplicationId is not null);
+            var campaign = targets.FirstOrDefault(t => t.CampaignId is not null);
+            eventInsert.Add(eventId, ws, type, channel, payload, call?.Id, app?.ApplicationId?.ToString("D"), campaign?.CampaignId?.ToString("D"), Ticks(created));
+            events++;
+
+            foreach (var endpoint in targets)
+            {
+                if (deliveries >= target)
+                {
+                    break;
+                }
+
+                attempts += InsertDelivery(deliveryInsert, attemptInsert, ws, endpoint, eventId, type, channel, call?.Id, payload, created, now);
+                deliveries++;
+            }
+
+            if (deliveries - lastReport >= BatchSize)
+            {
+                transaction.Commit();
+                transaction.Dispose();
+                transaction = connection.BeginTransaction();
+                eventInsert.Transaction = deliveryInsert.Transaction = attemptInsert.Transaction = transaction;
+                lastReport = deliveries;
+                progress($"Deliveries: {deliveries:N0} / {target:N0}");
+            }
+        }
+
+        transaction.Commit();
+        transaction.Dispose();
+        eventInsert.Dispose();
+        deliveryInsert.Dispose();
+        attemptInsert.Dispose();
+        progress($"Deliveries: {deliveries:N0}, attempts: {attempts:N0}, events: {events:N0}.");
+        return (events, deliveries, attempts);
+    }
+
+    private (string Type, string Channel, SeedCall? Call, List<SeedEndpoint> Targets) PickEvent(
+        List<SeedCall> calls, List<SeedEndpoint> master, List<SeedEndpoint> apps, List<SeedEndpoint> campaignHooks)
+    {
+        var roll = _random.NextDouble();
+        string type;
+        var channel = "voice";
+        SeedCall? call = null;
+        var targets = new List<SeedEndpoint>(3);
+        if (roll < 0.62)
+        {
+            type = "call.completed";
+            call = Pick(calls);
+            targets.AddRange(master);
+            if (apps.Count > 0)
+            {
+                targets.Add(Pick(apps));
+            }
+
+            if (campaignHooks.Count > 0 && _random.NextDouble() < 0.25)
+            {
+                targets.Add(Pick(campaignHooks));
+            }
+        }
+        else if (roll < 0.72)
+        {
+            type = "call.failed";
+            call = Pick(calls);
+            targets.AddRange(master);
+        }
+        else if (roll < 0.82)
+        {
+            type = "sms.delivered";
+            channel = "sms";
+            targets.AddRange(master);
+        }
+        else if (roll < 0.90)
+        {
+            type = _random.NextDouble() < 0.5 ? "campaign.started" : "campaign.completed";
+            targets.AddRange(campaignHooks.Count > 0 ? [Pick(campaignHooks)] : master);
+        }
+        else if (roll < 0.98)
+        {
+            type = _random.NextDouble() < 0.85 ? "callback.dispatched" : "callback.failed";
+            call = Pick(calls);
+            targets.AddRange(master);
+        }
+        else
+        {
+            type = "webhook.test";
+            targets.AddRange(master);
+        }
+
+        return (type, channel, call, targets.Where(t => t.EventTypes.Length == 0 || t.EventTypes.Contains(type)).ToList());
+    }
+
+    private int InsertDelivery(BulkInserter deliveries, BulkInserter attempts, string ws, SeedEndpoint endpoint, string eventId, string type, string channel, string? callId, string payload, DateTime created, DateTime now)
+    {
+        // Recent rows are more often still pending; a flaky endpoint fails more.
+        var age = now - created;
+        var roll = _random.NextDouble();
+        var flaky = endpoint.Url.Contains("analytics", StringComparison.Ordinal);
+        var status = age < TimeSpan.FromHours(2) && roll < 0.06 ? DeliveryStatus.Pending
+            : roll < (flaky ? 0.30 : 0.075) ? DeliveryStatus.Failed
+            : DeliveryStatus.Delivered;
+        var attemptCount = status switch
+        {
+            DeliveryStatus.Delivered => _random.NextDouble() < 0.85 ? 1 : _random.Next(2, 4),
+            DeliveryStatus.Failed => 6,
+            _ => _random.Next(1, 4),
+        };
+
+        var id = Guid.CreateVersion7(created);
+        var host = new Uri(endpoint.Url).Host;
+        var headers = $$"""{"content-type":"application/json","webhook-id":"{{eventId}}","webhook-timestamp":"{{new DateTimeOffset(created).ToUnixTimeSeconds()}}","webhook-signature":"v1,{{Convert.ToBase64String(Guid.NewGuid().ToByteArray())}}=="}""";
+        var at = created;
+        int? lastStatus = null;
+        string? lastError = null;
+        var lastDuration = 0;
+        for (var n = 1; n <= attemptCount; n++)
+        {
+            var success = status == DeliveryStatus.Delivered && n == attemptCount;
+            var duration = success ? _random.Next(40, 450) : _random.Next(80, 15000);
+            var (code, errorClass, error, body) = success
+                ? (200, AttemptErrorClass.None, (string?)null, """{"received":true}""")
+                : FailureOutcome(duration);
+            attempts.Add(Guid.CreateVersion7(at).ToString("D"), id.ToString("D"), ws, endpoint.Id.ToString("D"), n, n == 1 ? 0 : 1,
+                endpoint.Url, headers, payload, code, code is null ? null : """{"content-type":"application/json"}""", body, body?.Length,
+                duration, (int)errorClass, error, Ticks(at), Ticks(at.AddMilliseconds(duration)));
+            lastStatus = code;
+            lastError = error;
+            lastDuration = duration;
+            if (n < attemptCount)
+            {
+                at = at.AddSeconds(Math.Pow(6, n) * 5);
+            }
+        }
+
+        var deliveredAt = status == DeliveryStatus.Delivered ? at.AddMilliseconds(lastDuration) : (DateTime?)null;
+        var next = status == DeliveryStatus.Pending ? at.AddSeconds(Math.Pow(6, attemptCount) * 5) : (DateTime?)null;
+        deliveries.Add(id.ToString("D"), ws, eventId, endpoint.Id.ToString("D"), (int)endpoint.Scope, endpoint.ApplicationId?.ToString("D"), endpoint.CampaignId?.ToString("D"),
+            type, channel, callId, endpoint.Url, host, payload, (int)status, attemptCount, next is null ? null : Ticks(next.Value), lastStatus, lastError, lastDuration,
+            Ticks(at), Ticks(created), deliveredAt is null ? null : Ticks(deliveredAt.Value), Ticks(deliveredAt ?? at));
+        return attemptCount;
+    }
+
+    private (int? Code, AttemptErrorClass Class, string? Error, string? Body) FailureOutcome(int duration)
+    {
+        var roll = _random.NextDouble();
+        return roll switch
+        {
+            < 0.45 => (500, AttemptErrorClass.HttpStatus, "HTTP 500 Internal Server Error", """{"error":"internal error"}"""),
+            < 0.60 => (503, AttemptErrorClass.HttpStatus, "HTTP 503 Service Unavailable", "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"),
+            < 0.70 => (404, AttemptErrorClass.HttpStatus, "HTTP 404 Not Found", """{"detail":"Not Found"}"""),
+            < 0.85 => (null, AttemptErrorClass.Timeout, $"Timed out after {Math.Max(duration, 15000)} ms", null),
+            < 0.95 => (null, AttemptErrorClass.ConnectionRefused, "Connection refused", null),
+            _ => (null, AttemptErrorClass.Dns, "Name or service not known", null),
+        };
+    }
+
+    private string Payload(string eventId, string type, string channel, SeedCall? call, DateTime created)
+    {
+        var data = new Dictionary<string, object?>
+        {
+            ["id"] = eventId,
+            ["type"] = type,
+            ["channel"] = channel,
+            ["created_at"] = created.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
+        };
+        if (call is not null)
+        {
+            data["call"] = new
+            {
+                id = call.Id,
+                status = call.Status,
+                to_number = call.ToNumber,
+                duration_seconds = _random.Next(20, 600),
+                summary = $"Spoke with {Pick(Names)} about {Pick(CallTypes).Replace('_', ' ')}.",
+                recording_url = $"/v1/recordings/{call.Id}.wav?expires={new DateTimeOffset(created.AddDays(1)).ToUnixTimeSeconds()}&sig=seed",
+            };
+        }
+
+        return JsonSerializer.Serialize(data);
+    }
+
+    private int SeedCallbacks(SqliteConnection connection, Guid workspaceId, List<SeedCall> calls, int count, DateTime now)
+    {
+        using var transaction = connection.BeginTransaction();
+        using var insert = new BulkInserter(connection, "callbacks",
+            "Id", "WorkspaceId", "SourceSessionId", "CreatedSessionId", "AgentId", "PhoneNumberId", "ToNumber", "FromNumber", "ScheduledAt", "Status",
+            "Reason", "Instructions", "Summary", "PipelineConfigJson", "MetadataJson", "FailureCause", "CancelReason", "AttemptedAt", "DispatchedAt",
+            "CancelledAt", "CreatedAt", "UpdatedAt") { Transaction = transaction };
+        var ws = workspaceId.ToString("D");
+        for (var i = 0; i < count; i++)
+        {
+            var source = Pick(calls);
+            var scheduled = now.AddMinutes(_random.Next(-6 * 24 * 60, 2 * 24 * 60));
+            var future = scheduled > now;
+            var roll = _random.NextDouble();
+            var status = future ? (roll < 0.9 ? CallbackStatus.Scheduled : CallbackStatus.Cancelled)
+                : roll < 0.8 ? CallbackStatus.Dispatched : roll < 0.9 ? CallbackStatus.Failed : CallbackStatus.Cancelled;
+            var name = Pick(Names);
+            var created = source.CreatedAt.AddMinutes(5);
+            insert.Add(Callback.NewId(), ws, source.Id, status == CallbackStatus.Dispatched ? Pick(calls).Id : null, Pick(Agents), "pn_" + _random.Next(1000, 9999),
+                source.ToNumber, "+13125550100", Ticks(scheduled), status,
+                $"{name} asked to be called back", $"Greet {name.Split(' ')[0]} by name and confirm the {Pick(CallTypes).Replace('_', ' ')}.",
+                $"Caller was busy; prefers a call at {scheduled:HH:mm} UTC.", """{"voice":"alloy","language":"en-US"}""",
+                $$"""{"priority":"{{(roll < 0.2 ? "high" : "normal")}}","source":"call_analysis"}""",
+                status == CallbackStatus.Failed ? "Telephony provider rejected the call: number unreachable" : null,
+                status == CallbackStatus.Cancelled ? "Customer confirmed by email" : null,
+                status is CallbackStatus.Dispatched or CallbackStatus.Failed ? Ticks(scheduled) : null,
+                status == CallbackStatus.Dispatched ? Ticks(scheduled.AddSeconds(2)) : null,
+                status == CallbackStatus.Cancelled ? Ticks(created.AddMinutes(30)) : null,
+                Ticks(created), Ticks(future ? created : scheduled));
+        }
+
+        transaction.Commit();
+        return count;
+    }
+
+    private DateTime RandomTime(DateTime start, DateTime end) => start.AddTicks((long)(_random.NextDouble() * (end - start).Ticks));
+
+    private T Pick<T>(IReadOnlyList<T> items) => items[_random.Next(items.Count)];
+
+    private string Phone() => "+1" + _random.Next(201, 989) + _random.Next(200, 999) + _random.Next(1000, 9999);
+
+    private static long Ticks(DateTime value) => value.Ticks;
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

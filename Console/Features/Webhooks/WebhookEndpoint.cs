@@ -1,0 +1,67 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace DeliveryConsole.Features.Webhooks;
+
+public enum EndpointScope
+{
+    /// <summary>The workspace's one master webhook.</summary>
+    Master = 0,
+    /// <summary>An application's finishedUrl.</summary>
+    Application = 1,
+    /// <summary>One of a campaign's webhooks.</summary>
+    Campaign = 2,
+}
+
+public enum EndpointStatus
+{
+    Active = 0,
+    Disabled = 1,
+}
+
+/// <summary>A customer URL that receives signed deliveries.</summary>
+public sealed class WebhookEndpoint
+{
+    public Guid Id { get; set; }
+    public Guid WorkspaceId { get; set; }
+    public EndpointScope Scope { get; set; }
+    public Guid? ApplicationId { get; set; }
+    public Guid? CampaignId { get; set; }
+    public required string Url { get; set; }
+    /// <summary>The <c>whsec_…</c> secret, encrypted with ASP.NET Core Data Protection (it must be readable to sign).</summary>
+    public required string SecretProtected { get; set; }
+    /// <summary>Event types this endpoint receives; empty means all.</summary>
+    public List<string> EventTypes { get; set; } = [];
+    /// <summary>How many prior events of context the master webhook payload carries (0-50).</summary>
+    public int ContextLimit { get; set; } = 10;
+    public EndpointStatus Status { get; set; }
+    public string? DisabledReason { get; set; }
+    public DateTime? DisabledAt { get; set; }
+    public int ConsecutiveFailures { get; set; }
+    public DateTime? LastFailureAt { get; set; }
+    public string? LastError { get; set; }
+    public DateTime? LastSuccessAt { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+    /// <summary>Set when the endpoint was deleted; deleted endpoints keep their history.</summary>
+    public DateTime? DeletedAt { get; set; }
+
+    public bool Receives(string eventType) => EventTypes.Count == 0 || EventTypes.Contains(eventType);
+}
+
+internal sealed class WebhookEndpointConfiguration : IEntityTypeConfiguration<WebhookEndpoint>
+{
+    public void Configure(EntityTypeBuilder<WebhookEndpoint> builder)
+    {
+        builder.ToTable("webhook_endpoints");
+        builder.Property(e => e.Url).HasMaxLength(2048);
+        builder.Property(e => e.SecretProtected).HasMaxLength(1024);
+        builder.Property(e => e.DisabledReason).HasMaxLength(500);
+        builder.Property(e => e.LastError).HasMaxLength(1000);
+        builder.PrimitiveCollection(e => e.EventTypes);
+        builder.HasIndex(e => new { e.WorkspaceId, e.Scope });
+        builder.HasIndex(e => e.ApplicationId);
+        builder.HasIndex(e => e.CampaignId);
+        builder.HasOne<Workspaces.Workspace>().WithMany().HasForeignKey(e => e.WorkspaceId);
+    }
+}

@@ -1,0 +1,215 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace DeliveryConsole.Infrastructure.Api;
+
+/// <summary>
+/// Reads a JSON object body with a size limit and typed accessors that collect every problem,
+/// so bad input gets one clear answer in the group's envelope and nothing is stored.
+/// </summary>
+public sealed partial class JsonBody
+{
+    public const long DefaultMaxBytes = 1024 * 1024;
+
+    private readonly List<FieldError> _errors = [];
+
+    private JsonBody(JsonElement root) => Root = root;
+
+    public JsonElement Root { get; }
+
+    public static async Task<JsonBody> ReadAsync(HttpRequest request, long maxBytes = DefaultMaxBytes, bool allowEmpty = false)
+    {
+        if (request.ContentLength > maxBytes)
+        {
+            throw new PayloadTooLargeException($"The request body is larger than {maxBytes / 1024} KiB.");
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                throw new PayloadTooLargeException($"The request body is larger than {maxBytes / 1024} KiB.");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        if (buffer.Length == 0)
+        {
+            if (allowEmpty)
+            {
+                return new JsonBody(JsonDocument.Parse("{}").RootElement);
+            }
+
+            throw new ValidationException("body", "body", "A JSON object body is required", "missing");
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
+        }
+        catch (JsonException exception)
+        {
+            throw new ValidationException("body", "body", $"Malformed JSON: {exception.Message}", "json_invalid");
+        }
+
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            throw new ValidationException("body", "body", "The body must be a JSON object", "model_attributes_type");
+        }
+
+        return new JsonBody(document.RootElement);
+    }
+
+    public bool Has(string name) => Root.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null;
+
+    public string? String(string name, bool required = false, int maxLength = 1000)
+    {
+        if (!Root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            if (required)
+            {
+                Fail(name, "Field required", "missing");
+            }
+
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            Fail(name, "Input should be a valid string", "string_type");
+            return null;
+        }
+
+        var text = value.GetString()!.Trim();
+        if (required && text.Length == 0)
+        {
+            Fail(name, "Field required", "missing");
+            return null;
+        }
+
+        if (text.Length > maxLength)
+        {
+            Fail(name, $"String should have at most {maxLength} characters", "string_too_long");
+            return null;
+        }
+
+        return text;
+    }
+
+    public int? Int(string name, int min, int max)
+    {
+        if (!Root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var number))
+        {
+            Fail(name, "Input should be a valid integer", "int_type");
+            return null;
+        }
+
+        if (number < min || number > max)
+        {
+            Fail(name, $"Input should be between {min} and {max}", "range");
+            return null;
+        }
+
+        return number;
+    }
+
+    public List<string>? StringList(string name, int maxItems = 100, int maxLength = 100)
+    {
+        if (!Root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
+        {
+            Fail(name, "Input should be a list of strings", "list_type");
+            return null;
+        }
+
+        var items = value.EnumerateArray().Select(e => e.GetString()!.Trim()).Where(s => s.Length > 0).Distinct().ToList();
+        if (items.Count > maxItems || items.Any(i => i.Length > maxLength))
+        {
+            Fail(name, $"At most {maxItems} items of at most {maxLength} characters", "too_long");
+            return null;
+        }
+
+        return items;
+    }
+
+    /// <summary>A nested JSON object, returned as its raw text; absent gives <paramref name="defaultJson"/>.</summary>
+    public string? ObjectJson(string name, bool required = false, string? defaultJson = null)
+    {
+        if (!Root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            if (required)
+            {
+                Fail(name, "Field required", "missing");
+            }
+
+            return defaultJson;
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            Fail(name, "Input should be an object", "dict_type");
+            return null;
+        }
+
+        return value.GetRawText();
+    }
+
+    public DateTime? Timestamp(string name, bool required = false)
+    {
+        var text = String(name, required, 64);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (!DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed))
+        {
+            Fail(name, "Input should be an ISO-8601 timestamp, e.g. 2026-01-15T09:30:00Z", "datetime_parsing");
+            return null;
+        }
+
+        return parsed.UtcDateTime;
+    }
+
+    /// <summary>A phone number in E.164 form: + and 8 to 15 digits, the first not zero.</summary>
+    public string? PhoneNumber(string name, bool required = false)
+    {
+        var text = String(name, required, 32);
+        if (text is not null && !E164().IsMatch(text))
+        {
+            Fail(name, "Input should be a phone number in E.164 format, e.g. +12015551234", "e164");
+            return null;
+        }
+
+        return text;
+    }
+
+    public static bool IsE164(string? value) => value is not null && E164().IsMatch(value);
+
+    public void Fail(string name, string message, string type) => _errors.Add(new FieldError(["body", name], message, type));
+
+    public void ThrowIfInvalid()
+    {
+        if (_errors.Count > 0)
+        {
+            throw new ValidationException(_errors);
+        }
+    }
+
+    [GeneratedRegex(@"^\+[1-9]\d{7,14}$")]
+    private static partial Regex E164();
+}

@@ -1,0 +1,62 @@
+using System.ComponentModel.DataAnnotations;
+using Hangfire;
+using Hangfire.InMemory;
+
+namespace DeliveryConsole.Infrastructure;
+
+public sealed class JobsOptions
+{
+    public const string Section = "Jobs";
+
+    /// <summary>Hangfire workers in this process.</summary>
+    [Range(1, 200)]
+    public int WorkerCount { get; set; } = Math.Max(4, Environment.ProcessorCount * 5);
+
+    /// <summary>How often scheduled jobs are looked at. Hangfire's default of 15 s makes retries and callbacks late.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>
+/// Hangfire executes; the database decides. Storage is in memory (nothing survives a restart
+/// by design: the recurring sweeps rebuild the queue from the database at start-up).
+/// </summary>
+public static class BackgroundJobs
+{
+    public const string DashboardPolicy = "HangfireDashboard";
+
+    public static IHostApplicationBuilder AddBackgroundJobs(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<JobsOptions>()
+            .BindConfiguration(JobsOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.Services.AddHangfire(configuration => configuration
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
+
+        builder.Services.AddHangfireServer((services, server) =>
+        {
+            var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<JobsOptions>>().Value;
+            server.WorkerCount = options.WorkerCount;
+            server.SchedulePollingInterval = options.SchedulePollingInterval;
+            server.ServerName = $"console-{Environment.MachineName}-{Environment.ProcessId}";
+        });
+        return builder;
+    }
+
+    /// <summary>The dashboard at /hangfire, for console admins only.</summary>
+    public static IEndpointRouteBuilder MapJobsDashboard(this IEndpointRouteBuilder routes)
+    {
+        routes.MapHangfireDashboardWithAuthorizationPolicy(DashboardPolicy, "/hangfire", new DashboardOptions
+        {
+            DashboardTitle = "Delivery Console jobs",
+            AppPath = "/",
+            DisplayStorageConnectionString = false,
+        });
+        return routes;
+    }
+}

@@ -1,0 +1,77 @@
+using DeliveryConsole.Components;
+using DeliveryConsole.Data;
+using DeliveryConsole.Features.Access;
+using DeliveryConsole.Features.Audit;
+using DeliveryConsole.Features.Callbacks;
+using DeliveryConsole.Features.Calls;
+using DeliveryConsole.Features.Cli;
+using DeliveryConsole.Features.Health;
+using DeliveryConsole.Features.Webhooks;
+using DeliveryConsole.Features.Workspaces;
+using DeliveryConsole.Infrastructure;
+
+var command = CommandLine.Parse(args);
+if (command is { Error: not null })
+{
+    await Console.Error.WriteLineAsync(command.Error);
+    return 2;
+}
+
+var builder = WebApplication.CreateBuilder(command?.HostArgs ?? args);
+if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+{
+    builder.WebHost.UseUrls("http://127.0.0.1:5080");
+}
+
+builder.WebHost.UseStaticWebAssets();
+builder.Services.AddSingleton(TimeProvider.System);
+
+builder.AddDatabase();
+builder.AddWorkspaces();
+builder.AddAccess();
+builder.AddAudit();
+builder.AddWebhooks();
+builder.AddCalls();
+builder.AddCallbacks();
+builder.AddBackgroundJobs();
+builder.AddApiRateLimiting();
+builder.AddConsoleUi();
+builder.Services.AddOpenApi();
+
+var app = builder.Build();
+
+try
+{
+    await app.Services.PrepareAsync();
+}
+catch (StartupException exception)
+{
+    await Console.Error.WriteLineAsync($"error: {exception.Message}");
+    return 2;
+}
+
+if (command is not null)
+{
+    return await command.RunAsync(app.Services, Console.Out, Console.Error);
+}
+
+app.UseConsoleErrorPages();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
+app.UseAntiforgery();
+
+app.MapHealth();
+app.MapOpenApi();
+app.MapAccess();
+app.MapWebhooks();
+app.MapCalls();
+app.MapCallbacks();
+app.MapJobsDashboard();
+app.MapConsoleUi();
+
+await app.RunAsync();
+return 0;
+
+/// <summary>Entry point; public so WebApplicationFactory can host it in tests.</summary>
+public partial class Program;
