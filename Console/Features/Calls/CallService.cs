@@ -19,6 +19,14 @@ public sealed class CallService(IDbContextFactory<AppDbContext> dbFactory, TimeP
             ?? throw new NotFoundException("Call not found");
     }
 
+    public async Task<IReadOnlyList<Call>> RecentAsync(Caller caller, int take, CancellationToken cancellationToken = default)
+    {
+        caller.Require(Role.Viewer);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Calls.AsNoTracking().Where(c => c.WorkspaceId == caller.WorkspaceId)
+            .OrderByDescending(c => c.CreatedAt).Take(Math.Clamp(take, 1, 500)).ToListAsync(cancellationToken);
+    }
+
     /// <summary>Records an outbound call, SCHEDULED for <see cref="NewCall.CallTime"/> (default now).</summary>
     public async Task<Call> CreateAsync(Caller caller, NewCall request, CancellationToken cancellationToken = default)
     {

@@ -46,6 +46,18 @@ public sealed class WebhookService(IDbContextFactory<AppDbContext> dbFactory, En
         return endpoint is null ? null : EndpointView.From(endpoint);
     }
 
+    /// <summary>Every live endpoint of the workspace: master first, then applications and campaigns.</summary>
+    public async Task<IReadOnlyList<EndpointView>> ListAllAsync(Caller caller, CancellationToken cancellationToken = default)
+    {
+        caller.Require(Role.Viewer);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var endpoints = await db.WebhookEndpoints.AsNoTracking()
+            .Where(e => e.WorkspaceId == caller.WorkspaceId && e.DeletedAt == null)
+            .OrderBy(e => e.Scope).ThenBy(e => e.CreatedAt)
+            .ToListAsync(cancellationToken);
+        return endpoints.Select(EndpointView.From).ToList();
+    }
+
     /// <summary>Creates or updates the master webhook. A new secret is generated every time and returned once.</summary>
     public async Task<EndpointWithSecret> SaveMasterAsync(Caller caller, string url, IReadOnlyList<string>? eventTypes, int? contextLimit, CancellationToken cancellationToken = default)
     {

@@ -1,0 +1,10 @@
+namespace DeliveryConsole.Features.Dashboard;
+
+public static class DashboardExtensions
+{
+    public static IHostApplicationBuilder AddDashboard(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<DashboardSummaryService>();
+        return builder;
+    }
+}
