@@ -56,7 +56,15 @@ catch (StartupException exception)
 
 if (command is not null)
 {
-    return await command.RunAsync(app.Services, Console.Out, Console.Error);
+    try
+    {
+        return await command.RunAsync(app.Services, Console.Out, Console.Error);
+    }
+    catch (Exception exception) when (exception is AppException or Microsoft.Data.Sqlite.SqliteException or IOException)
+    {
+        await Console.Error.WriteLineAsync($"error: {exception.Message}");
+        return 1;
+    }
 }
 
 app.UseConsoleErrorPages();

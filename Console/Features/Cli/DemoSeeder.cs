@@ -274,6 +274,7 @@ public sealed class DemoSeeder(
         var host = new Uri(endpoint.Url).Host;
         var headers = $$"""{"content-type":"application/json","webhook-id":"{{eventId}}","webhook-timestamp":"{{new DateTimeOffset(created).ToUnixTimeSeconds()}}","webhook-signature":"v1,{{Convert.ToBase64String(Guid.NewGuid().ToByteArray())}}=="}""";
         var at = created;
+        var rows = new List<object?[]>(attemptCount);
         int? lastStatus = null;
         string? lastError = null;
         var lastDuration = 0;
@@ -284,9 +285,9 @@ public sealed class DemoSeeder(
             var (code, errorClass, error, body) = success
                 ? (200, AttemptErrorClass.None, (string?)null, """{"received":true}""")
                 : FailureOutcome(duration);
-            attempts.Add(Guid.CreateVersion7(at).ToString("D"), id.ToString("D"), ws, endpoint.Id.ToString("D"), n, n == 1 ? 0 : 1,
+            rows.Add([Guid.CreateVersion7(at).ToString("D"), id.ToString("D"), ws, endpoint.Id.ToString("D"), n, n == 1 ? 0 : 1,
                 endpoint.Url, headers, payload, code, code is null ? null : """{"content-type":"application/json"}""", body, body?.Length,
-                duration, (int)errorClass, error, Ticks(at), Ticks(at.AddMilliseconds(duration)));
+                duration, (int)errorClass, error, Ticks(at), Ticks(at.AddMilliseconds(duration))]);
             lastStatus = code;
             lastError = error;
             lastDuration = duration;
@@ -301,6 +302,11 @@ public sealed class DemoSeeder(
         deliveries.Add(id.ToString("D"), ws, eventId, endpoint.Id.ToString("D"), (int)endpoint.Scope, endpoint.ApplicationId?.ToString("D"), endpoint.CampaignId?.ToString("D"),
             type, channel, callId, endpoint.Url, host, payload, (int)status, attemptCount, next is null ? null : Ticks(next.Value), lastStatus, lastError, lastDuration,
             Ticks(at), Ticks(created), deliveredAt is null ? null : Ticks(deliveredAt.Value), Ticks(deliveredAt ?? at));
+        foreach (var row in rows)
+        {
+            attempts.Add(row);
+        }
+
         return attemptCount;
     }
 

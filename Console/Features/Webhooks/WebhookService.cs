@@ -162,7 +162,8 @@ public sealed class WebhookService(IDbContextFactory<AppDbContext> dbFactory, En
     internal async Task DeleteEndpointAsync(AppDbContext db, Caller caller, WebhookEndpoint endpoint, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Joins the caller's transaction when there is one (an application update), else opens its own.
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         endpoint.DeletedAt = now;
         endpoint.Status = EndpointStatus.Disabled;
         endpoint.DisabledReason = "deleted";
@@ -170,7 +171,10 @@ public sealed class WebhookService(IDbContextFactory<AppDbContext> dbFactory, En
         var failed = await FailPendingDeliveriesAsync(db, endpoint.Id, "endpoint deleted", now, cancellationToken);
         db.Record(caller, now, "webhook.deleted", "webhook_endpoint", endpoint.Id.ToString(), $"{endpoint.Scope} {endpoint.Url}; {failed} pending deliveries failed");
         await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
     }
 
     internal static Task<int> FailPendingDeliveriesAsync(AppDbContext db, Guid endpointId, string reason, DateTime now, CancellationToken cancellationToken) =>

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using DeliveryConsole.Features.Access;
+using DeliveryConsole.Features.Cli;
+using DeliveryConsole.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
+
+namespace DeliveryConsole.Tests.Features.Cli;
+
+public sealed class CommandLineTests
+{
+    [Theory]
+    [InlineData("")]
+    [InlineData("--urls http://127.0.0.1:6000")]
+    [InlineData("Database:Path=/tmp/x.db")]
+    public void WebArguments_AreNotACommand(string args) =>
+        Assert.Null(CommandLine.Parse(args.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
+
+    [Theory]
+    [InlineData(new[] { "frobnicate" }, "unknown command 'frobnicate'")]
+    [InlineData(new[] { "keys", "delete" }, "unknown command 'keys delete'")]
+    [InlineData(new[] { "keys", "create" }, "needs --role")]
+    [InlineData(new[] { "keys", "create", "--role", "root" }, "invalid role 'root'")]
+    [InlineData(new[] { "keys", "create", "--role" }, "--role needs a value")]
+    [InlineData(new[] { "keys", "create", "--role", "admin", "--colour", "red" }, "unknown option --colour")]
+    [InlineData(new[] { "seed-demo", "--deliveries", "many" }, "--deliveries must be a whole number")]
+    [InlineData(new[] { "seed-demo", "--deliveries", "0" }, "--deliveries must be a whole number")]
+    public void BadArguments_GiveAClearError(string[] args, string message)
+    {
+        var command = CommandLine.Parse(args);
+        Assert.NotNull(command?.Error);
+        Assert.Contains(message, command.Error);
+    }
+
+    [Fact]
+    public void KeysCreate_ParsesRoleWorkspaceAndConfiguration()
+    {
+        var command = CommandLine.Parse(["keys", "create", "--role", "Operator", "--workspace", "Acme", "--Database:Path=/tmp/a.db"])!;
+        Assert.Null(command.Error);
+        Assert.Equal(Role.Operator, command.Role);
+        Assert.Equal("Acme", command.Options["workspace"]);
+        Assert.Equal(["--Database:Path=/tmp/a.db"], command.HostArgs);
+    }
+
+    [Fact]
+    public async Task Process_UnknownVerb_And_BadRole_ExitNonZero_AndWriteNothing()
+    {
+        using var folder = new TempFolder();
+        var db = folder.File("dc.db");
+
+        var unknown = await RunAsync(folder.Path, "frobnicate", $"--Database:Path={db}");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("unknown command 'frobnicate'", unknown.Error);
+
+        var badRole = await RunAsync(folder.Path, "keys", "create", "--role", "root", $"--Database:Path={db}");
+        Assert.Equal(2, badRole.ExitCode);
+        Assert.Contains("invalid role 'root'", badRole.Error);
+        Assert.Empty(badRole.Output);
+        Assert.False(File.Exists(db), "a refused command must not create the database");
+    }
+
+    [Fact]
+    public async Task Process_UnreachableDatabasePath_ExitsWith2_AndAClearMessage()
+    {
+        using var folder = new TempFolder();
+        var blocker = folder.File("file");
+        await File.WriteAllTextAsync(blocker, "x");
+        var result = await RunAsync(folder.Path, "keys", "create", "--role", "admin", $"--Database:Path={Path.Combine(blocker, "data", "dc.db")}");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Cannot create the database folder", result.Error);
+        Assert.DoesNotContain("   at ", result.Error);
+        Assert.Empty(result.Output);
+    }
+
+    [Fact]
+    public async Task Process_KeysCreate_PrintsAWorkingKey_InANewWorkspace()
+    {
+        using var folder = new TempFolder();
+        var db = folder.File("dc.db");
+        var result = await RunAsync(folder.Path, "keys", "create", "--role", "operator", "--workspace", "Acme Freight", $"--Database:Path={db}", "--Bootstrap:AdminPassword=Cli-Test-Passw0rd");
+        Assert.True(result.ExitCode == 0, result.Error);
+        var key = result.Output.Trim();
+        Assert.Matches("^dck_[0-9A-Za-z]{32}$", key);
+        Assert.Contains("Created workspace 'Acme Freight'", result.Error);
+
+        await using var connection = new SqliteConnection($"Data Source={db}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT w.Name, k.Role FROM api_keys k JOIN workspaces w ON w.Id = k.WorkspaceId WHERE k.Hash = $hash";
+        command.Parameters.AddWithValue("$hash", ApiKeyGenerator.Hash(key));
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal("Acme Freight", reader.GetString(0));
+        Assert.Equal((int)Role.Operator, reader.GetInt32(1));
+        SqliteConnection.ClearAllPools();
+    }
+
+    private sealed record ProcessResult(int ExitCode, string Output, string Error);
+
+    private static async Task<ProcessResult> RunAsync(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "DeliveryConsole.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await process.WaitForExitAsync(timeout.Token);
+        return new ProcessResult(process.ExitCode, await output, await error);
+    }
+}
