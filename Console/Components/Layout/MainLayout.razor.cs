@@ -11,6 +11,8 @@ public partial class MainLayout
     private bool _darkMode;
     private bool _themeResolved;
     private Caller? _caller;
+    // Set once the circuit is live: e2e tests wait for it before clicking.
+    private bool _interactive;
 
     protected override async Task OnInitializedAsync()
     {
@@ -31,6 +33,12 @@ public partial class MainLayout
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
+        if (firstRender)
+        {
+            _interactive = true;
+            StateHasChanged();
+        }
+
         // No stored choice yet: follow the operating system until the user picks one.
         if (firstRender && !_themeResolved && _themeProvider is not null)
         {

@@ -38,6 +38,7 @@ public partial class ApiKeysPage
         {
             var created = await Keys.CreateAsync(_caller!, request.Name, request.Role);
             await LoadAsync();
+            StateHasChanged();
             await SecretOnceDialog.ShowAsync(Dialogs, "Your new API key", created.PlainTextKey,
                 $"\"{created.Key.Name}\", role {created.Key.Role.ToWire()}. Send it as Authorization: Bearer <key>.");
         }

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace DeliveryConsole.E2E;
+
+/// <summary>
+/// The real console as its own process, on a free 127.0.0.1 port, with a fresh data folder.
+/// Stopped (and its folder removed) on dispose.
+/// </summary>
+public sealed class ConsoleServer : IAsyncDisposable
+{
+    public const string AdminEmail = "admin@console.local";
+    public const string AdminPassword = "E2E-Admin-Passw0rd";
+
+    private readonly Process _process;
+    private readonly StringBuilder _log = new();
+
+    private ConsoleServer(Process process, string baseUrl, string dataFolder)
+    {
+        _process = process;
+        BaseUrl = baseUrl;
+        DataFolder = dataFolder;
+    }
+
+    public string BaseUrl { get; }
+
+    public string DataFolder { get; }
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public static async Task<ConsoleServer> StartAsync(params string[] extraArgs)
+    {
+        var port = FreePort();
+        var dataFolder = Path.Combine(Path.GetTempPath(), $"dc-e2e-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dataFolder);
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = dataFolder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(AppAssembly());
+        foreach (var arg in new[]
+                 {
+                     "--urls", $"http://127.0.0.1:{port}",
+                     $"--Database:Path={Path.Combine(dataFolder, "dc.db")}",
+                     $"--Bootstrap:AdminEmail={AdminEmail}",
+                     $"--Bootstrap:AdminPassword={AdminPassword}",
+                 }.Concat(extraArgs))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the console");
+        var server = new ConsoleServer(process, $"http://127.0.0.1:{port}", dataFolder);
+        process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await server.WaitUntilHealthyAsync(TimeSpan.FromSeconds(60));
+        return server;
+    }
+
+    /// <summary>Runs a verb of the same executable against this server's database.</summary>
+    public async Task<string> RunCommandAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = DataFolder, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(AppAssembly());
+        foreach (var arg in args.Append($"--Database:Path={Path.Combine(DataFolder, "dc.db")}"))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return process.ExitCode == 0 ? output : throw new InvalidOperationException($"command failed ({process.ExitCode}): {error}");
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.AppendLine(line);
+        }
+    }
+
+    private async Task WaitUntilHealthyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"the console exited with {_process.ExitCode}:\n{Log}");
+            }
+
+            try
+            {
+                if ((await http.GetAsync($"{BaseUrl}/healthz")).StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"the console did not become healthy in {timeout}:\n{Log}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Console/bin/&lt;same configuration&gt;/net10.0/DeliveryConsole.dll of this checkout.</summary>
+    private static string AppAssembly()
+    {
+        var baseDir = AppContext.BaseDirectory;
+        var configuration = baseDir.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        var dir = new DirectoryInfo(baseDir);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DeliveryConsole.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        var path = Path.Combine(dir?.FullName ?? throw new InvalidOperationException("DeliveryConsole.sln not found above " + baseDir),
+            "Console", "bin", configuration, "net10.0", "DeliveryConsole.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException("build the Console project first", path);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(DataFolder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
