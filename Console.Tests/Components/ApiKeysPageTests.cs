@@ -26,7 +26,7 @@ public sealed class ApiKeysPageTests : BunitTestBase
         // The click's handler awaits the dialog, so it completes only once the dialogs are answered.
         var click = page.Find("[data-testid='create-key'] button, button[data-testid='create-key']").ClickAsync(new());
         var name = dialogs.WaitForElement("[data-testid='key-name'] input, input[data-testid='key-name']");
-        await name.ChangeAsync(new() { Value = "CRM sync" });
+        await name.InputAsync(new() { Value = "CRM sync" });
         await dialogs.Find("[data-testid='key-submit']").ClickAsync(new());
 
         var secret = dialogs.WaitForElement("[data-testid='secret-value']").TextContent.Trim();
