@@ -32,11 +32,13 @@ public static class BackgroundJobs
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        // Each host owns its storage through DI. UseInMemoryStorage() would set the static
+        // JobStorage.Current, which several hosts in one process (tests) would share and dispose.
+        builder.Services.AddSingleton<JobStorage>(_ => new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
         builder.Services.AddHangfire(configuration => configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
+            .UseRecommendedSerializerSettings());
 
         builder.Services.AddHangfireServer((services, server) =>
         {
