@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Hangfire;
+using Hangfire.AspNetCore;
 using Hangfire.InMemory;
 
 namespace DeliveryConsole.Infrastructure;
@@ -46,6 +47,8 @@ public static class BackgroundJobs
             server.WorkerCount = options.WorkerCount;
             server.SchedulePollingInterval = options.SchedulePollingInterval;
             server.ServerName = $"console-{Environment.MachineName}-{Environment.ProcessId}";
+            // Jobs are built from this host's services; AddHangfire's activator is a process-wide static.
+            server.Activator = new AspNetCoreJobActivator(services.GetRequiredService<IServiceScopeFactory>());
         });
         return builder;
     }
