@@ -20,7 +20,10 @@ public class ConsoleAppFactory : WebApplicationFactory<Program>
 
     private readonly TempFolder _folder = new("dc-app");
 
-    public string DatabasePath => _folder.File("dc.db");
+    /// <summary>Set by a factory that runs as a second host on another factory's database.</summary>
+    protected string? SharedDatabasePath { get; init; }
+
+    public string DatabasePath => SharedDatabasePath ?? _folder.File("dc.db");
 
     /// <summary>Extra configuration for a test class, e.g. a tiny rate limit.</summary>
     protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();

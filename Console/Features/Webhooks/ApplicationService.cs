@@ -21,7 +21,7 @@ public sealed class ApplicationService(IDbContextFactory<AppDbContext> dbFactory
     {
         caller.Require(Role.Admin);
         name = ValidateName(name);
-        finishedUrl = finishedUrl is null ? null : EndpointUrl.Validate(finishedUrl, "finishedUrl");
+        finishedUrl = finishedUrl is null ? null : await webhooks.ValidateTargetAsync(finishedUrl, "finishedUrl", cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var application = new Application { Id = Guid.CreateVersion7(), WorkspaceId = caller.WorkspaceId, Name = name, CreatedAt = now, UpdatedAt = now };
@@ -55,7 +55,7 @@ public sealed class ApplicationService(IDbContextFactory<AppDbContext> dbFactory
     {
         caller.Require(Role.Admin);
         name = name is null ? null : ValidateName(name);
-        finishedUrl = finishedUrl is null ? null : EndpointUrl.Validate(finishedUrl, "finishedUrl");
+        finishedUrl = finishedUrl is null ? null : await webhooks.ValidateTargetAsync(finishedUrl, "finishedUrl", cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);

@@ -3,6 +3,7 @@ using DeliveryConsole.Features.Access;
 using DeliveryConsole.Features.Audit;
 using DeliveryConsole.Features.Deliveries;
 using DeliveryConsole.Infrastructure;
+using DeliveryConsole.Infrastructure.Delivery;
 using Microsoft.EntityFrameworkCore;
 
 namespace DeliveryConsole.Features.Webhooks;
@@ -34,7 +35,7 @@ public sealed record EndpointWithSecret(EndpointView Endpoint, string Secret);
 /// here, applications' finishedUrl through <see cref="ApplicationService"/>. Deleting an endpoint
 /// keeps its history and ends its pending deliveries as failed, in one transaction.
 /// </summary>
-public sealed class WebhookService(IDbContextFactory<AppDbContext> dbFactory, EndpointSecrets secrets, TimeProvider clock)
+public sealed class WebhookService(IDbContextFactory<AppDbContext> dbFactory, EndpointSecrets secrets, SsrfGuard guard, TimeProvider clock)
 {
     public const int DefaultContextLimit = 10;
 
@@ -62,7 +63,7 @@ public sealed class WebhookService(IDbContextFactory<AppDbContext> dbFactory, En
     public async Task<EndpointWithSecret> SaveMasterAsync(Caller caller, string url, IReadOnlyList<string>? eventTypes, int? contextLimit, CancellationToken cancellationToken = default)
     {
         caller.Require(Role.Admin);
-        url = EndpointUrl.Validate(url, "url");
+        url = await ValidateTargetAsync(url, "url", cancellationToken);
         if (contextLimit is < 0 or > 50)
         {
             throw new ValidationException("body", "contextLimit", "Input should be between 0 and 50", "range");
@@ -108,7 +109,7 @@ public sealed class WebhookService(IDbContextFactory<AppDbContext> dbFactory, En
     public async Task<EndpointWithSecret> CreateCampaignWebhookAsync(Caller caller, Guid campaignId, string url, IReadOnlyList<string>? events, CancellationToken cancellationToken = default)
     {
         caller.Require(Role.Admin);
-        url = EndpointUrl.Validate(url, "url");
+        url = await ValidateTargetAsync(url, "url", cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await RequireCampaignAsync(db, caller, campaignId, cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
@@ -144,6 +145,18 @@ public sealed class WebhookService(IDbContextFactory<AppDbContext> dbFactory, En
                 cancellationToken)
             ?? throw new NotFoundException("Webhook not found.");
         await DeleteEndpointAsync(db, caller, endpoint, cancellationToken);
+    }
+
+    /// <summary>The URL's form, then where it resolves now (the connect-time check repeats that on every attempt).</summary>
+    internal async Task<string> ValidateTargetAsync(string url, string field, CancellationToken cancellationToken)
+    {
+        var normalized = EndpointUrl.Validate(url, field);
+        if (await guard.CheckAsync(new Uri(normalized), cancellationToken) is { } refusal)
+        {
+            throw new ValidationException("body", field, refusal, "url_blocked");
+        }
+
+        return normalized;
     }
 
     internal WebhookEndpoint NewEndpoint(Guid workspaceId, EndpointScope scope, string url, string secret, DateTime now) => new()

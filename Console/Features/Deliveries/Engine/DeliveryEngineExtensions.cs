@@ -1,0 +1,39 @@
+using DeliveryConsole.Infrastructure.Delivery;
+
+namespace DeliveryConsole.Features.Deliveries.Engine;
+
+public static class DeliveryEngineExtensions
+{
+    public static IHostApplicationBuilder AddDeliveryEngine(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DeliveryOptions>()
+            .BindConfiguration(DeliveryOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.Services.AddSingleton<SsrfGuard>();
+        builder.Services.AddHttpClient(WebhookSender.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(services => new SocketsHttpHandler
+            {
+                ConnectCallback = services.GetRequiredService<SsrfGuard>().ConnectAsync,
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                UseProxy = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+                MaxConnectionsPerServer = 64,
+            });
+        builder.Services.AddSingleton<WebhookSender>();
+        builder.Services.AddSingleton<DeliveryProcessor>();
+        builder.Services.AddTransient<DeliverJob>();
+        builder.Services.AddSingleton<EventService>();
+        builder.Services.AddSingleton<DeliverySweeper>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<DeliverySweeper>());
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapDeliveryEngine(this IEndpointRouteBuilder routes)
+    {
+        routes.MapEventApi();
+        return routes;
+    }
+}

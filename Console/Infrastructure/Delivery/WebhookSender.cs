@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Text;
+using System.Text.Json;
+using DeliveryConsole.Features.Deliveries;
+using Microsoft.Extensions.Options;
+
+namespace DeliveryConsole.Infrastructure.Delivery;
+
+/// <summary>One HTTP attempt as it happened: the request as sent, the response as received (body truncated, size kept), or why there was none.</summary>
+public sealed record SendResult(
+    string RequestUrl,
+    string RequestHeadersJson,
+    int? ResponseStatus,
+    string? ResponseHeadersJson,
+    string? ResponseBody,
+    long? ResponseBodySize,
+    int DurationMs,
+    AttemptErrorClass ErrorClass,
+    string? Error,
+    DateTime StartedAt,
+    DateTime CompletedAt)
+{
+    public bool Succeeded => ResponseStatus is >= 200 and < 300;
+}
+
+/// <summary>
+/// POSTs a signed payload with the SSRF-guarded client: no redirects, no cookies, a per-request
+/// timeout. It never throws for what the endpoint does; everything becomes a <see cref="SendResult"/>.
+/// </summary>
+public sealed class WebhookSender(IHttpClientFactory httpClients, IOptionsMonitor<DeliveryOptions> options, TimeProvider clock)
+{
+    public const string ClientName = "webhooks";
+
+    public async Task<SendResult> SendAsync(string url, string messageId, string secret, string body, CancellationToken cancellationToken)
+    {
+        var settings = options.CurrentValue;
+        var started = clock.GetUtcNow();
+        var timestamp = started.ToUnixTimeSeconds();
+        var headers = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["content-type"] = "application/json",
+            ["user-agent"] = "DeliveryConsole/1.0 (+webhooks)",
+            ["webhook-id"] = messageId,
+            ["webhook-timestamp"] = timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["webhook-signature"] = WebhookSignature.Sign(secret, messageId, timestamp, body),
+        };
+        var headersJson = JsonSerializer.Serialize(headers);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, url)
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        foreach (var (name, value) in headers.Where(h => h.Key != "content-type"))
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        using var timeout = new CancellationTokenSource(settings.Timeout, clock);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        var stopwatch = Stopwatch.StartNew();
+        try
+        {
+            using var response = await httpClients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
+            var (text, size) = await ReadLimitedAsync(response.Content, settings.ResponseBodyLimit, linked.Token);
+            var responseHeaders = response.Headers.Concat(response.Content.Headers)
+                .GroupBy(h => h.Key.ToLowerInvariant())
+                .ToDictionary(g => g.Key, g => string.Join(", ", g.SelectMany(h => h.Value)));
+            var status = (int)response.StatusCode;
+            var ok = status is >= 200 and < 300;
+            return Result(ok ? AttemptErrorClass.None : AttemptErrorClass.HttpStatus, ok ? null : $"HTTP {status} {response.ReasonPhrase}".TrimEnd(),
+                status, JsonSerializer.Serialize(responseHeaders), text, size);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return Result(AttemptErrorClass.Timeout, $"Timed out after {settings.Timeout.TotalMilliseconds:F0} ms");
+        }
+        catch (HttpRequestException exception)
+        {
+            var (errorClass, message) = Classify(exception);
+            return Result(errorClass, message);
+        }
+        catch (BlockedTargetException exception)
+        {
+            return Result(AttemptErrorClass.Blocked, exception.Message);
+        }
+
+        SendResult Result(AttemptErrorClass errorClass, string? error, int? status = null, string? responseHeaders = null, string? responseBody = null, long? size = null) =>
+            new(url, headersJson, status, responseHeaders, responseBody, size, (int)stopwatch.ElapsedMilliseconds, errorClass,
+                error is { Length: > 1000 } ? error[..1000] : error, started.UtcDateTime, clock.GetUtcNow().UtcDateTime);
+    }
+
+    private static (AttemptErrorClass, string) Classify(HttpRequestException exception)
+    {
+        for (Exception? inner = exception; inner is not null; inner = inner.InnerException)
+        {
+            switch (inner)
+            {
+                case BlockedTargetException blocked:
+                    return (AttemptErrorClass.Blocked, blocked.Message);
+                case SocketException { SocketErrorCode: SocketError.ConnectionRefused }:
+                    return (AttemptErrorClass.ConnectionRefused, "Connection refused");
+                case SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain } dns:
+                    return (AttemptErrorClass.Dns, $"DNS lookup failed: {dns.Message}");
+                case AuthenticationException tls:
+                    return (AttemptErrorClass.Tls, $"TLS handshake failed: {tls.Message}");
+            }
+        }
+
+        return exception.HttpRequestError switch
+        {
+            HttpRequestError.NameResolutionError => (AttemptErrorClass.Dns, $"DNS lookup failed: {exception.Message}"),
+            HttpRequestError.SecureConnectionError => (AttemptErrorClass.Tls, $"TLS handshake failed: {exception.Message}"),
+            HttpRequestError.ConnectionError => (AttemptErrorClass.ConnectionRefused, $"Connection failed: {exception.Message}"),
+            _ => (AttemptErrorClass.Other, exception.Message),
+        };
+    }
+
+    /// <summary>Keeps the first <paramref name="limit"/> bytes as text and counts the rest.</summary>
+    private static async Task<(string Text, long Size)> ReadLimitedAsync(HttpContent content, int limit, CancellationToken cancellationToken)
+    {
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        var kept = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        long total = 0;
+        int read;
+        while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            var keep = (int)Math.Min(read, Math.Max(0, limit - kept.Length));
+            kept.Write(buffer, 0, keep);
+            total += read;
+        }
+
+        return (Encoding.UTF8.GetString(kept.GetBuffer(), 0, (int)kept.Length), total);
+    }
+}
