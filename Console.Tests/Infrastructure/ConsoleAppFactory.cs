@@ -68,10 +68,19 @@ public class ConsoleAppFactory : WebApplicationFactory<Program>
         return Caller.System(ws.Id, "test");
     }
 
+    private bool _keepData;
+
+    /// <summary>Stops the host (as a crash or restart would) but leaves its database for the next host.</summary>
+    public async Task DisposeAsyncKeepingData()
+    {
+        _keepData = true;
+        await DisposeAsync();
+    }
+
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing)
+        if (disposing && !_keepData && SharedDatabasePath is null)
         {
             _folder.Dispose();
         }

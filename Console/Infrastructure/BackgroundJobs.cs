@@ -36,10 +36,11 @@ public static class BackgroundJobs
         // Each host owns its storage through DI. UseInMemoryStorage() would set the static
         // JobStorage.Current, which several hosts in one process (tests) would share and dispose.
         builder.Services.AddSingleton<JobStorage>(_ => new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
-        builder.Services.AddHangfire(configuration => configuration
+        builder.Services.AddHangfire((services, configuration) => configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings());
+            .UseRecommendedSerializerSettings()
+            .UseLogProvider(new HangfireLogProvider(services.GetRequiredService<ILoggerFactory>())));
 
         builder.Services.AddHangfireServer((services, server) =>
         {

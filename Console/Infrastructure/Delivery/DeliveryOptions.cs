@@ -46,6 +46,14 @@ public sealed class DeliveryOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
     public TimeSpan DisableWindow { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>The console's address as customers reach it, for links in payloads (recordings).</summary>
+    [Required, Url]
+    public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
+
+    /// <summary>How long a signed recording link works.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan RecordingLinkLifetime { get; set; } = TimeSpan.FromHours(24);
+
     public IReadOnlyList<TimeSpan> ParsedRetryDelays =>
         RetryDelays.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(d => TimeSpan.Parse(d, System.Globalization.CultureInfo.InvariantCulture))

@@ -26,6 +26,10 @@ public static class DeliveryEngineExtensions
         builder.Services.AddSingleton<DeliveryProcessor>();
         builder.Services.AddTransient<DeliverJob>();
         builder.Services.AddSingleton<EventService>();
+        builder.Services.AddSingleton<RecordingLinkSigner>();
+        builder.Services.AddSingleton<IPayloadEnricher, RecordingUrlEnricher>();
+        builder.Services.AddSingleton<ResendService>();
+        builder.Services.AddSingleton<WebhookTestService>();
         builder.Services.AddSingleton<DeliverySweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<DeliverySweeper>());
         return builder;
@@ -34,6 +38,8 @@ public static class DeliveryEngineExtensions
     public static IEndpointRouteBuilder MapDeliveryEngine(this IEndpointRouteBuilder routes)
     {
         routes.MapEventApi();
+        routes.MapResendApi();
+        routes.MapWebhookTestApi();
         return routes;
     }
 }

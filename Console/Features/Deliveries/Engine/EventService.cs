@@ -18,7 +18,7 @@ public sealed record PublishedEvent(string EventId, IReadOnlyList<Guid> Delivery
 /// enqueues them: the master webhook (if it takes the type), the application's finishedUrl, and
 /// the campaign's webhooks subscribed to it.
 /// </summary>
-public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, IBackgroundJobClient jobs, TimeProvider clock)
+public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, IBackgroundJobClient jobs, IPayloadEnricher enricher, TimeProvider clock, ILogger<EventService> logger)
 {
     public async Task<PublishedEvent> PublishAsync(Caller caller, NewEvent request, CancellationToken cancellationToken = default)
     {
@@ -57,7 +57,7 @@ public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, IBac
             CreatedAt = now,
         };
         db.Events.Add(evt);
-        var body = Envelope(evt, request.PayloadJson);
+        var body = enricher.Enrich(Envelope(evt, request.PayloadJson), evt.CallId);
         var deliveries = targets.Select(endpoint => new Delivery
         {
             Id = Guid.CreateVersion7(),
@@ -84,7 +84,7 @@ public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, IBac
 
         foreach (var delivery in deliveries)
         {
-            jobs.Enqueue<DeliverJob>(j => j.RunAsync(delivery.Id, CancellationToken.None));
+            jobs.TryEnqueueDelivery(delivery.Id, logger);
         }
 
         return new PublishedEvent(evt.Id, deliveries.Select(d => d.Id).ToList());
@@ -105,5 +105,24 @@ public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, IBac
             call_id = evt.CallId,
             data = payload.RootElement,
         });
+    }
+}
+
+public static class DeliveryJobQueue
+{
+    /// <summary>
+    /// Enqueues a delivery that is already committed. If the queue refuses, the row is still due
+    /// in the database and the sweep sends it; the caller's request has succeeded either way.
+    /// </summary>
+    public static void TryEnqueueDelivery(this IBackgroundJobClient jobs, Guid deliveryId, ILogger logger)
+    {
+        try
+        {
+            jobs.Enqueue<DeliverJob>(j => j.RunAsync(deliveryId, CancellationToken.None));
+        }
+        catch (BackgroundJobClientException exception)
+        {
+            logger.LogWarning(exception, "Could not enqueue delivery {DeliveryId}; the sweep will send it", deliveryId);
+        }
     }
 }

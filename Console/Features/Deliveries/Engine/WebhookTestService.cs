@@ -1,0 +1,95 @@
+using DeliveryConsole.Data;
+using DeliveryConsole.Features.Access;
+using DeliveryConsole.Features.Audit;
+using DeliveryConsole.Features.Webhooks;
+using DeliveryConsole.Infrastructure;
+using DeliveryConsole.Infrastructure.Api;
+using Microsoft.EntityFrameworkCore;
+
+namespace DeliveryConsole.Features.Deliveries.Engine;
+
+public sealed record WebhookTestResult(bool Success, int? HttpStatus, int DurationMs, string? ResponseBody, string? ErrorMessage, Guid DeliveryId);
+
+/// <summary>
+/// Sends a <c>webhook.test</c> event to the master webhook now and waits for the answer. It is a
+/// real delivery with one attempt (trigger "test") and no retries, so it shows in the inspector.
+/// </summary>
+public sealed class WebhookTestService(IDbContextFactory<AppDbContext> dbFactory, DeliveryProcessor processor, TimeProvider clock)
+{
+    public async Task<WebhookTestResult> SendTestAsync(Caller caller, CancellationToken cancellationToken = default)
+    {
+        caller.Require(Role.Operator);
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var endpoint = await db.WebhookEndpoints.AsNoTracking()
+            .FirstOrDefaultAsync(e => e.WorkspaceId == caller.WorkspaceId && e.Scope == EndpointScope.Master && e.DeletedAt == null, cancellationToken)
+            ?? throw new NotFoundException("No webhook is configured for this workspace.");
+
+        var evt = new WebhookEvent
+        {
+            Id = EventService.NewEventId(now),
+            WorkspaceId = caller.WorkspaceId,
+            Type = "webhook.test",
+            Channel = "voice",
+            PayloadJson = """{"message":"This is a test event from Delivery Console."}""",
+            CreatedAt = now,
+        };
+        var delivery = new Delivery
+        {
+            Id = Guid.CreateVersion7(),
+            WorkspaceId = caller.WorkspaceId,
+            EventId = evt.Id,
+            EndpointId = endpoint.Id,
+            EndpointScope = endpoint.Scope,
+            EventType = evt.Type,
+            Channel = evt.Channel,
+            TargetUrl = endpoint.Url,
+            TargetHost = new Uri(endpoint.Url).Host.ToLowerInvariant(),
+            PayloadJson = EventService.Envelope(evt, evt.PayloadJson),
+            Status = DeliveryStatus.Pending,
+            // Held by this request: the sweep leaves it alone while the test runs.
+            LeaseOwner = "webhook-test",
+            LeaseUntil = now.AddMinutes(5),
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Events.Add(evt);
+        db.Deliveries.Add(delivery);
+        await db.SaveChangesAsync(cancellationToken);
+
+        var result = await processor.SendOnceAsync(endpoint, evt.Id, delivery.PayloadJson, cancellationToken);
+
+        db.DeliveryAttempts.Add(AttemptRecords.From(result, delivery, 1, AttemptTrigger.Test));
+        delivery.Status = result.Succeeded ? DeliveryStatus.Delivered : DeliveryStatus.Failed;
+        delivery.Attempts = 1;
+        delivery.DeliveredAt = result.Succeeded ? result.CompletedAt : null;
+        delivery.LastAttemptAt = result.StartedAt;
+        delivery.LastResponseStatus = result.ResponseStatus;
+        delivery.LastDurationMs = result.DurationMs;
+        delivery.LastError = result.Error;
+        delivery.LeaseOwner = null;
+        delivery.LeaseUntil = null;
+        delivery.UpdatedAt = result.CompletedAt;
+        db.Record(caller, result.CompletedAt, "webhook.tested", "webhook_endpoint", endpoint.Id.ToString(),
+            result.Succeeded ? $"HTTP {result.ResponseStatus} in {result.DurationMs} ms" : result.Error, result.Succeeded ? AuditOutcome.Success : AuditOutcome.Failure);
+        await db.SaveChangesAsync(CancellationToken.None);
+
+        return new WebhookTestResult(result.Succeeded, result.ResponseStatus, result.DurationMs, result.ResponseBody, result.Error, delivery.Id);
+    }
+}
+
+public static class WebhookTestApi
+{
+    public static RouteGroupBuilder MapWebhookTestApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapApiGroup("/v1/webhooks", ErrorEnvelope.Detail, "Account webhooks");
+        group.MapPost("/test", TestWebhook).WithName("TestWebhook");
+        return group;
+    }
+
+    public static async Task<IResult> TestWebhook(HttpContext http, WebhookTestService tests)
+    {
+        var result = await tests.SendTestAsync(http.Caller(), http.RequestAborted);
+        return TypedResults.Json(result, ApiJson.CamelCase);
+    }
+}
