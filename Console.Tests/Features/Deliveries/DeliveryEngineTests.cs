@@ -154,6 +154,31 @@ public sealed class DeliveryEngineTests(EngineAppFactory app) : IClassFixture<En
     }
 
     [Fact]
+    public async Task EndpointThatKeepsFailing_IsDisabledAfterTwentyFailedDeliveries_WithTheReason()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        receiver.Respond(503);
+        var (client, _) = await WorkspaceWithWebhookAsync(receiver.Url);
+        var ids = new List<Guid>();
+        for (var i = 0; i < 20; i++)
+        {
+            ids.Add(await PublishAsync(client, new { i }));
+        }
+
+        foreach (var id in ids)
+        {
+            Assert.Equal(DeliveryStatus.Failed, (await WaitForFinalAsync(id, TimeSpan.FromSeconds(30))).Status);
+        }
+
+        var webhook = await client.GetFromJsonAsync<JsonElement>("/v1/webhooks");
+        Assert.Equal("disabled", webhook.GetProperty("status").GetString());
+        await using var db = await app.DbAsync();
+        var endpoint = await db.WebhookEndpoints.SingleAsync(e => e.Id == Guid.Parse(webhook.GetProperty("id").GetString()!));
+        Assert.Contains("Every delivery of the last 24 h failed", endpoint.DisabledReason);
+        Assert.True(endpoint.ConsecutiveFailures >= 20 * 6);
+    }
+
+    [Fact]
     public async Task LargeResponseBody_IsTruncatedTo64KiB_AndItsSizeKept()
     {
         await using var receiver = await Receiver.StartAsync();

@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+// Benchmarks of Delivery Console. Usage:
+//   dotnet run -c Release --project bench/DeliveryConsole.Bench -- throughput [--events N] [--runs R]
+var args2 = args.ToList();
+if (args2.Count == 0 || args2[0] != "throughput")
+{
+    Console.Error.WriteLine("usage: throughput [--events N] [--runs R]");
+    return 2;
+}
+
+int Option(string name, int fallback)
+{
+    var i = args2.IndexOf(name);
+    return i >= 0 && i + 1 < args2.Count && int.TryParse(args2[i + 1], out var v) ? v : fallback;
+}
+
+var events = Option("--events", 3000);
+var runs = Option("--runs", 3);
+Console.WriteLine($"throughput: {events} events per run, {runs} runs, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+
+await using var receiver = await Receiver.StartAsync();
+var results = new List<(double Engine, double Raw)>();
+for (var run = 1; run <= runs; run++)
+{
+    var raw = await RawHttpAsync(receiver.Url, events);
+    var engine = await EngineAsync(receiver, events);
+    results.Add((engine, raw));
+    Console.WriteLine($"run {run}: engine {engine:F0} deliveries/s end to end, raw HttpClient {raw:F0} POSTs/s, ratio {engine / raw:P2}");
+}
+
+double Median(IEnumerable<double> values)
+{
+    var sorted = values.Order().ToList();
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+}
+
+var medianEngine = Median(results.Select(r => r.Engine));
+var medianRaw = Median(results.Select(r => r.Raw));
+Console.WriteLine($"median of {runs}: engine {medianEngine:F0} deliveries/s, raw {medianRaw:F0} POSTs/s, ratio {medianEngine / medianRaw:P2}");
+return 0;
+
+// The ceiling: plain HttpClient POSTs of a similar body to the same receiver, 64 in flight.
+static async Task<double> RawHttpAsync(string url, int count)
+{
+    using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, UseProxy = false });
+    var body = JsonSerializer.Serialize(new { id = "evt_bench", type = "call.completed", data = new { call = new { id = "call_bench", duration = 42 } } });
+    var next = 0;
+    var stopwatch = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, 64).Select(async _ =>
+    {
+        while (Interlocked.Increment(ref next) <= count)
+        {
+            using var content = new StringContent(body, Encoding.UTF8, "application/json");
+            using var response = await client.PostAsync(url, content);
+            response.EnsureSuccessStatusCode();
+        }
+    }));
+    return count / stopwatch.Elapsed.TotalSeconds;
+}
+
+// The engine: the real console (Release) on a fresh SQLite file; N events published through
+// POST /v1/events (16 in flight), timed until the last delivery is recorded as delivered.
+static async Task<double> EngineAsync(Receiver receiver, int count)
+{
+    var folder = Path.Combine(Path.GetTempPath(), $"dc-bench-{Guid.NewGuid():N}");
+    Directory.CreateDirectory(folder);
+    var database = Path.Combine(folder, "dc.db");
+    var port = FreePort();
+    string[] settings =
+    [
+        $"--Database:Path={database}", "--Bootstrap:AdminPassword=Bench-Passw0rd-1", "--Delivery:AllowedPrivateNetworks=127.0.0.1/32",
+        "--RateLimit:PermitLimit=1000000", "--Logging:LogLevel:Default=Warning",
+    ];
+    var key = (await RunAsync(folder, ["keys", "create", "--role", "admin", .. settings])).Trim();
+    using var console = Start(folder, ["--urls", $"http://127.0.0.1:{port}", .. settings]);
+    try
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 32 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        await WaitHealthyAsync(http);
+        (await http.PostAsync("/v1/webhooks", Json(new { url = receiver.Url }))).EnsureSuccessStatusCode();
+
+        var before = receiver.Count;
+        var next = 0;
+        var stopwatch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) <= count)
+            {
+                using var response = await http.PostAsync("/v1/events", Json(new { eventType = "call.completed", callId = "call_bench", payload = new { call = new { id = "call_bench", duration = 42 } } }));
+                if (response.StatusCode != HttpStatusCode.Accepted)
+                {
+                    throw new InvalidOperationException($"publish failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                }
+            }
+        }));
+        var published = stopwatch.Elapsed;
+
+        await using var db = new SqliteConnection($"Data Source={database};Mode=ReadOnly");
+        await db.OpenAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
+        while (await CountDeliveredAsync(db) < count)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"only {await CountDeliveredAsync(db)} of {count} delivered");
+            }
+
+            await Task.Delay(20);
+        }
+
+        var elapsed = stopwatch.Elapsed;
+        Console.WriteLine($"  published {count} events in {published.TotalSeconds:F2} s ({count / published.TotalSeconds:F0}/s); all delivered after {elapsed.TotalSeconds:F2} s; receiver got {receiver.Count - before}");
+        return count / elapsed.TotalSeconds;
+    }
+    finally
+    {
+        console.Kill(entireProcessTree: true);
+        await console.WaitForExitAsync();
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+static async Task<long> CountDeliveredAsync(SqliteConnection db)
+{
+    await using var command = db.CreateCommand();
+    command.CommandText = "SELECT COUNT(*) FROM deliveries WHERE Status = 1";
+    return (long)(await command.ExecuteScalarAsync())!;
+}
+
+static StringContent Json(object value) => new(JsonSerializer.Serialize(value), Encoding.UTF8, "application/json");
+
+static async Task WaitHealthyAsync(HttpClient http)
+{
+    for (var i = 0; i < 300; i++)
+    {
+        try
+        {
+            if ((await http.GetAsync("/healthz")).IsSuccessStatusCode)
+            {
+                return;
+            }
+        }
+        catch (HttpRequestException)
+        {
+        }
+
+        await Task.Delay(100);
+    }
+
+    throw new TimeoutException("the console did not start");
+}
+
+static string ConsoleAssembly()
+{
+    var dir = new DirectoryInfo(AppContext.BaseDirectory);
+    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DeliveryConsole.sln")))
+    {
+        dir = dir.Parent;
+    }
+
+    var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+    return Path.Combine(dir!.FullName, "Console", "bin", configuration, "net10.0", "DeliveryConsole.dll");
+}
+
+static Process Start(string folder, string[] arguments)
+{
+    var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
+    start.ArgumentList.Add(ConsoleAssembly());
+    foreach (var argument in arguments)
+    {
+        start.ArgumentList.Add(argument);
+    }
+
+    var process = Process.Start(start)!;
+    process.OutputDataReceived += (_, _) => { };
+    process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("  console: " + e.Data); };
+    process.BeginOutputReadLine();
+    process.BeginErrorReadLine();
+    return process;
+}
+
+static async Task<string> RunAsync(string folder, string[] arguments)
+{
+    var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
+    start.ArgumentList.Add(ConsoleAssembly());
+    foreach (var argument in arguments)
+    {
+        start.ArgumentList.Add(argument);
+    }
+
+    using var process = Process.Start(start)!;
+    var output = await process.StandardOutput.ReadToEndAsync();
+    await process.StandardError.ReadToEndAsync();
+    await process.WaitForExitAsync();
+    return process.ExitCode == 0 ? output : throw new InvalidOperationException("keys create failed");
+}
+
+static int FreePort()
+{
+    using var listener = new TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
+}
+
+/// <summary>A customer endpoint that answers 200 at once: Kestrel on 127.0.0.1.</summary>
+internal sealed class Receiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private long _count;
+
+    private Receiver(WebApplication app) => _app = app;
+
+    public string Url { get; private set; } = "";
+
+    public long Count => Interlocked.Read(ref _count);
+
+    public static async Task<Receiver> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var receiver = new Receiver(app);
+        app.MapPost("/hooks", async (HttpContext context) =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            await reader.ReadToEndAsync();
+            Interlocked.Increment(ref receiver._count);
+            return Results.Ok();
+        });
+        await app.StartAsync();
+        receiver.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/hooks";
+        return receiver;
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
