@@ -117,14 +117,7 @@ public sealed class DeliveryProcessor(
         }
 
         var now = result.CompletedAt;
-        delivery.Attempts++;
-        delivery.LastAttemptAt = result.StartedAt;
-        delivery.LastResponseStatus = result.ResponseStatus;
-        delivery.LastDurationMs = result.DurationMs;
-        delivery.LastError = result.Error;
-        delivery.LeaseOwner = null;
-        delivery.LeaseUntil = null;
-        delivery.UpdatedAt = now;
+        AttemptRecords.Apply(delivery, result);
         delivery.TargetUrl = endpoint.Url;
         delivery.TargetHost = new Uri(endpoint.Url).Host.ToLowerInvariant();
 
@@ -219,9 +212,22 @@ public sealed class DeliveryProcessor(
         jitter <= 0 ? delay : TimeSpan.FromTicks((long)(delay.Ticks * (1 + ((Random.Shared.NextDouble() * 2) - 1) * jitter)));
 }
 
-/// <summary>Maps a send result to its attempt row.</summary>
+/// <summary>Maps a send result to its attempt row, and onto the delivery it belongs to.</summary>
 public static class AttemptRecords
 {
+    /// <summary>Counts the attempt and copies its outcome onto the delivery; releases the lease. The status is the caller's decision.</summary>
+    public static void Apply(Delivery delivery, SendResult result)
+    {
+        delivery.Attempts++;
+        delivery.LastAttemptAt = result.StartedAt;
+        delivery.LastResponseStatus = result.ResponseStatus;
+        delivery.LastDurationMs = result.DurationMs;
+        delivery.LastError = result.Error;
+        delivery.LeaseOwner = null;
+        delivery.LeaseUntil = null;
+        delivery.UpdatedAt = result.CompletedAt;
+    }
+
     public static DeliveryAttempt From(SendResult result, Delivery delivery, int number, AttemptTrigger trigger) => new()
     {
         Id = Guid.CreateVersion7(),

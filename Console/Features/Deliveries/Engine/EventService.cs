@@ -58,26 +58,7 @@ public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, IBac
         };
         db.Events.Add(evt);
         var body = enricher.Enrich(Envelope(evt, request.PayloadJson), evt.CallId);
-        var deliveries = targets.Select(endpoint => new Delivery
-        {
-            Id = Guid.CreateVersion7(),
-            WorkspaceId = caller.WorkspaceId,
-            EventId = evt.Id,
-            EndpointId = endpoint.Id,
-            EndpointScope = endpoint.Scope,
-            ApplicationId = endpoint.ApplicationId,
-            CampaignId = endpoint.CampaignId,
-            EventType = evt.Type,
-            Channel = evt.Channel,
-            CallId = evt.CallId,
-            TargetUrl = endpoint.Url,
-            TargetHost = new Uri(endpoint.Url).Host.ToLowerInvariant(),
-            PayloadJson = body,
-            Status = DeliveryStatus.Pending,
-            NextAttemptAt = now,
-            CreatedAt = now,
-            UpdatedAt = now,
-        }).ToList();
+        var deliveries = targets.Select(endpoint => NewDelivery(evt, endpoint, body, now)).ToList();
         db.Deliveries.AddRange(deliveries);
         db.Record(caller, now, "event.published", "event", evt.Id, $"{evt.Type}: {deliveries.Count} deliveries");
         await db.SaveChangesAsync(cancellationToken);
@@ -89,6 +70,28 @@ public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, IBac
 
         return new PublishedEvent(evt.Id, deliveries.Select(d => d.Id).ToList());
     }
+
+    /// <summary>A pending delivery of <paramref name="evt"/> to <paramref name="endpoint"/>, due now.</summary>
+    public static Delivery NewDelivery(WebhookEvent evt, WebhookEndpoint endpoint, string body, DateTime now) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        WorkspaceId = evt.WorkspaceId,
+        EventId = evt.Id,
+        EndpointId = endpoint.Id,
+        EndpointScope = endpoint.Scope,
+        ApplicationId = endpoint.ApplicationId,
+        CampaignId = endpoint.CampaignId,
+        EventType = evt.Type,
+        Channel = evt.Channel,
+        CallId = evt.CallId,
+        TargetUrl = endpoint.Url,
+        TargetHost = new Uri(endpoint.Url).Host.ToLowerInvariant(),
+        PayloadJson = body,
+        Status = DeliveryStatus.Pending,
+        NextAttemptAt = now,
+        CreatedAt = now,
+        UpdatedAt = now,
+    };
 
     public static string NewEventId(DateTime at) => "evt_" + Guid.CreateVersion7(new DateTimeOffset(at)).ToString("N")[..12] + Guid.NewGuid().ToString("N")[..12];
 

@@ -34,25 +34,10 @@ public sealed class WebhookTestService(IDbContextFactory<AppDbContext> dbFactory
             PayloadJson = """{"message":"This is a test event from Delivery Console."}""",
             CreatedAt = now,
         };
-        var delivery = new Delivery
-        {
-            Id = Guid.CreateVersion7(),
-            WorkspaceId = caller.WorkspaceId,
-            EventId = evt.Id,
-            EndpointId = endpoint.Id,
-            EndpointScope = endpoint.Scope,
-            EventType = evt.Type,
-            Channel = evt.Channel,
-            TargetUrl = endpoint.Url,
-            TargetHost = new Uri(endpoint.Url).Host.ToLowerInvariant(),
-            PayloadJson = EventService.Envelope(evt, evt.PayloadJson),
-            Status = DeliveryStatus.Pending,
-            // Held by this request: the sweep leaves it alone while the test runs.
-            LeaseOwner = "webhook-test",
-            LeaseUntil = now.AddMinutes(5),
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
+        var delivery = EventService.NewDelivery(evt, endpoint, EventService.Envelope(evt, evt.PayloadJson), now);
+        // Held by this request: the sweep leaves it alone while the test runs.
+        delivery.LeaseOwner = "webhook-test";
+        delivery.LeaseUntil = now.AddMinutes(5);
         db.Events.Add(evt);
         db.Deliveries.Add(delivery);
         await db.SaveChangesAsync(cancellationToken);
@@ -60,16 +45,10 @@ public sealed class WebhookTestService(IDbContextFactory<AppDbContext> dbFactory
         var result = await processor.SendOnceAsync(endpoint, evt.Id, delivery.PayloadJson, cancellationToken);
 
         db.DeliveryAttempts.Add(AttemptRecords.From(result, delivery, 1, AttemptTrigger.Test));
+        AttemptRecords.Apply(delivery, result);
         delivery.Status = result.Succeeded ? DeliveryStatus.Delivered : DeliveryStatus.Failed;
-        delivery.Attempts = 1;
+        delivery.NextAttemptAt = null;
         delivery.DeliveredAt = result.Succeeded ? result.CompletedAt : null;
-        delivery.LastAttemptAt = result.StartedAt;
-        delivery.LastResponseStatus = result.ResponseStatus;
-        delivery.LastDurationMs = result.DurationMs;
-        delivery.LastError = result.Error;
-        delivery.LeaseOwner = null;
-        delivery.LeaseUntil = null;
-        delivery.UpdatedAt = result.CompletedAt;
         db.Record(caller, result.CompletedAt, "webhook.tested", "webhook_endpoint", endpoint.Id.ToString(),
             result.Succeeded ? $"HTTP {result.ResponseStatus} in {result.DurationMs} ms" : result.Error, result.Succeeded ? AuditOutcome.Success : AuditOutcome.Failure);
         await db.SaveChangesAsync(CancellationToken.None);
