@@ -14,12 +14,16 @@ public static class DatabaseExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        builder.Services.AddDbContextFactory<AppDbContext>((services, options) =>
+        // Pooled: every service operation takes a short-lived context, and an Identity-sized model
+        // makes creating one from scratch measurable on the hot paths.
+        builder.Services.AddPooledDbContextFactory<AppDbContext>((services, options) =>
         {
             var database = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             options.UseSqlite(database.ConnectionString)
                 .AddInterceptors(new SqlitePragmaInterceptor(database.BusyTimeoutMs));
         });
+        // Identity's stores take a scoped context; it comes from the same pool.
+        builder.Services.AddScoped(services => services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext());
         return builder;
     }
 
