@@ -30,21 +30,8 @@ public sealed class DeliveryEngineTests(EngineAppFactory app) : IClassFixture<En
         return Guid.Parse(body.GetProperty("deliveryIds")[0].GetString()!);
     }
 
-    private async Task<Delivery> WaitForFinalAsync(Guid deliveryId, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (true)
-        {
-            await using var db = await app.DbAsync();
-            var delivery = await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId);
-            if (delivery.Status != DeliveryStatus.Pending || DateTime.UtcNow > deadline)
-            {
-                return delivery;
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    private Task<Delivery> WaitForFinalAsync(Guid deliveryId, TimeSpan? timeout = null) =>
+        app.WaitForDeliveryAsync(deliveryId, d => d.Status != DeliveryStatus.Pending, timeout);
 
     private async Task<List<DeliveryAttempt>> AttemptsAsync(Guid deliveryId)
     {

@@ -12,21 +12,7 @@ namespace DeliveryConsole.Tests.Features.Deliveries;
 
 public sealed class ResendAndTestTests(EngineAppFactory app) : IClassFixture<EngineAppFactory>
 {
-    private async Task<Delivery> WaitAsync(Guid id, Func<Delivery, bool> done)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (true)
-        {
-            await using var db = await app.DbAsync();
-            var delivery = await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == id);
-            if (done(delivery) || DateTime.UtcNow > deadline)
-            {
-                return delivery;
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    private Task<Delivery> WaitAsync(Guid id, Func<Delivery, bool> done) => app.WaitForDeliveryAsync(id, done);
 
     private static string RecordingUrl(ReceivedRequest request) =>
         JsonDocument.Parse(request.Body).RootElement.GetProperty("data").GetProperty("call").GetProperty("recording_url").GetString()!;

@@ -49,13 +49,10 @@ public static class ApiGroupExtensions
     public static RouteGroupBuilder MapApiGroup(this IEndpointRouteBuilder routes, string prefix, ErrorEnvelope envelope, string tag)
     {
         var group = routes.MapGroup(prefix);
+        var filter = new ApiGroupFilter(envelope, routes.ServiceProvider.GetRequiredService<ILogger<ApiGroupFilter>>());
         group.WithMetadata(envelope)
             .WithTags(tag)
-            .AddEndpointFilter(async (context, next) =>
-            {
-                var filter = new ApiGroupFilter(envelope, context.HttpContext.RequestServices.GetRequiredService<ILogger<ApiGroupFilter>>());
-                return await filter.InvokeAsync(context, next);
-            })
+            .AddEndpointFilter(filter)
             .RequireRateLimiting(RateLimitPolicy)
             .DisableAntiforgery();
         return group;
