@@ -16,6 +16,7 @@ public static class DatabaseExtensions
 
         // Pooled: every service operation takes a short-lived context, and an Identity-sized model
         // makes creating one from scratch measurable on the hot paths.
+        builder.Services.AddSingleton<DatabaseWriter>();
         builder.Services.AddPooledDbContextFactory<AppDbContext>((services, options) =>
         {
             var database = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;

@@ -15,6 +15,7 @@ namespace DeliveryConsole.Features.Deliveries.Engine;
 /// </summary>
 public sealed class DeliveryProcessor(
     IDbContextFactory<AppDbContext> dbFactory,
+    DatabaseWriter writer,
     WebhookSender sender,
     EndpointSecrets secrets,
     IBackgroundJobClient jobs,
@@ -32,12 +33,13 @@ public sealed class DeliveryProcessor(
         var settings = options.CurrentValue;
         var now = clock.GetUtcNow().UtcDateTime;
         var owner = $"{_instance}-{Guid.NewGuid():N}";
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var claimed = await db.Deliveries
+        var leaseUntil = now + settings.Lease;
+        var claimed = await writer.WriteAsync(db => db.Deliveries
             .Where(d => d.Id == deliveryId && d.Status == DeliveryStatus.Pending
                 && (d.NextAttemptAt == null || d.NextAttemptAt <= now)
                 && (d.LeaseUntil == null || d.LeaseUntil < now))
-            .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, now + settings.Lease).SetProperty(d => d.LeaseOwner, owner), cancellationToken);
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, leaseUntil).SetProperty(d => d.LeaseOwner, owner)));
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         if (claimed == 0)
         {
             await RescheduleIfEarlyAsync(db, deliveryId, now, cancellationToken);
@@ -70,7 +72,7 @@ public sealed class DeliveryProcessor(
             slot.Release();
         }
 
-        var outcome = await RecordAsync(delivery, endpoint, owner, result, settings, CancellationToken.None);
+        var outcome = await writer.WriteAsync(db => RecordAsync(db, delivery, endpoint, owner, result, settings));
         if (outcome.RetryAt is { } retryAt)
         {
             jobs.Schedule<DeliverJob>(j => j.RunAsync(deliveryId, CancellationToken.None), retryAt - clock.GetUtcNow().UtcDateTime);
@@ -98,76 +100,83 @@ public sealed class DeliveryProcessor(
 
     private sealed record Outcome(DeliveryStatus Status, DateTime? RetryAt);
 
-    private async Task<Outcome> RecordAsync(Delivery snapshot, WebhookEndpoint endpoint, string owner, SendResult result, DeliveryOptions settings, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs inside the writer's transaction: the attempt, the delivery's new state and the
+    /// endpoint's health together. The delivery is updated only while this claim still holds its
+    /// lease; otherwise the attempt is kept as history and the state left to whoever holds it now.
+    /// </summary>
+    private async Task<Outcome> RecordAsync(AppDbContext db, Delivery snapshot, WebhookEndpoint endpoint, string owner, SendResult result, DeliveryOptions settings)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var delivery = await db.Deliveries.SingleAsync(d => d.Id == snapshot.Id, cancellationToken);
-        var previous = await db.DeliveryAttempts.Where(a => a.DeliveryId == snapshot.Id).MaxAsync(a => (int?)a.Number, cancellationToken) ?? 0;
-        var trigger = delivery.Attempts > 0 ? AttemptTrigger.Retry : previous > 0 ? AttemptTrigger.Resend : AttemptTrigger.Initial;
-        db.DeliveryAttempts.Add(AttemptRecords.From(result, delivery, previous + 1, trigger));
-
-        if (delivery.LeaseOwner != owner || delivery.Status != DeliveryStatus.Pending)
-        {
-            // Our lease ran out and someone else took over: keep the attempt as history, leave the state to them.
-            logger.LogWarning("Delivery {DeliveryId}: lease lost before the attempt was recorded", delivery.Id);
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return new Outcome(delivery.Status, null);
-        }
+        var id = snapshot.Id;
+        var previous = await db.DeliveryAttempts.Where(a => a.DeliveryId == id).MaxAsync(a => (int?)a.Number) ?? 0;
+        var trigger = snapshot.Attempts > 0 ? AttemptTrigger.Retry : previous > 0 ? AttemptTrigger.Resend : AttemptTrigger.Initial;
+        db.DeliveryAttempts.Add(AttemptRecords.From(result, snapshot, previous + 1, trigger));
+        await db.SaveChangesAsync();
 
         var now = result.CompletedAt;
-        AttemptRecords.Apply(delivery, result);
-        delivery.TargetUrl = endpoint.Url;
-        delivery.TargetHost = new Uri(endpoint.Url).Host.ToLowerInvariant();
+        var attempts = snapshot.Attempts + 1;
+        var gone = result.ResponseStatus == 410;
+        var status = result.Succeeded ? DeliveryStatus.Delivered
+            : gone || attempts >= settings.MaxAttempts ? DeliveryStatus.Failed
+            : DeliveryStatus.Pending;
+        DateTime? retryAt = status == DeliveryStatus.Pending ? now + Jittered(settings.ParsedRetryDelays[attempts - 1], settings.Jitter) : null;
+        DateTime? deliveredAt = result.Succeeded ? now : null;
+        var host = new Uri(endpoint.Url).Host.ToLowerInvariant();
+        var updated = await db.Deliveries
+            .Where(d => d.Id == id && d.LeaseOwner == owner && d.Status == DeliveryStatus.Pending)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(d => d.Status, status)
+                .SetProperty(d => d.Attempts, attempts)
+                .SetProperty(d => d.NextAttemptAt, retryAt)
+                .SetProperty(d => d.DeliveredAt, deliveredAt)
+                .SetProperty(d => d.LastAttemptAt, result.StartedAt)
+                .SetProperty(d => d.LastResponseStatus, result.ResponseStatus)
+                .SetProperty(d => d.LastDurationMs, result.DurationMs)
+                .SetProperty(d => d.LastError, result.Error)
+                .SetProperty(d => d.TargetUrl, endpoint.Url)
+                .SetProperty(d => d.TargetHost, host)
+                .SetProperty(d => d.LeaseOwner, (string?)null)
+                .SetProperty(d => d.LeaseUntil, (DateTime?)null)
+                .SetProperty(d => d.UpdatedAt, now));
+        if (updated == 0)
+        {
+            logger.LogWarning("Delivery {DeliveryId}: lease lost before the attempt was recorded", id);
+            return new Outcome(DeliveryStatus.Pending, null);
+        }
 
-        var tracked = await db.WebhookEndpoints.SingleAsync(e => e.Id == endpoint.Id, cancellationToken);
-        DateTime? retryAt = null;
+        var endpointId = endpoint.Id;
         if (result.Succeeded)
         {
-            delivery.Status = DeliveryStatus.Delivered;
-            delivery.DeliveredAt = now;
-            delivery.NextAttemptAt = null;
-            tracked.ConsecutiveFailures = 0;
-            tracked.LastSuccessAt = now;
+            await db.WebhookEndpoints.Where(e => e.Id == endpointId)
+                .ExecuteUpdateAsync(s => s.SetProperty(e => e.ConsecutiveFailures, 0).SetProperty(e => e.LastSuccessAt, now));
         }
         else
         {
-            tracked.ConsecutiveFailures++;
-            tracked.LastFailureAt = now;
-            tracked.LastError = result.Error;
-            var gone = result.ResponseStatus == 410;
-            if (gone || delivery.Attempts >= settings.MaxAttempts)
+            await db.WebhookEndpoints.Where(e => e.Id == endpointId)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(e => e.ConsecutiveFailures, e => e.ConsecutiveFailures + 1)
+                    .SetProperty(e => e.LastFailureAt, now)
+                    .SetProperty(e => e.LastError, result.Error));
+            var disableReason = gone ? "The endpoint answered 410 Gone"
+                : status == DeliveryStatus.Failed && await KeepsFailingAsync(db, endpointId, now, settings) ? $"Every delivery of the last {settings.DisableWindow.TotalHours:0.#} h failed ({settings.DisableAfterFailures} or more)"
+                : null;
+            if (disableReason is not null)
             {
-                delivery.Status = DeliveryStatus.Failed;
-                delivery.NextAttemptAt = null;
-            }
-            else
-            {
-                retryAt = now + Jittered(settings.ParsedRetryDelays[delivery.Attempts - 1], settings.Jitter);
-                delivery.NextAttemptAt = retryAt;
-            }
-
-            if (gone)
-            {
-                Disable(tracked, "The endpoint answered 410 Gone", now);
+                await db.WebhookEndpoints.Where(e => e.Id == endpointId && e.Status == EndpointStatus.Active)
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(e => e.Status, EndpointStatus.Disabled)
+                        .SetProperty(e => e.DisabledReason, disableReason)
+                        .SetProperty(e => e.DisabledAt, now)
+                        .SetProperty(e => e.UpdatedAt, now));
             }
         }
 
-        await db.SaveChangesAsync(cancellationToken);
-        if (delivery.Status == DeliveryStatus.Failed && tracked.Status == EndpointStatus.Active && await KeepsFailingAsync(db, tracked.Id, now, settings, cancellationToken))
-        {
-            Disable(tracked, $"Every delivery of the last {settings.DisableWindow.TotalHours:0.#} h failed ({settings.DisableAfterFailures} or more)", now);
-            await db.SaveChangesAsync(cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Delivery {DeliveryId} attempt {Attempt}: {Outcome} ({Status}) in {DurationMs} ms",
-            delivery.Id, previous + 1, delivery.Status, result.ResponseStatus?.ToString() ?? result.ErrorClass.ToString(), result.DurationMs);
-        return new Outcome(delivery.Status, retryAt);
+            id, previous + 1, status, result.ResponseStatus?.ToString() ?? result.ErrorClass.ToString(), result.DurationMs);
+        return new Outcome(status, retryAt);
     }
 
-    private static async Task<bool> KeepsFailingAsync(AppDbContext db, Guid endpointId, DateTime now, DeliveryOptions settings, CancellationToken cancellationToken)
+    private static async Task<bool> KeepsFailingAsync(AppDbContext db, Guid endpointId, DateTime now, DeliveryOptions settings, CancellationToken cancellationToken = default)
     {
         var since = now - settings.DisableWindow;
         var recent = db.Deliveries.Where(d => d.EndpointId == endpointId && d.CreatedAt >= since);
@@ -179,26 +188,17 @@ public sealed class DeliveryProcessor(
         return await recent.CountAsync(d => d.Status == DeliveryStatus.Failed, cancellationToken) >= settings.DisableAfterFailures;
     }
 
-    private static void Disable(WebhookEndpoint endpoint, string reason, DateTime now)
-    {
-        endpoint.Status = EndpointStatus.Disabled;
-        endpoint.DisabledReason = reason;
-        endpoint.DisabledAt = now;
-        endpoint.UpdatedAt = now;
-    }
-
     private async Task FinishWithoutSendingAsync(Guid deliveryId, string owner, string reason, CancellationToken cancellationToken)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
-        await db.Deliveries.Where(d => d.Id == deliveryId && d.LeaseOwner == owner)
+        await writer.WriteAsync(db => db.Deliveries.Where(d => d.Id == deliveryId && d.LeaseOwner == owner)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(d => d.Status, DeliveryStatus.Failed)
                 .SetProperty(d => d.LastError, reason)
                 .SetProperty(d => d.NextAttemptAt, (DateTime?)null)
                 .SetProperty(d => d.LeaseOwner, (string?)null)
                 .SetProperty(d => d.LeaseUntil, (DateTime?)null)
-                .SetProperty(d => d.UpdatedAt, now), cancellationToken);
+                .SetProperty(d => d.UpdatedAt, now), cancellationToken)).WaitAsync(cancellationToken);
     }
 
     private async Task ReleaseAsync(Guid deliveryId, string owner)

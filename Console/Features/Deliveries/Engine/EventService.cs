@@ -18,7 +18,7 @@ public sealed record PublishedEvent(string EventId, IReadOnlyList<Guid> Delivery
 /// enqueues them: the master webhook (if it takes the type), the application's finishedUrl, and
 /// the campaign's webhooks subscribed to it.
 /// </summary>
-public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, IBackgroundJobClient jobs, IPayloadEnricher enricher, TimeProvider clock, ILogger<EventService> logger)
+public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, DatabaseWriter writer, IBackgroundJobClient jobs, IPayloadEnricher enricher, TimeProvider clock, ILogger<EventService> logger)
 {
     public async Task<PublishedEvent> PublishAsync(Caller caller, NewEvent request, CancellationToken cancellationToken = default)
     {
@@ -56,12 +56,15 @@ public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, IBac
             CampaignId = request.CampaignId,
             CreatedAt = now,
         };
-        db.Events.Add(evt);
         var body = enricher.Enrich(Envelope(evt, request.PayloadJson), evt.CallId);
         var deliveries = targets.Select(endpoint => NewDelivery(evt, endpoint, body, now)).ToList();
-        db.Deliveries.AddRange(deliveries);
-        db.Record(caller, now, "event.published", "event", evt.Id, $"{evt.Type}: {deliveries.Count} deliveries");
-        await db.SaveChangesAsync(cancellationToken);
+        await writer.WriteAsync(async w =>
+        {
+            w.Events.Add(evt);
+            w.Deliveries.AddRange(deliveries);
+            w.Record(caller, now, "event.published", "event", evt.Id, $"{evt.Type}: {deliveries.Count} deliveries");
+            return await w.SaveChangesAsync();
+        });
 
         foreach (var delivery in deliveries)
         {
