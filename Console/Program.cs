@@ -80,6 +80,8 @@ app.MapOpenApi();
 app.MapAccess();
 app.MapWebhooks();
 app.MapDeliveryEngine();
+app.MapDeliveryApi();
+app.MapDeliveryExport();
 app.MapCalls();
 app.MapCallbacks();
 app.MapJobsDashboard();

@@ -93,6 +93,31 @@ public sealed class ConsoleFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>Adds a console user with <paramref name="role"/> through Settings › Users; returns their storage state file.</summary>
+    public async Task<string> SignedInUserAsync(string role)
+    {
+        var email = $"{role}-{Guid.NewGuid():N}"[..20] + "@example.com";
+        var page = await NewPageAsync();
+        await GotoAsync(page, "/settings/users");
+        await page.GetByTestId("create-user").ClickAsync();
+        await page.GetByLabel("Email").FillAsync(email);
+        await page.GetByLabel("Display name").FillAsync($"Test {role}");
+        await page.GetByTestId("user-role").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = role }).ClickAsync();
+        await page.GetByTestId("user-submit").ClickAsync();
+        var password = (await page.GetByTestId("secret-value").TextContentAsync())!.Trim();
+        await page.GetByTestId("secret-done").ClickAsync();
+        await page.Context.CloseAsync();
+
+        var statePath = Path.Combine(Server.DataFolder, $"{role}-{Guid.NewGuid():N}.json");
+        await using var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Server.BaseUrl });
+        var userPage = await context.NewPageAsync();
+        await LoginPage.SignInAsync(userPage, email, password);
+        await Assertions.Expect(userPage.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
+        await context.StorageStateAsync(new BrowserContextStorageStateOptions { Path = statePath });
+        return statePath;
+    }
+
     public async Task DisposeAsync()
     {
         if (Browser is not null)

@@ -57,6 +57,10 @@ public sealed class ConsoleServer : IAsyncDisposable
                      $"--Database:Path={Path.Combine(dataFolder, "dc.db")}",
                      $"--Bootstrap:AdminEmail={AdminEmail}",
                      $"--Bootstrap:AdminPassword={AdminPassword}",
+                     // The tests' webhook receiver listens on loopback; retries are quick.
+                     "--Delivery:AllowedPrivateNetworks=127.0.0.1/32",
+                     "--Delivery:RetryDelays=00:00:01,00:00:01",
+                     "--Delivery:Jitter=0",
                  }.Concat(extraArgs))
         {
             start.ArgumentList.Add(arg);

@@ -531,6 +531,9 @@ namespace DeliveryConsole.Data.Migrations
                     b.HasIndex("WorkspaceId", "Status", "CreatedAt")
                         .IsDescending(false, false, true);
 
+                    b.HasIndex("WorkspaceId", "TargetHost", "CreatedAt")
+                        .IsDescending(false, false, true);
+
                     b.ToTable("deliveries", (string)null);
                 });
 

@@ -29,6 +29,8 @@ public static class DeliveryEngineExtensions
         builder.Services.AddSingleton<RecordingLinkSigner>();
         builder.Services.AddSingleton<IPayloadEnricher, RecordingUrlEnricher>();
         builder.Services.AddSingleton<ResendService>();
+        builder.Services.AddSingleton<ReplayService>();
+        builder.Services.AddTransient<ReplayJob>();
         builder.Services.AddSingleton<WebhookTestService>();
         builder.Services.AddSingleton<DeliverySweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<DeliverySweeper>());

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using DeliveryConsole.Data;
+using DeliveryConsole.Features.Deliveries.Live;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure.Delivery;
 using Hangfire;
@@ -16,6 +17,7 @@ namespace DeliveryConsole.Features.Deliveries.Engine;
 public sealed class DeliveryProcessor(
     IDbContextFactory<AppDbContext> dbFactory,
     DatabaseWriter writer,
+    DeliveryNotifier notifier,
     WebhookSender sender,
     EndpointSecrets secrets,
     IBackgroundJobClient jobs,
@@ -51,6 +53,7 @@ public sealed class DeliveryProcessor(
         if (endpoint.DeletedAt is not null || endpoint.Status == EndpointStatus.Disabled)
         {
             await FinishWithoutSendingAsync(deliveryId, owner, endpoint.DeletedAt is not null ? "endpoint deleted" : $"endpoint disabled: {endpoint.DisabledReason}", cancellationToken);
+            notifier.Notify(delivery.WorkspaceId);
             return true;
         }
 
@@ -73,6 +76,7 @@ public sealed class DeliveryProcessor(
         }
 
         var outcome = await writer.WriteAsync(db => RecordAsync(db, delivery, endpoint, owner, result, settings));
+        notifier.Notify(delivery.WorkspaceId);
         if (outcome.RetryAt is { } retryAt)
         {
             jobs.Schedule<DeliverJob>(j => j.RunAsync(deliveryId, CancellationToken.None), retryAt - clock.GetUtcNow().UtcDateTime);

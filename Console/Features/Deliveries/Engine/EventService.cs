@@ -2,6 +2,7 @@ using System.Text.Json;
 using DeliveryConsole.Data;
 using DeliveryConsole.Features.Access;
 using DeliveryConsole.Features.Audit;
+using DeliveryConsole.Features.Deliveries.Live;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure;
 using Hangfire;
@@ -18,7 +19,7 @@ public sealed record PublishedEvent(string EventId, IReadOnlyList<Guid> Delivery
 /// enqueues them: the master webhook (if it takes the type), the application's finishedUrl, and
 /// the campaign's webhooks subscribed to it.
 /// </summary>
-public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, DatabaseWriter writer, IBackgroundJobClient jobs, IPayloadEnricher enricher, TimeProvider clock, ILogger<EventService> logger)
+public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, DatabaseWriter writer, DeliveryNotifier notifier, IBackgroundJobClient jobs, IPayloadEnricher enricher, TimeProvider clock, ILogger<EventService> logger)
 {
     public async Task<PublishedEvent> PublishAsync(Caller caller, NewEvent request, CancellationToken cancellationToken = default)
     {
@@ -70,6 +71,8 @@ public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, Data
         {
             jobs.TryEnqueueDelivery(delivery.Id, logger);
         }
+
+        notifier.Notify(caller.WorkspaceId);
 
         return new PublishedEvent(evt.Id, deliveries.Select(d => d.Id).ToList());
     }

@@ -1,6 +1,7 @@
 using DeliveryConsole.Data;
 using DeliveryConsole.Features.Access;
 using DeliveryConsole.Features.Audit;
+using DeliveryConsole.Features.Deliveries.Live;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure;
 using DeliveryConsole.Infrastructure.Api;
@@ -12,10 +13,14 @@ namespace DeliveryConsole.Features.Deliveries.Engine;
 /// <summary>
 /// Resend: back to pending with 0 attempts, due now, the payload re-enriched (fresh signed links)
 /// and stored, in one transaction with its audit entry; then enqueued. The next attempt is
-/// recorded with the trigger "resend".
+/// recorded with the trigger "resend". One delivery, a selection, or (through
+/// <see cref="ReplayService"/>) every failed delivery matching a filter.
 /// </summary>
-public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, IPayloadEnricher enricher, IBackgroundJobClient jobs, TimeProvider clock, ILogger<ResendService> logger)
+public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, IPayloadEnricher enricher, IBackgroundJobClient jobs, DeliveryNotifier notifier, TimeProvider clock, ILogger<ResendService> logger)
 {
+    /// <summary>Most deliveries one "resend selected" takes.</summary>
+    public const int MaxSelection = 500;
+
     public async Task ResendAsync(Caller caller, Guid? applicationId, Guid deliveryId, CancellationToken cancellationToken = default)
     {
         caller.Require(Role.Operator);
@@ -32,6 +37,55 @@ public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, IPa
                 cancellationToken)
             ?? throw new NotFoundException("Delivery not found.");
 
+        Reset(delivery, now);
+        db.Record(caller, now, "delivery.resent", "delivery", delivery.Id.ToString(), $"{delivery.EventType} to {delivery.TargetHost}");
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        jobs.TryEnqueueDelivery(deliveryId, logger);
+        notifier.Notify(caller.WorkspaceId);
+    }
+
+    /// <summary>
+    /// Resends the given deliveries of the caller's workspace in one transaction with one audit
+    /// entry (<paramref name="action"/>); ids of other workspaces are skipped. Returns how many.
+    /// </summary>
+    public async Task<int> ResendManyAsync(Caller caller, IReadOnlyCollection<Guid> deliveryIds, string action = "deliveries.resent", string? details = null, CancellationToken cancellationToken = default)
+    {
+        caller.Require(Role.Operator);
+        if (deliveryIds.Count == 0)
+        {
+            return 0;
+        }
+
+        if (deliveryIds.Count > MaxSelection)
+        {
+            throw new ValidationException("body", "deliveryIds", $"At most {MaxSelection} deliveries can be resent at once.", "too_long");
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var deliveries = await db.Deliveries.Where(d => deliveryIds.Contains(d.Id) && d.WorkspaceId == caller.WorkspaceId).ToListAsync(cancellationToken);
+        foreach (var delivery in deliveries)
+        {
+            Reset(delivery, now);
+        }
+
+        db.Record(caller, now, action, "delivery", deliveries.Count == 1 ? deliveries[0].Id.ToString() : $"{deliveries.Count} deliveries",
+            details ?? string.Join(", ", deliveries.Take(20).Select(d => d.Id)) + (deliveries.Count > 20 ? ", …" : ""));
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        foreach (var delivery in deliveries)
+        {
+            jobs.TryEnqueueDelivery(delivery.Id, logger);
+        }
+
+        notifier.Notify(caller.WorkspaceId);
+        return deliveries.Count;
+    }
+
+    private void Reset(Delivery delivery, DateTime now)
+    {
         delivery.PayloadJson = enricher.Enrich(delivery.PayloadJson, delivery.CallId);
         delivery.Status = DeliveryStatus.Pending;
         delivery.Attempts = 0;
@@ -40,10 +94,6 @@ public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, IPa
         delivery.LeaseUntil = null;
         delivery.DeliveredAt = null;
         delivery.UpdatedAt = now;
-        db.Record(caller, now, "delivery.resent", "delivery", delivery.Id.ToString(), $"{delivery.EventType} to {delivery.TargetHost}");
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        jobs.TryEnqueueDelivery(deliveryId, logger);
     }
 }
 
