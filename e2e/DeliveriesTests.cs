@@ -16,7 +16,8 @@ public sealed class DeliveriesTests(ConsoleFixture console) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _receiver = await WebhookReceiver.StartAsync();
-        var key = (await console.Server.RunCommandAsync("keys", "create", "--role", "admin", "--name", "e2e deliveries")).Trim().Split('\n')[^1].Trim();
+        var output = await console.Server.RunCommandAsync("keys", "create", "--role", "admin", "--name", "e2e deliveries");
+        var key = output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("dck_"));
         _api = new HttpClient { BaseAddress = new Uri(console.Server.BaseUrl) };
         _api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         (await _api.PostAsJsonAsync("/v1/webhooks", new { url = _receiver.Url })).EnsureSuccessStatusCode();

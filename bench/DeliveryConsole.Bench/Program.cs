@@ -17,10 +17,23 @@ using Microsoft.Extensions.Logging;
 // Benchmarks of Delivery Console. Usage:
 //   dotnet run -c Release --project bench/DeliveryConsole.Bench -- throughput [--events N] [--runs R]
 var args2 = args.ToList();
-if (args2.Count == 0 || args2[0] != "throughput")
+if (args2.Count == 0 || args2[0] is not ("throughput" or "inspector"))
 {
-    Console.Error.WriteLine("usage: throughput [--events N] [--runs R]");
+    Console.Error.WriteLine("usage: throughput [--events N] [--runs R] | inspector --database PATH [--requests N]");
     return 2;
+}
+
+if (args2[0] == "inspector")
+{
+    var path = args2.IndexOf("--database") is var at and >= 0 && at + 1 < args2.Count ? args2[at + 1] : null;
+    if (path is null || !File.Exists(path))
+    {
+        Console.Error.WriteLine("inspector needs --database PATH of a seeded file (dotnet run --project Console -- seed-demo --deliveries 1000000 --Database:Path=PATH)");
+        return 2;
+    }
+
+    var requests = args2.IndexOf("--requests") is var r and >= 0 && r + 1 < args2.Count && int.TryParse(args2[r + 1], out var n) ? n : 200;
+    return await DeliveryConsole.Bench.InspectorBench.RunAsync(path, requests, ConsoleAssembly, FreePort);
 }
 
 int Option(string name, int fallback)

@@ -522,6 +522,9 @@ namespace DeliveryConsole.Data.Migrations
                     b.HasIndex("EndpointId", "CreatedAt")
                         .IsDescending(false, true);
 
+                    b.HasIndex("TargetHost", "CreatedAt")
+                        .IsDescending(false, true);
+
                     b.HasIndex("WorkspaceId", "CreatedAt", "Id")
                         .IsDescending(false, true, true);
 
@@ -529,9 +532,6 @@ namespace DeliveryConsole.Data.Migrations
                         .IsDescending(false, false, true);
 
                     b.HasIndex("WorkspaceId", "Status", "CreatedAt")
-                        .IsDescending(false, false, true);
-
-                    b.HasIndex("WorkspaceId", "TargetHost", "CreatedAt")
                         .IsDescending(false, false, true);
 
                     b.ToTable("deliveries", (string)null);

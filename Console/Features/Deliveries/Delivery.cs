@@ -66,7 +66,9 @@ internal sealed class DeliveryConfiguration : IEntityTypeConfiguration<Delivery>
         builder.HasIndex(d => new { d.WorkspaceId, d.EventType, d.CreatedAt }).IsDescending(false, false, true);
         builder.HasIndex(d => new { d.EndpointId, d.CreatedAt }).IsDescending(false, true);
         builder.HasIndex(d => new { d.ApplicationId, d.CreatedAt }).IsDescending(false, true);
-        builder.HasIndex(d => new { d.WorkspaceId, d.TargetHost, d.CreatedAt }).IsDescending(false, false, true);
+        // Host search: a range on the host, then the workspace. It must not start with the workspace, or SQLite
+        // (without statistics) takes it for plain "WorkspaceId = ?" lists and sorts a million rows.
+        builder.HasIndex(d => new { d.TargetHost, d.CreatedAt }).IsDescending(false, true);
         // What the sweep looks for: pending rows whose next attempt is due.
         builder.HasIndex(d => d.NextAttemptAt).HasFilter("\"Status\" = 0").HasDatabaseName("IX_deliveries_due");
         builder.HasIndex(d => d.EventId);

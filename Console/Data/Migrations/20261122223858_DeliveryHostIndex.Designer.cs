@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace DeliveryConsole.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261122222607_DeliveryHostIndex")]
+    [Migration("20261122223858_DeliveryHostIndex")]
     partial class DeliveryHostIndex
     {
         /// <inheritdoc />
@@ -525,6 +525,9 @@ namespace DeliveryConsole.Data.Migrations
                     b.HasIndex("EndpointId", "CreatedAt")
                         .IsDescending(false, true);
 
+                    b.HasIndex("TargetHost", "CreatedAt")
+                        .IsDescending(false, true);
+
                     b.HasIndex("WorkspaceId", "CreatedAt", "Id")
                         .IsDescending(false, true, true);
 
@@ -532,9 +535,6 @@ namespace DeliveryConsole.Data.Migrations
                         .IsDescending(false, false, true);
 
                     b.HasIndex("WorkspaceId", "Status", "CreatedAt")
-                        .IsDescending(false, false, true);
-
-                    b.HasIndex("WorkspaceId", "TargetHost", "CreatedAt")
                         .IsDescending(false, false, true);
 
                     b.ToTable("deliveries", (string)null);

@@ -11,17 +11,17 @@ namespace DeliveryConsole.Data.Migrations
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateIndex(
-                name: "IX_deliveries_WorkspaceId_TargetHost_CreatedAt",
+                name: "IX_deliveries_TargetHost_CreatedAt",
                 table: "deliveries",
-                columns: new[] { "WorkspaceId", "TargetHost", "CreatedAt" },
-                descending: new[] { false, false, true });
+                columns: new[] { "TargetHost", "CreatedAt" },
+                descending: new[] { false, true });
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropIndex(
-                name: "IX_deliveries_WorkspaceId_TargetHost_CreatedAt",
+                name: "IX_deliveries_TargetHost_CreatedAt",
                 table: "deliveries");
         }
     }

@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using DeliveryConsole.Data;
+using DeliveryConsole.Features.Access;
+using DeliveryConsole.Features.Deliveries;
+using DeliveryConsole.Features.Webhooks;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DeliveryConsole.Bench;
+
+/// <summary>
+/// The inspector on a large seeded file: the grid's first page under each single filter and the
+/// account API's list, timed server-side (the query service in-process, as the page and the API
+/// call it) and end to end over HTTP, each against the same query in raw SQL on the same file.
+/// </summary>
+public static class InspectorBench
+{
+    public static async Task<int> RunAsync(string database, int requests, Func<string> consoleAssembly, Func<int> freePort)
+    {
+        Console.WriteLine($"inspector: {database} ({new FileInfo(database).Length / 1_000_000:N0} MB), {requests} requests per kind, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+
+        // The console applies pending migrations (indexes) to the file first.
+        var folder = Path.GetDirectoryName(Path.GetFullPath(database))!;
+        var port = freePort();
+        string[] settings = [$"--Database:Path={database}", "--Bootstrap:AdminPassword=Bench-Passw0rd-1", "--RateLimit:PermitLimit=1000000", "--Logging:LogLevel:Default=Warning"];
+        var key = (await RunToEndAsync(consoleAssembly(), folder, ["keys", "create", "--role", "viewer", "--name", "inspector bench", .. settings])).Trim().Split('\n')[^1].Trim();
+        using var console = Process.Start(Start(consoleAssembly(), folder, ["--urls", $"http://127.0.0.1:{port}", .. settings]))!;
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(10) };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            await WaitHealthyAsync(http);
+
+            await using var raw = new SqliteConnection($"Data Source={database};Mode=ReadOnly");
+            await raw.OpenAsync();
+            var workspace = Guid.Parse((string)(await Scalar(raw, "SELECT w.Id FROM workspaces w ORDER BY (SELECT COUNT(*) FROM deliveries d WHERE d.WorkspaceId = w.Id LIMIT 1) DESC LIMIT 1"))!);
+            var sample = await Row(raw, "SELECT EventId, TargetHost, EndpointId FROM deliveries WHERE WorkspaceId = $w ORDER BY CreatedAt DESC LIMIT 1 OFFSET 5000", workspace);
+            var (eventId, host, endpointId) = ((string)sample[0], (string)sample[1], Guid.Parse((string)sample[2]));
+            var hostPrefix = host[..Math.Min(6, host.Length)];
+
+            await using var services = new ServiceCollection()
+                .AddDbContextFactory<AppDbContext>(o => o.UseSqlite($"Data Source={database};Pooling=True").AddInterceptors(new SqlitePragmaInterceptor(5000)))
+                .AddSingleton(TimeProvider.System)
+                .AddSingleton<DeliveryQueries>()
+                .BuildServiceProvider();
+            var queries = services.GetRequiredService<DeliveryQueries>();
+            var caller = new Caller(workspace, Role.Viewer, "key", "bench", "bench");
+            var now = DateTime.UtcNow;
+            const string Columns = "Id, EventId, EventType, Channel, Status, EndpointId, EndpointScope, ApplicationId, CampaignId, TargetUrl, TargetHost, CallId, Attempts, LastResponseStatus, LastError, LastDurationMs, LastAttemptAt, NextAttemptAt, CreatedAt, DeliveredAt";
+            const string Order = "ORDER BY CreatedAt DESC, Id DESC LIMIT 50";
+            var kinds = new (string Name, DeliveryFilter Filter, string Where)[]
+            {
+                ("no filter", new(), ""),
+                ("status = failed", new() { Status = DeliveryStatus.Failed }, "AND Status = 2"),
+                ("event type", new() { EventType = "call.completed" }, "AND EventType = 'call.completed'"),
+                ("endpoint", new() { EndpointId = endpointId }, $"AND EndpointId = '{endpointId}'"),
+                ("scope = application", new() { Scope = EndpointScope.Application }, "AND EndpointScope = 1"),
+                ("channel = sms", new() { Channel = "sms" }, "AND Channel = 'sms'"),
+                ("last 24 h", new() { From = now.AddHours(-24) }, $"AND CreatedAt >= {now.AddHours(-24).Ticks}"),
+                ("search: event id", new() { Search = eventId }, $"AND EventId = '{eventId}'"),
+                ("search: host prefix", new() { Search = hostPrefix }, $"AND TargetHost >= '{hostPrefix}' AND TargetHost < '{hostPrefix}\uffff'"),
+            };
+
+            // The process's first query builds EF Core's model (about a second); not what a user waits for.
+            await queries.PageAsync(caller, new DeliveryFilter { Search = eventId }, DeliverySort.Newest, 0, 50);
+            Console.WriteLine();
+            Console.WriteLine("| kind | first request (counting) | p50 (count reused) | p95 | raw SQL p50 | raw SQL p95 |");
+            Console.WriteLine("|---|---|---|---|---|---|");
+            foreach (var (name, filter, where) in kinds)
+            {
+                // As the grid asks: the page and a count that stops at 10,000.
+                var first = await TimeOnceAsync(() => queries.PageAsync(caller, filter, DeliverySort.Newest, 0, 50, countUpTo: 10_000));
+                var service = await TimeAsync(requests, () => queries.PageAsync(caller, filter, DeliverySort.Newest, 0, 50, countUpTo: 10_000));
+                var sql = await TimeAsync(requests, () => Query(raw, $"SELECT {Columns} FROM deliveries WHERE WorkspaceId = $w {where} {Order}", workspace));
+                Console.WriteLine($"| grid, {name} | {first:F1} ms | {service.P50:F2} ms | {service.P95:F2} ms | {sql.P50:F2} ms | {sql.P95:F2} ms |");
+            }
+
+            var apiFirst = await TimeOnceAsync(() => http.GetStringAsync("/v1/webhooks/deliveries?limit=50&offset=0"));
+            var api = await TimeAsync(requests, () => http.GetStringAsync("/v1/webhooks/deliveries?limit=50"));
+            var apiService = await TimeAsync(requests, async () =>
+            {
+                var page = await queries.PageAsync(caller, new DeliveryFilter(), DeliverySort.Newest, 0, 50);
+                return await queries.LatestResponseBodiesAsync(page.Items.Select(i => i.Id).ToList());
+            });
+            var apiSql = await TimeAsync(requests, () => Query(raw,
+                $"SELECT {Columns}, (SELECT a.ResponseBody FROM delivery_attempts a WHERE a.DeliveryId = d.Id ORDER BY a.Number DESC LIMIT 1) FROM deliveries d WHERE WorkspaceId = $w {Order}", workspace));
+            Console.WriteLine($"| GET /v1/webhooks/deliveries?limit=50, server-side | {apiFirst:F1} ms (over HTTP) | {apiService.P50:F2} ms | {apiService.P95:F2} ms | {apiSql.P50:F2} ms | {apiSql.P95:F2} ms |");
+            Console.WriteLine($"| GET /v1/webhooks/deliveries?limit=50, over HTTP (client-side) | | {api.P50:F2} ms | {api.P95:F2} ms | | |");
+            return 0;
+        }
+        finally
+        {
+            console.Kill(entireProcessTree: true);
+            await console.WaitForExitAsync();
+        }
+    }
+
+    private static async Task<double> TimeOnceAsync<T>(Func<Task<T>> action)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        await action();
+        return stopwatch.Elapsed.TotalMilliseconds;
+    }
+
+    private static async Task<(double P50, double P95)> TimeAsync<T>(int count, Func<Task<T>> action)
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await action();
+        }
+
+        var times = new List<double>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var stopwatch = Stopwatch.StartNew();
+            await action();
+            times.Add(stopwatch.Elapsed.TotalMilliseconds);
+        }
+
+        times.Sort();
+        return (times[(int)(count * 0.50)], times[Math.Min(count - 1, (int)(count * 0.95))]);
+    }
+
+    private static async Task<int> Query(SqliteConnection connection, string sql, Guid workspace)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$w", workspace.ToString());
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = 0;
+        while (await reader.ReadAsync())
+        {
+            for (var i = 0; i < reader.FieldCount; i++)
+            {
+                _ = reader.GetValue(i);
+            }
+
+            rows++;
+        }
+
+        return rows;
+    }
+
+    private static async Task<object?> Scalar(SqliteConnection connection, string sql)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync();
+    }
+
+    private static async Task<object[]> Row(SqliteConnection connection, string sql, Guid workspace)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$w", workspace.ToString());
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        var values = new object[reader.FieldCount];
+        reader.GetValues(values);
+        return values;
+    }
+
+    private static ProcessStartInfo Start(string assembly, string folder, string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(assembly);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return start;
+    }
+
+    private static async Task<string> RunToEndAsync(string assembly, string folder, string[] arguments)
+    {
+        using var process = Process.Start(Start(assembly, folder, arguments))!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return process.ExitCode == 0 ? await output : throw new InvalidOperationException($"console exited {process.ExitCode}: {await error}");
+    }
+
+    private static async Task WaitHealthyAsync(HttpClient http)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(15);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if ((await http.GetAsync("/healthz")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException("the console did not start");
+    }
+}
