@@ -207,13 +207,11 @@ public sealed class DeliveryQueries(IDbContextFactory<AppDbContext> dbFactory, T
     public async Task<IReadOnlyDictionary<Guid, string?>> LatestResponseBodiesAsync(IReadOnlyCollection<Guid> deliveryIds, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var bodies = new Dictionary<Guid, string?>();
-        foreach (var id in deliveryIds)
-        {
-            bodies[id] = await db.DeliveryAttempts.Where(a => a.DeliveryId == id).OrderByDescending(a => a.Number).Select(a => a.ResponseBody).FirstOrDefaultAsync(cancellationToken);
-        }
-
-        return bodies;
+        // One query: a correlated subquery per row on the (delivery, number) index, not a round trip per row.
+        return await db.Deliveries.AsNoTracking()
+            .Where(d => deliveryIds.Contains(d.Id))
+            .Select(d => new { d.Id, Body = db.DeliveryAttempts.Where(a => a.DeliveryId == d.Id).OrderByDescending(a => a.Number).Select(a => a.ResponseBody).FirstOrDefault() })
+            .ToDictionaryAsync(x => x.Id, x => x.Body, cancellationToken);
     }
 
     /// <summary>One row per attempt to <paramref name="endpointId"/>, newest first (campaign webhook logs).</summary>
