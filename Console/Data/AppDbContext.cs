@@ -3,6 +3,7 @@ using DeliveryConsole.Features.Audit;
 using DeliveryConsole.Features.Callbacks;
 using DeliveryConsole.Features.Calls;
 using DeliveryConsole.Features.Deliveries;
+using DeliveryConsole.Features.Stats;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Features.Workspaces;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -23,6 +24,8 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<DeliveryAttempt> DeliveryAttempts => Set<DeliveryAttempt>();
     public DbSet<Call> Calls => Set<Call>();
     public DbSet<Callback> Callbacks => Set<Callback>();
+    public DbSet<DeliveryRollup> DeliveryRollups => Set<DeliveryRollup>();
+    public DbSet<LatencyRollup> LatencyRollups => Set<LatencyRollup>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -658,6 +658,75 @@ namespace DeliveryConsole.Data.Migrations
                     b.ToTable("events", (string)null);
                 });
 
+            modelBuilder.Entity("DeliveryConsole.Features.Stats.DeliveryRollup", b =>
+                {
+                    b.Property<string>("WorkspaceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("HourStart")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("EndpointId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EventType")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Delivered")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Failed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("FailedAttempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LatencySumMs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Pending")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("WorkspaceId", "HourStart", "EndpointId", "EventType");
+
+                    b.HasIndex("EndpointId", "HourStart");
+
+                    b.ToTable("delivery_rollups", (string)null);
+                });
+
+            modelBuilder.Entity("DeliveryConsole.Features.Stats.LatencyRollup", b =>
+                {
+                    b.Property<string>("WorkspaceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("HourStart")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("EndpointId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EventType")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Bucket")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("WorkspaceId", "HourStart", "EndpointId", "EventType", "Bucket");
+
+                    b.ToTable("latency_rollups", (string)null);
+                });
+
             modelBuilder.Entity("DeliveryConsole.Features.Webhooks.Application", b =>
                 {
                     b.Property<string>("Id")

@@ -8,6 +8,7 @@ public static class WebhooksExtensions
         builder.Services.AddSingleton<WebhookService>();
         builder.Services.AddSingleton<ApplicationService>();
         builder.Services.AddSingleton<CampaignService>();
+        builder.Services.AddSingleton<EndpointService>();
         return builder;
     }
 

@@ -16,14 +16,16 @@ public sealed record WebhookTestResult(bool Success, int? HttpStatus, int Durati
 /// </summary>
 public sealed class WebhookTestService(IDbContextFactory<AppDbContext> dbFactory, DeliveryProcessor processor, TimeProvider clock)
 {
-    public async Task<WebhookTestResult> SendTestAsync(Caller caller, CancellationToken cancellationToken = default)
+    /// <summary>Sends a <c>webhook.test</c> event now to the master webhook, or to <paramref name="endpointId"/>, and waits for the answer.</summary>
+    public async Task<WebhookTestResult> SendTestAsync(Caller caller, Guid? endpointId = null, CancellationToken cancellationToken = default)
     {
         caller.Require(Role.Operator);
         var now = clock.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var endpoint = await db.WebhookEndpoints.AsNoTracking()
-            .FirstOrDefaultAsync(e => e.WorkspaceId == caller.WorkspaceId && e.Scope == EndpointScope.Master && e.DeletedAt == null, cancellationToken)
-            ?? throw new NotFoundException("No webhook is configured for this workspace.");
+        var endpoints = db.WebhookEndpoints.AsNoTracking().Where(e => e.WorkspaceId == caller.WorkspaceId && e.DeletedAt == null);
+        var endpoint = await (endpointId is { } id ? endpoints.Where(e => e.Id == id) : endpoints.Where(e => e.Scope == EndpointScope.Master))
+            .FirstOrDefaultAsync(cancellationToken)
+            ?? throw new NotFoundException(endpointId is null ? "No webhook is configured for this workspace." : "Webhook not found.");
 
         var evt = new WebhookEvent
         {
@@ -68,7 +70,7 @@ public static class WebhookTestApi
 
     public static async Task<IResult> TestWebhook(HttpContext http, WebhookTestService tests)
     {
-        var result = await tests.SendTestAsync(http.Caller(), http.RequestAborted);
+        var result = await tests.SendTestAsync(http.Caller(), cancellationToken: http.RequestAborted);
         return TypedResults.Json(result, ApiJson.CamelCase);
     }
 }

@@ -1,0 +1,13 @@
+namespace DeliveryConsole.Features.Stats;
+
+public static class StatsExtensions
+{
+    public static IHostApplicationBuilder AddStats(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<StatsService>();
+        builder.Services.AddTransient<RollupRebuildJob>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapStats(this IEndpointRouteBuilder routes) => routes.MapStatsApi();
+}
