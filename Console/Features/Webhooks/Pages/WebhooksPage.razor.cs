@@ -167,6 +167,8 @@ public sealed partial class WebhooksPage
         {
             _tests[id] = new WebhookTestState(false, null, e.Message);
         }
+
+        await LoadAsync();
     }
 
     /// <summary>Runs an action, shows its refusal as a message, and reloads the list either way.</summary>
