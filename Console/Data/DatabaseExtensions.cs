@@ -74,5 +74,11 @@ public static class DatabaseExtensions
         {
             throw new StartupException($"Cannot open the database '{path}': {exception.Message}");
         }
+        finally
+        {
+            // Pooled connections keep the planner statistics they loaded; a migration may have
+            // written new ones (Data/PlannerStatistics.cs), so later work starts on fresh connections.
+            SqliteConnection.ClearAllPools();
+        }
     }
 }

@@ -522,8 +522,11 @@ namespace DeliveryConsole.Data.Migrations
                     b.HasIndex("EndpointId", "CreatedAt")
                         .IsDescending(false, true);
 
-                    b.HasIndex("TargetHost", "CreatedAt")
-                        .IsDescending(false, true);
+                    b.HasIndex("TargetHost", "WorkspaceId", "CreatedAt")
+                        .IsDescending(false, false, true);
+
+                    b.HasIndex("WorkspaceId", "Channel", "CreatedAt")
+                        .IsDescending(false, false, true);
 
                     b.HasIndex("WorkspaceId", "CreatedAt", "Id")
                         .IsDescending(false, true, true);

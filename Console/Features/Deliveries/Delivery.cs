@@ -66,9 +66,10 @@ internal sealed class DeliveryConfiguration : IEntityTypeConfiguration<Delivery>
         builder.HasIndex(d => new { d.WorkspaceId, d.EventType, d.CreatedAt }).IsDescending(false, false, true);
         builder.HasIndex(d => new { d.EndpointId, d.CreatedAt }).IsDescending(false, true);
         builder.HasIndex(d => new { d.ApplicationId, d.CreatedAt }).IsDescending(false, true);
-        // Host search: a range on the host, then the workspace. It must not start with the workspace, or SQLite
-        // (without statistics) takes it for plain "WorkspaceId = ?" lists and sorts a million rows.
-        builder.HasIndex(d => new { d.TargetHost, d.CreatedAt }).IsDescending(false, true);
+        builder.HasIndex(d => new { d.WorkspaceId, d.Channel, d.CreatedAt }).IsDescending(false, false, true);
+        // Host search: one host (or each host of a prefix) in the workspace, newest first.
+        builder.HasIndex(d => new { d.TargetHost, d.WorkspaceId, d.CreatedAt }).IsDescending(false, false, true);
+        // Which of these SQLite picks is steered by fixed statistics (Data/PlannerStatistics.cs), not by luck.
         // What the sweep looks for: pending rows whose next attempt is due.
         builder.HasIndex(d => d.NextAttemptAt).HasFilter("\"Status\" = 0").HasDatabaseName("IX_deliveries_due");
         builder.HasIndex(d => d.EventId);

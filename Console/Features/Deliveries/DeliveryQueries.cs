@@ -2,8 +2,10 @@ using System.Collections.Concurrent;
 using System.Linq.Expressions;
 using DeliveryConsole.Data;
 using DeliveryConsole.Features.Access;
+using DeliveryConsole.Features.Stats;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace DeliveryConsole.Features.Deliveries;
@@ -117,10 +119,15 @@ public sealed class DeliveryQueries(IDbContextFactory<AppDbContext> dbFactory, T
     public async Task<DeliveryPage> PageAsync(Caller caller, DeliveryFilter filter, DeliverySort sort, int offset, int limit, CancellationToken cancellationToken = default, int? countUpTo = null)
     {
         caller.Require(Role.Viewer);
+        offset = Math.Max(0, offset);
+        limit = Math.Clamp(limit, 1, 500);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var query = Filtered(db, caller.WorkspaceId, filter);
-        var items = await Sorted(query, sort).Skip(Math.Max(0, offset)).Take(Math.Clamp(limit, 1, 500)).Select(ToRow).ToListAsync(cancellationToken);
-        if (countUpTo is { } cap && !_counts.ContainsKey((caller.WorkspaceId, filter)))
+        var hosts = await HostsAsync(db, filter, cancellationToken);
+        var query = Filtered(db, caller.WorkspaceId, filter, hosts);
+        var items = hosts is { Count: > 1 } && sort.Field == DeliverySortField.CreatedAt
+            ? await MergeHostsAsync(db, caller.WorkspaceId, filter, hosts, sort, offset, limit, cancellationToken)
+            : await Sorted(query, sort).Skip(offset).Take(limit).Select(ToRow).ToListAsync(cancellationToken);
+        if (countUpTo is { } cap && !_counts.ContainsKey((caller.WorkspaceId, filter)) && !CountsFromRollups(filter))
         {
             var now = clock.GetUtcNow().UtcDateTime;
             var key = (caller.WorkspaceId, filter, cap);
@@ -149,7 +156,8 @@ public sealed class DeliveryQueries(IDbContextFactory<AppDbContext> dbFactory, T
     {
         caller.Require(Role.Viewer);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await CountAsync(db, caller.WorkspaceId, filter, Filtered(db, caller.WorkspaceId, filter), cancellationToken);
+        var query = Filtered(db, caller.WorkspaceId, filter, await HostsAsync(db, filter, cancellationToken));
+        return await CountAsync(db, caller.WorkspaceId, filter, query, cancellationToken);
     }
 
     /// <summary>Counts exactly, now (used before a bulk action, where a stale figure would mislead).</summary>
@@ -157,7 +165,7 @@ public sealed class DeliveryQueries(IDbContextFactory<AppDbContext> dbFactory, T
     {
         caller.Require(Role.Viewer);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await Filtered(db, caller.WorkspaceId, filter).LongCountAsync(cancellationToken);
+        return await Filtered(db, caller.WorkspaceId, filter, await HostsAsync(db, filter, cancellationToken)).LongCountAsync(cancellationToken);
     }
 
     /// <summary>Every matching row, newest first, streamed (the CSV export).</summary>
@@ -165,7 +173,8 @@ public sealed class DeliveryQueries(IDbContextFactory<AppDbContext> dbFactory, T
     {
         caller.Require(Role.Viewer);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await foreach (var row in Sorted(Filtered(db, caller.WorkspaceId, filter), sort).Select(ToRow).AsAsyncEnumerable().WithCancellation(cancellationToken))
+        var query = Filtered(db, caller.WorkspaceId, filter, await HostsAsync(db, filter, cancellationToken));
+        await foreach (var row in Sorted(query, sort).Select(ToRow).AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
             yield return row;
         }
@@ -175,7 +184,8 @@ public sealed class DeliveryQueries(IDbContextFactory<AppDbContext> dbFactory, T
     public async Task<IReadOnlyList<Guid>> IdsAsync(Guid workspaceId, DeliveryFilter filter, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await Filtered(db, workspaceId, filter).OrderByDescending(d => d.CreatedAt).Select(d => d.Id).ToListAsync(cancellationToken);
+        return await Filtered(db, workspaceId, filter, await HostsAsync(db, filter, cancellationToken))
+            .OrderByDescending(d => d.CreatedAt).Select(d => d.Id).ToListAsync(cancellationToken);
     }
 
     /// <summary>The delivery with its payload and every attempt, oldest first; 404 outside the caller's workspace.</summary>
@@ -248,7 +258,9 @@ public sealed class DeliveryQueries(IDbContextFactory<AppDbContext> dbFactory, T
             return cached.Count;
         }
 
-        var count = await query.LongCountAsync(cancellationToken);
+        var count = CountsFromRollups(filter)
+            ? await CountFromRollupsAsync(db, workspaceId, filter, cancellationToken)
+            : await query.LongCountAsync(cancellationToken);
         if (_counts.Count > 1000)
         {
             _counts.Clear();
@@ -258,7 +270,7 @@ public sealed class DeliveryQueries(IDbContextFactory<AppDbContext> dbFactory, T
         return count;
     }
 
-    private static IQueryable<Delivery> Filtered(AppDbContext db, Guid workspaceId, DeliveryFilter filter)
+    private static IQueryable<Delivery> Filtered(AppDbContext db, Guid workspaceId, DeliveryFilter filter, IReadOnlyList<string>? hosts = null)
     {
         var query = db.Deliveries.AsNoTracking().Where(d => d.WorkspaceId == workspaceId);
         if (filter.Status is { } status)
@@ -306,10 +318,10 @@ public sealed class DeliveryQueries(IDbContextFactory<AppDbContext> dbFactory, T
             query = query.Where(d => d.CreatedAt < to);
         }
 
-        return Search(query, filter.Search?.Trim());
+        return Search(query, filter.Search?.Trim(), hosts);
     }
 
-    private static IQueryable<Delivery> Search(IQueryable<Delivery> query, string? search)
+    private static IQueryable<Delivery> Search(IQueryable<Delivery> query, string? search, IReadOnlyList<string>? hosts)
     {
         if (string.IsNullOrEmpty(search))
         {
@@ -333,10 +345,133 @@ public sealed class DeliveryQueries(IDbContextFactory<AppDbContext> dbFactory, T
             return query.Where(d => d.CallId == callId);
         }
 
-        // A host or its beginning, as a range on the (workspace, host, created) index.
-        var low = search.ToLowerInvariant();
+        // A host or its beginning: the hosts it matches were looked up first (HostsAsync), each one
+        // is an equality on the (host, workspace, created) index.
+        hosts ??= [];
+        return hosts.Count == 1 ? query.Where(d => d.TargetHost == hosts[0]) : query.Where(d => hosts.Contains(d.TargetHost));
+    }
+
+    /// <summary>Whether the search is a host (or its beginning) rather than an id.</summary>
+    private static bool IsHostSearch(string? search) =>
+        !string.IsNullOrWhiteSpace(search) && !Guid.TryParse(search.Trim(), out _)
+        && !search.Trim().StartsWith("evt_", StringComparison.OrdinalIgnoreCase) && !search.Trim().StartsWith("call_", StringComparison.OrdinalIgnoreCase);
+
+    private const int MaxHosts = 50;
+
+    /// <summary>
+    /// The distinct target hosts that begin with the search, by skipping through the host index
+    /// (one seek per host, not one step per row); null when the search is not a host search.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>?> HostsAsync(AppDbContext db, DeliveryFilter filter, CancellationToken cancellationToken)
+    {
+        if (!IsHostSearch(filter.Search))
+        {
+            return null;
+        }
+
+        var low = filter.Search!.Trim().ToLowerInvariant();
         var high = low + '\uffff';
-        return query.Where(d => string.Compare(d.TargetHost, low) >= 0 && string.Compare(d.TargetHost, high) < 0);
+        return await db.Database.SqlQuery<string>($"""
+            WITH RECURSIVE hosts(host) AS (
+                SELECT MIN(TargetHost) FROM deliveries WHERE TargetHost >= {low} AND TargetHost < {high}
+                UNION ALL
+                SELECT (SELECT MIN(TargetHost) FROM deliveries WHERE TargetHost > hosts.host AND TargetHost < {high})
+                FROM hosts WHERE hosts.host IS NOT NULL)
+            SELECT host AS Value FROM hosts WHERE host IS NOT NULL LIMIT {MaxHosts}
+            """).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A page over several hosts in time order: each host's rows come out of its index already
+    /// sorted, so take the first offset+limit of each and merge, instead of sorting every match.
+    /// </summary>
+    private static async Task<List<DeliveryRow>> MergeHostsAsync(AppDbContext db, Guid workspaceId, DeliveryFilter filter, IReadOnlyList<string> hosts, DeliverySort sort, int offset, int limit, CancellationToken cancellationToken)
+    {
+        var rows = new List<DeliveryRow>();
+        foreach (var host in hosts)
+        {
+            rows.AddRange(await Sorted(Filtered(db, workspaceId, filter, [host]), sort).Take(offset + limit).Select(ToRow).ToListAsync(cancellationToken));
+        }
+
+        var ordered = sort.Descending
+            ? rows.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id.ToString("D"), StringComparer.Ordinal)
+            : rows.OrderBy(r => r.CreatedAt).ThenBy(r => r.Id.ToString("D"), StringComparer.Ordinal);
+        return ordered.Skip(offset).Take(limit).ToList();
+    }
+
+    /// <summary>Filters the hourly rollups can count exactly: status, event type, endpoint, scope and time.</summary>
+    private static bool CountsFromRollups(DeliveryFilter filter) =>
+        filter.Channel is null && filter.ApplicationId is null && filter.CampaignId is null && string.IsNullOrWhiteSpace(filter.Search);
+
+    /// <summary>
+    /// Counts from the hourly rollups: whole hours from the rollups, the partial hours at either end
+    /// of the range from the rows (a few thousand at most), read in one snapshot so the sum is exact.
+    /// </summary>
+    private static async Task<long> CountFromRollupsAsync(AppDbContext db, Guid workspaceId, DeliveryFilter filter, CancellationToken cancellationToken)
+    {
+        DateTime? firstWholeHour = filter.From is { } from ? CeilingHour(from) : null;
+        DateTime? endOfWholeHours = filter.To is { } to ? StatsWindow.HourOf(to) : null;
+        if (firstWholeHour is { } first && endOfWholeHours is { } end && first >= end)
+        {
+            // Within one hour: the rows are few.
+            return await Filtered(db, workspaceId, filter).LongCountAsync(cancellationToken);
+        }
+
+        // A deferred (read) transaction: one snapshot for all the sums, without taking the write lock.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await using var snapshot = ((SqliteConnection)db.Database.GetDbConnection()).BeginTransaction(deferred: true);
+        await db.Database.UseTransactionAsync(snapshot, cancellationToken);
+        var rollups = db.DeliveryRollups.AsNoTracking().Where(r => r.WorkspaceId == workspaceId);
+        if (firstWholeHour is { } f)
+        {
+            rollups = rollups.Where(r => r.HourStart >= f);
+        }
+
+        if (endOfWholeHours is { } e)
+        {
+            rollups = rollups.Where(r => r.HourStart < e);
+        }
+
+        if (!string.IsNullOrEmpty(filter.EventType))
+        {
+            rollups = rollups.Where(r => r.EventType == filter.EventType);
+        }
+
+        if (filter.EndpointId is { } endpointId)
+        {
+            rollups = rollups.Where(r => r.EndpointId == endpointId);
+        }
+
+        if (filter.Scope is { } scope)
+        {
+            var ofScope = db.WebhookEndpoints.Where(x => x.WorkspaceId == workspaceId && x.Scope == scope).Select(x => x.Id);
+            rollups = rollups.Where(r => ofScope.Contains(r.EndpointId));
+        }
+
+        var count = filter.Status switch
+        {
+            DeliveryStatus.Pending => await rollups.SumAsync(r => r.Pending, cancellationToken),
+            DeliveryStatus.Delivered => await rollups.SumAsync(r => r.Delivered, cancellationToken),
+            DeliveryStatus.Failed => await rollups.SumAsync(r => r.Failed, cancellationToken),
+            _ => await rollups.SumAsync(r => r.Created, cancellationToken),
+        };
+        if (filter.From is { } start && firstWholeHour is { } head && head != start)
+        {
+            count += await Filtered(db, workspaceId, filter with { To = filter.To is { } t && t < head ? t : head }).LongCountAsync(cancellationToken);
+        }
+
+        if (filter.To is { } stop && endOfWholeHours is { } tail && tail != stop)
+        {
+            count += await Filtered(db, workspaceId, filter with { From = filter.From is { } s && s > tail ? s : tail }).LongCountAsync(cancellationToken);
+        }
+
+        return count;
+    }
+
+    private static DateTime CeilingHour(DateTime at)
+    {
+        var hour = StatsWindow.HourOf(at);
+        return hour == at ? hour : hour.AddHours(1);
     }
 
     private static IQueryable<Delivery> Sorted(IQueryable<Delivery> query, DeliverySort sort) => (sort.Field, sort.Descending) switch
