@@ -58,8 +58,8 @@ public sealed class EndpointServiceTests(EngineAppFactory app) : IClassFixture<E
         var overview = await Endpoints.OverviewAsync(admin);
         Assert.Equal(3, overview.Count);
         var masterRow = overview.Single(o => o.Endpoint.Id == master.Endpoint.Id);
-        Assert.Equal(("Workspace webhook", 2L, 1L), (masterRow.OwnerName, masterRow.Delivered24h, masterRow.Failed24h));
-        Assert.Equal(2.0 / 3, masterRow.SuccessRate24h!.Value, 3);
+        Assert.Equal(("Workspace webhook", 2L, 1L), (masterRow.OwnerName, masterRow.Delivered, masterRow.Failed));
+        Assert.Equal(2.0 / 3, masterRow.SuccessRate!.Value, 3);
         Assert.Equal("Billing bot", overview.Single(o => o.Endpoint.Id == finished.Endpoint.Id).OwnerName);
         Assert.Equal("Spring", overview.Single(o => o.Endpoint.Id == hook.Endpoint.Id).OwnerName);
         // Worst first: the only endpoint with failures leads.

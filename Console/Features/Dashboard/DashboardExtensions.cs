@@ -4,7 +4,7 @@ public static class DashboardExtensions
 {
     public static IHostApplicationBuilder AddDashboard(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<DashboardSummaryService>();
+        builder.Services.AddSingleton<DashboardService>();
         return builder;
     }
 }

@@ -13,9 +13,9 @@ public sealed record InspectorQuery
     public string? Channel { get; init; }
     /// <summary><c>1h</c>, <c>24h</c>, <c>7d</c> or <c>custom</c> (with <see cref="From"/>/<see cref="To"/>); empty is all time.</summary>
     public string? Range { get; init; }
-    /// <summary>yyyy-MM-dd (UTC), inclusive.</summary>
+    /// <summary>yyyy-MM-dd (UTC), inclusive; or an instant yyyy-MM-ddTHH:mmZ (links from the dashboard).</summary>
     public string? From { get; init; }
-    /// <summary>yyyy-MM-dd (UTC), inclusive.</summary>
+    /// <summary>yyyy-MM-dd (UTC), inclusive; or an instant yyyy-MM-ddTHH:mmZ, exclusive.</summary>
     public string? To { get; init; }
     public string? Q { get; init; }
     public string? Sort { get; init; }
@@ -31,7 +31,7 @@ public sealed record InspectorQuery
             "1h" => (now.AddHours(-1), (DateTime?)null),
             "24h" => (now.AddHours(-24), null),
             "7d" => (now.AddDays(-7), null),
-            "custom" => (ParseDay(From), ParseDay(To)?.AddDays(1)),
+            "custom" => (ParseDay(From) ?? ParseInstant(From), ParseDay(To)?.AddDays(1) ?? ParseInstant(To)),
             _ => ((DateTime?)null, (DateTime?)null),
         };
         return new DeliveryFilter
@@ -98,6 +98,14 @@ public sealed record InspectorQuery
         DateTime.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var day)
             ? DateTime.SpecifyKind(day, DateTimeKind.Utc)
             : null;
+
+    /// <summary>An instant to the minute, UTC: <c>2026-11-22T14:00Z</c>.</summary>
+    public static DateTime? ParseInstant(string? value) =>
+        DateTime.TryParseExact(value, "yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var at)
+            ? DateTime.SpecifyKind(at, DateTimeKind.Utc)
+            : null;
+
+    public static string FormatInstant(DateTime at) => at.ToString("yyyy-MM-dd'T'HH:mm'Z'", CultureInfo.InvariantCulture);
 
     private static string? Value(IQueryCollection query, string name) => Blank(query[name].ToString());
 

@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace DeliveryConsole.Features.Webhooks;
 
-/// <summary>One row of the Webhooks page: an endpoint of any scope, what it belongs to and how it is doing.</summary>
+/// <summary>One row of the Webhooks page and the dashboard's endpoint health: an endpoint of any scope, what it belongs to and how it is doing.</summary>
 public sealed record EndpointOverview(
     EndpointView Endpoint,
     string OwnerName,
@@ -16,12 +16,12 @@ public sealed record EndpointOverview(
     string? LastError,
     DateTime? LastSuccessAt,
     DateTime? DisabledAt,
-    long Delivered24h,
-    long Failed24h,
-    long Pending24h)
+    long Delivered,
+    long Failed,
+    long Pending)
 {
     /// <summary>Delivered over finished deliveries created in the last 24 h; null when none finished.</summary>
-    public double? SuccessRate24h => Delivered24h + Failed24h == 0 ? null : (double)Delivered24h / (Delivered24h + Failed24h);
+    public double? SuccessRate => Delivered + Failed == 0 ? null : (double)Delivered / (Delivered + Failed);
 }
 
 /// <summary>
@@ -37,11 +37,11 @@ public sealed class EndpointService(IDbContextFactory<AppDbContext> dbFactory, W
         "campaign.started", "campaign.completed", "sms.delivered",
     ];
 
-    /// <summary>Every live endpoint with its owner and its last 24 h (from the hourly rollups), worst first.</summary>
-    public async Task<IReadOnlyList<EndpointOverview>> OverviewAsync(Caller caller, CancellationToken cancellationToken = default)
+    /// <summary>Every live endpoint with its owner and its deliveries of the window (default: last 24 h) from the hourly rollups, worst first.</summary>
+    public async Task<IReadOnlyList<EndpointOverview>> OverviewAsync(Caller caller, StatsWindow? window = null, CancellationToken cancellationToken = default)
     {
         caller.Require(Role.Viewer);
-        var since = StatsWindow.HourOf(clock.GetUtcNow().UtcDateTime).AddHours(-23);
+        var (since, until) = window ?? StatsWindow.Last(24, clock.GetUtcNow().UtcDateTime);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var endpoints = await db.WebhookEndpoints.AsNoTracking()
             .Where(e => e.WorkspaceId == caller.WorkspaceId && e.DeletedAt == null)
@@ -51,7 +51,7 @@ public sealed class EndpointService(IDbContextFactory<AppDbContext> dbFactory, W
         var campaigns = await db.Campaigns.AsNoTracking().Where(c => c.WorkspaceId == caller.WorkspaceId)
             .ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
         var recent = await db.DeliveryRollups.AsNoTracking()
-            .Where(r => r.WorkspaceId == caller.WorkspaceId && r.HourStart >= since)
+            .Where(r => r.WorkspaceId == caller.WorkspaceId && r.HourStart >= since && r.HourStart < until)
             .GroupBy(r => r.EndpointId)
             .Select(g => new { EndpointId = g.Key, Delivered = g.Sum(r => r.Delivered), Failed = g.Sum(r => r.Failed), Pending = g.Sum(r => r.Pending) })
             .ToDictionaryAsync(r => r.EndpointId, cancellationToken);
@@ -71,7 +71,7 @@ public sealed class EndpointService(IDbContextFactory<AppDbContext> dbFactory, W
                     r?.Delivered ?? 0, r?.Failed ?? 0, r?.Pending ?? 0);
             })
             .OrderBy(o => o.Endpoint.Status == EndpointStatus.Active ? 1 : 0)
-            .ThenBy(o => o.SuccessRate24h ?? 2)
+            .ThenBy(o => o.SuccessRate ?? 2)
             .ThenByDescending(o => o.ConsecutiveFailures)
             .ThenBy(o => o.Endpoint.Scope).ThenBy(o => o.Endpoint.CreatedAt)
             .ToList();
