@@ -6,7 +6,7 @@ namespace DeliveryConsole.E2E;
 /// One console process and one Debian chromium for the whole e2e run. The admin signs in once
 /// through the real form; tests reuse that storage state.
 /// </summary>
-public sealed class ConsoleFixture : IAsyncLifetime
+public class ConsoleFixture : IAsyncLifetime
 {
     private static readonly string[] ChromiumArgs =
         ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
@@ -38,6 +38,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Server = await ConsoleServer.StartAsync();
+        await SeedAsync();
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -53,6 +54,9 @@ public sealed class ConsoleFixture : IAsyncLifetime
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
         await context.StorageStateAsync(new BrowserContextStorageStateOptions { Path = AdminStatePath });
     }
+
+    /// <summary>Puts data in before the browser starts; nothing by default.</summary>
+    protected virtual Task SeedAsync() => Task.CompletedTask;
 
     /// <summary>A page in a fresh context, signed in as the admin unless <paramref name="signedIn"/> is false.</summary>
     public async Task<IPage> NewPageAsync(bool signedIn = true, string? storageStatePath = null)
