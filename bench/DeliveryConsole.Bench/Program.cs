@@ -17,23 +17,25 @@ using Microsoft.Extensions.Logging;
 // Benchmarks of Delivery Console. Usage:
 //   dotnet run -c Release --project bench/DeliveryConsole.Bench -- throughput [--events N] [--runs R]
 var args2 = args.ToList();
-if (args2.Count == 0 || args2[0] is not ("throughput" or "inspector"))
+if (args2.Count == 0 || args2[0] is not ("throughput" or "inspector" or "stats"))
 {
-    Console.Error.WriteLine("usage: throughput [--events N] [--runs R] | inspector --database PATH [--requests N]");
+    Console.Error.WriteLine("usage: throughput [--events N] [--runs R] | inspector --database PATH [--requests N] | stats --database PATH [--requests N]");
     return 2;
 }
 
-if (args2[0] == "inspector")
+if (args2[0] is "inspector" or "stats")
 {
     var path = args2.IndexOf("--database") is var at and >= 0 && at + 1 < args2.Count ? args2[at + 1] : null;
     if (path is null || !File.Exists(path))
     {
-        Console.Error.WriteLine("inspector needs --database PATH of a seeded file (dotnet run --project Console -- seed-demo --deliveries 1000000 --Database:Path=PATH)");
+        Console.Error.WriteLine($"{args2[0]} needs --database PATH of a seeded file (dotnet run --project Console -- seed-demo --deliveries 1000000 --Database:Path=PATH)");
         return 2;
     }
 
     var requests = args2.IndexOf("--requests") is var r and >= 0 && r + 1 < args2.Count && int.TryParse(args2[r + 1], out var n) ? n : 200;
-    return await DeliveryConsole.Bench.InspectorBench.RunAsync(path, requests, ConsoleAssembly, FreePort);
+    return args2[0] == "stats"
+        ? await DeliveryConsole.Bench.StatsBench.RunAsync(path, requests, ConsoleAssembly, FreePort)
+        : await DeliveryConsole.Bench.InspectorBench.RunAsync(path, requests, ConsoleAssembly, FreePort);
 }
 
 int Option(string name, int fallback)

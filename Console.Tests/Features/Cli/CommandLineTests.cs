@@ -24,6 +24,9 @@ public sealed class CommandLineTests
     [InlineData(new[] { "keys", "create", "--role", "admin", "--colour", "red" }, "unknown option --colour")]
     [InlineData(new[] { "seed-demo", "--deliveries", "many" }, "--deliveries must be a whole number")]
     [InlineData(new[] { "seed-demo", "--deliveries", "0" }, "--deliveries must be a whole number")]
+    [InlineData(new[] { "rollups" }, "Did you mean 'rollups rebuild'")]
+    [InlineData(new[] { "rollups", "rebuild", "--from", "yesterday" }, "--from must be a date")]
+    [InlineData(new[] { "rollups", "rebuild", "--from", "2026-11-20", "--to", "2026-11-01" }, "--from must not be after --to")]
     public void BadArguments_GiveAClearError(string[] args, string message)
     {
         var command = CommandLine.Parse(args);
@@ -92,6 +95,42 @@ public sealed class CommandLineTests
         Assert.Equal("Acme Freight", reader.GetString(0));
         Assert.Equal((int)Role.Operator, reader.GetInt32(1));
         SqliteConnection.ClearAllPools();
+    }
+
+    [Fact]
+    public async Task Process_RollupsRebuild_RecomputesTheRollupsFromTheRows()
+    {
+        using var folder = new TempFolder();
+        var db = folder.File("dc.db");
+        string[] config = [$"--Database:Path={db}", "--Bootstrap:AdminPassword=Cli-Test-Passw0rd"];
+        var seeded = await RunAsync(folder.Path, ["seed-demo", "--deliveries", "300", .. config]);
+        Assert.True(seeded.ExitCode == 0, seeded.Error);
+
+        async Task<long> SumAsync(string sql)
+        {
+            await using var connection = new SqliteConnection($"Data Source={db};Pooling=False");
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
+
+        var deliveries = await SumAsync("SELECT COUNT(*) FROM deliveries");
+        Assert.Equal(deliveries, await SumAsync("SELECT SUM(Created) FROM delivery_rollups"));
+        await using (var connection = new SqliteConnection($"Data Source={db};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var wipe = connection.CreateCommand();
+            wipe.CommandText = "DELETE FROM delivery_rollups; DELETE FROM latency_rollups;";
+            await wipe.ExecuteNonQueryAsync();
+        }
+
+        var rebuilt = await RunAsync(folder.Path, ["rollups", "rebuild", .. config]);
+        Assert.True(rebuilt.ExitCode == 0, rebuilt.Error);
+        Assert.Contains("Rebuilt the delivery rollups of every hour", rebuilt.Output);
+        Assert.Equal(deliveries, await SumAsync("SELECT SUM(Created) FROM delivery_rollups"));
+        Assert.Equal(await SumAsync("SELECT COUNT(*) FROM delivery_attempts"), await SumAsync("SELECT SUM(Attempts) FROM delivery_rollups"));
+        Assert.Equal(await SumAsync("SELECT COUNT(*) FROM deliveries WHERE Status = 2"), await SumAsync("SELECT SUM(Failed) FROM delivery_rollups"));
     }
 
     private sealed record ProcessResult(int ExitCode, string Output, string Error);

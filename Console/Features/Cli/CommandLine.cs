@@ -1,3 +1,4 @@
+using DeliveryConsole.Features.Deliveries;
 using DeliveryConsole.Features.Access;
 
 namespace DeliveryConsole.Features.Cli;
@@ -20,6 +21,9 @@ public sealed class CommandLine
           seed-demo [--deliveries N] [--workspace NAME]
               Fill a workspace with a realistic 7-day history: endpoints, events,
               deliveries with their attempts, calls and callbacks (default N: 5000).
+          rollups rebuild [--from yyyy-MM-dd] [--to yyyy-MM-dd]
+              Recompute the hourly delivery rollups of the days from..to (UTC, inclusive;
+              default: every hour) from the deliveries and their attempts.
           help
               Show this text.
 
@@ -40,8 +44,11 @@ public sealed class CommandLine
     public string? Error { get; private init; }
     public Role Role { get; private init; }
     public int Deliveries { get; private init; } = 5000;
+    public DateTime? From { get; private init; }
+    /// <summary>Exclusive: the day after --to.</summary>
+    public DateTime? To { get; private init; }
 
-    private static readonly string[] Verbs = ["keys create", "seed-demo", "help"];
+    private static readonly string[] Verbs = ["keys create", "seed-demo", "rollups rebuild", "help"];
 
     /// <summary>Null when the arguments start the web console; otherwise a command (which may carry an <see cref="Error"/>).</summary>
     public static CommandLine? Parse(string[] args)
@@ -61,6 +68,16 @@ public sealed class CommandLine
             }
 
             verb = "keys create";
+            rest.RemoveAt(0);
+        }
+        else if (verb == "rollups")
+        {
+            if (rest.Count == 0 || rest[0] != "rebuild")
+            {
+                return Failed($"error: unknown command 'rollups {rest.FirstOrDefault()}'. Did you mean 'rollups rebuild'?");
+            }
+
+            verb = "rollups rebuild";
             rest.RemoveAt(0);
         }
 
@@ -149,6 +166,32 @@ public sealed class CommandLine
                     return new CommandLine(verb, options, [.. hostArgs]) { Deliveries = deliveries };
                 }
 
+            case "rollups rebuild":
+                {
+                    if (Unknown(options, "from", "to") is { } unknown)
+                    {
+                        return Failed($"error: unknown option --{unknown} for 'rollups rebuild'.");
+                    }
+
+                    DateTime? from = null, to = null;
+                    if (options.TryGetValue("from", out var fromText) && (from = InspectorQuery.ParseDay(fromText)) is null)
+                    {
+                        return Failed($"error: --from must be a date like 2026-11-01, not '{fromText}'.");
+                    }
+
+                    if (options.TryGetValue("to", out var toText) && (to = InspectorQuery.ParseDay(toText)?.AddDays(1)) is null)
+                    {
+                        return Failed($"error: --to must be a date like 2026-11-30, not '{toText}'.");
+                    }
+
+                    if (from is not null && to is not null && from >= to)
+                    {
+                        return Failed("error: --from must not be after --to.");
+                    }
+
+                    return new CommandLine(verb, options, [.. hostArgs]) { From = from, To = to };
+                }
+
             default:
                 return Failed($"error: unknown command '{verb}'. Known commands: {string.Join(", ", Verbs)}.\n\n{Usage}");
         }
@@ -183,6 +226,13 @@ public sealed class CommandLine
                     var seeder = ActivatorUtilities.CreateInstance<DemoSeeder>(services);
                     var result = await seeder.SeedAsync(workspaceName, Deliveries, progress => errors.WriteLine(progress), cancellationToken);
                     await output.WriteLineAsync(result.ToString());
+                    return 0;
+                }
+
+            case "rollups rebuild":
+                {
+                    var rows = await services.GetRequiredService<Stats.RollupRebuildJob>().RunAsync(From, To, cancellationToken);
+                    await output.WriteLineAsync($"Rebuilt the delivery rollups of {(From is null && To is null ? "every hour" : $"{From:yyyy-MM-dd} .. {To?.AddDays(-1):yyyy-MM-dd}")}: {rows} rows written.");
                     return 0;
                 }
 

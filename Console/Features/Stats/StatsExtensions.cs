@@ -6,6 +6,7 @@ public static class StatsExtensions
     {
         builder.Services.AddSingleton<StatsService>();
         builder.Services.AddTransient<RollupRebuildJob>();
+        builder.Services.AddHostedService<QueryWarmup>();
         return builder;
     }
 

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using DeliveryConsole.Data;
+using DeliveryConsole.Features.Access;
+using DeliveryConsole.Features.Dashboard;
+using DeliveryConsole.Features.Stats;
+using DeliveryConsole.Features.Webhooks;
+using DeliveryConsole.Infrastructure.Delivery;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DeliveryConsole.Bench;
+
+/// <summary>
+/// The dashboard and the stats API on a large seeded file: served from the hourly rollups, timed
+/// server-side and over HTTP, against the direct GROUP BY over the deliveries that they replace,
+/// and checked to agree with it exactly.
+/// </summary>
+public static class StatsBench
+{
+    public static async Task<int> RunAsync(string database, int requests, Func<string> consoleAssembly, Func<int> freePort)
+    {
+        Console.WriteLine($"stats: {database} ({new FileInfo(database).Length / 1_000_000:N0} MB), {requests} requests per kind, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        var folder = Path.GetDirectoryName(Path.GetFullPath(database))!;
+        var port = freePort();
+        string[] settings = [$"--Database:Path={database}", "--Bootstrap:AdminPassword=Bench-Passw0rd-1", "--RateLimit:PermitLimit=1000000", "--Logging:LogLevel:Default=Warning"];
+        // Also applies pending migrations to the file.
+        var key = (await InspectorBench.RunToEndAsync(consoleAssembly(), folder, ["keys", "create", "--role", "viewer", "--name", "stats bench", .. settings])).Trim().Split('\n')[^1].Trim();
+
+        await using var raw = new SqliteConnection($"Data Source={database};Mode=ReadOnly");
+        await raw.OpenAsync();
+        var workspace = Guid.Parse((string)(await InspectorBench.Scalar(raw, "SELECT WorkspaceId FROM deliveries ORDER BY CreatedAt DESC LIMIT 1"))!);
+        await using var provider = Services(database);
+        var stats = provider.GetRequiredService<StatsService>();
+        var dashboard = provider.GetRequiredService<DashboardService>();
+        var caller = new Caller(workspace, Role.Viewer, "key", "bench", "bench");
+
+        // Agreement, before the console runs (its engine may still be finishing the seed's pending
+        // deliveries): the rollups against a GROUP BY over the rows of the same 7-day window.
+        var window = stats.Window(168);
+        var fromRollups = await stats.GetAsync(caller, window);
+        var direct = await DirectAsync(raw, workspace, window);
+        var agrees = direct.Total == fromRollups.Total && direct.Delivered == fromRollups.Delivered && direct.Failed == fromRollups.Failed && direct.Pending == fromRollups.Pending
+            && direct.Series.SequenceEqual(fromRollups.Series.Select(b => (b.BucketStart.Ticks, b.Delivered, b.Failed, b.Pending)))
+            && direct.Types.SequenceEqual(fromRollups.ByEventType.Select(t => (t.EventType, t.Total, t.Delivered, t.Failed)).OrderBy(t => t.EventType, StringComparer.Ordinal));
+        Console.WriteLine($"7-day window {window.From:u} .. {window.To:u}: {fromRollups.Total:N0} deliveries; rollups agree exactly with GROUP BY over the rows: {(agrees ? "yes" : "NO")}");
+        Console.WriteLine();
+
+        using var console = Process.Start(InspectorBench.Start(consoleAssembly(), folder, ["--urls", $"http://127.0.0.1:{port}", .. settings]))!;
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(10) };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+            await InspectorBench.WaitHealthyAsync(http);
+            // What the console's start-up warm-up does for its own queries, for the in-process service here.
+            await dashboard.GetAsync(Caller.System(Guid.Empty), 168);
+
+            Console.WriteLine("| kind | first request | p50 | p95 |");
+            Console.WriteLine("|---|---|---|---|");
+            async Task Row<T>(string name, Func<Task<T>> action, int count)
+            {
+                var first = await InspectorBench.TimeOnceAsync(action);
+                var timed = await InspectorBench.TimeAsync(count, action);
+                Console.WriteLine($"| {name} | {first:F1} ms | {timed.P50:F2} ms | {timed.P95:F2} ms |");
+            }
+
+            await Row("stats service, 1 h", () => stats.GetAsync(caller, stats.Window(1)), requests);
+            await Row("stats service, 24 h", () => stats.GetAsync(caller, stats.Window(24)), requests);
+            await Row("stats service, 7 d", () => stats.GetAsync(caller, stats.Window(168)), requests);
+            await Row("stats service, all time", () => stats.GetAllTimeAsync(caller), requests);
+            await Row("dashboard, 7 d (everything the page reads)", () => dashboard.GetAsync(caller, 168), requests);
+            await Row("GET /v1/webhooks/deliveries/stats?hours=168 over HTTP", () => http.GetStringAsync("/v1/webhooks/deliveries/stats?hours=168"), requests);
+            await Row("GET /v1/webhooks/deliveries/stats/all-time over HTTP", () => http.GetStringAsync("/v1/webhooks/deliveries/stats/all-time"), requests);
+            await Row("reference: GROUP BY over the rows, 7 d", () => DirectAsync(raw, workspace, window), Math.Min(requests, 10));
+            return agrees ? 0 : 1;
+        }
+        finally
+        {
+            console.Kill(entireProcessTree: true);
+            await console.WaitForExitAsync();
+        }
+    }
+
+    private static ServiceProvider Services(string database)
+    {
+        var services = new ServiceCollection()
+            .AddLogging()
+            .AddDbContextFactory<AppDbContext>(o => o.UseSqlite($"Data Source={database};Pooling=True").AddInterceptors(new SqlitePragmaInterceptor(5000)))
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton<StatsService>()
+            .AddSingleton<EndpointSecrets>()
+            .AddSingleton<SsrfGuard>()
+            .AddSingleton<WebhookService>()
+            .AddSingleton<ApplicationService>()
+            .AddSingleton<EndpointService>()
+            .AddSingleton<DashboardService>();
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        services.AddOptions<DeliveryOptions>();
+        return services.BuildServiceProvider();
+    }
+
+    private sealed record Direct(long Total, long Delivered, long Failed, long Pending, List<(long, long, long, long)> Series, List<(string, long, long, long)> Types);
+
+    /// <summary>The same figures straight from the deliveries: what the dashboard would cost without rollups.</summary>
+    private static async Task<Direct> DirectAsync(SqliteConnection connection, Guid workspace, StatsWindow window)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT CreatedAt - CreatedAt % 36000000000, EventType, SUM(Status = 0), SUM(Status = 1), SUM(Status = 2), COUNT(*)
+            FROM deliveries WHERE WorkspaceId = $w AND CreatedAt >= $from AND CreatedAt < $to
+            GROUP BY 1, 2
+            """;
+        command.Parameters.AddWithValue("$w", workspace.ToString());
+        command.Parameters.AddWithValue("$from", window.From.Ticks);
+        command.Parameters.AddWithValue("$to", window.To.Ticks);
+        var rows = new List<(long Hour, string Type, long Pending, long Delivered, long Failed, long Total)>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                rows.Add((reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5)));
+            }
+        }
+
+        var byHour = rows.GroupBy(r => r.Hour).ToDictionary(g => g.Key, g => (g.Sum(r => r.Delivered), g.Sum(r => r.Failed), g.Sum(r => r.Pending)));
+        var series = Enumerable.Range(0, window.Hours).Select(i => window.From.AddHours(i).Ticks)
+            .Select(h => byHour.TryGetValue(h, out var c) ? (h, c.Item1, c.Item2, c.Item3) : (h, 0L, 0L, 0L)).ToList();
+        var types = rows.GroupBy(r => r.Type).Select(g => (g.Key, g.Sum(r => r.Total), g.Sum(r => r.Delivered), g.Sum(r => r.Failed)))
+            .OrderBy(t => t.Key, StringComparer.Ordinal).ToList();
+        return new Direct(rows.Sum(r => r.Total), rows.Sum(r => r.Delivered), rows.Sum(r => r.Failed), rows.Sum(r => r.Pending), series, types);
+    }
+}
