@@ -6,8 +6,32 @@ public class EngineAppFactory : ConsoleAppFactory
     /// <summary>A second host on another factory's database (restart and two-node tests).</summary>
     public static EngineAppFactory OnDatabase(string databasePath) => new() { SharedDatabasePath = databasePath };
 
-    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    /// <summary>A host whose telephony provider is the Http one, at <paramref name="baseUrl"/>.</summary>
+    public static EngineAppFactory WithHttpTelephony(string baseUrl) => new HttpTelephonyFactory(baseUrl);
+
+    private sealed class HttpTelephonyFactory(string baseUrl) : EngineAppFactory
     {
+        protected override IEnumerable<KeyValuePair<string, string?>> More =>
+        [
+            new("Telephony:Provider", "Http"),
+            new("Telephony:BaseUrl", baseUrl),
+            new("Telephony:Token", "provider-token"),
+            new("Telephony:Timeout", "00:00:02"),
+        ];
+    }
+
+    /// <summary>Extra settings of a derived host (a provider on a test port).</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> More => [];
+
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>(More)
+    {
+        // Simulated calls: answered at once, then live for a minute (tests end them).
+        ["Telephony:RingSeconds"] = "0.2",
+        ["Telephony:AnswerProbability"] = "1",
+        ["Telephony:MinDurationSeconds"] = "60",
+        ["Telephony:MaxDurationSeconds"] = "60",
+        ["Telephony:RefuseNumbers:0"] = "+15550000000",
+        ["Telephony:EventsToken"] = "test-events-token",
         ["Delivery:AllowedPrivateNetworks"] = "127.0.0.1/32",
         ["Delivery:RetryDelays"] = "00:00:00.200,00:00:00.200,00:00:00.200,00:00:00.200,00:00:00.200",
         ["Delivery:Jitter"] = "0",

@@ -355,6 +355,9 @@ namespace DeliveryConsole.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("EventPublishedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("FromNumber")
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
@@ -401,7 +404,13 @@ namespace DeliveryConsole.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CallbackId");
+
                     b.HasIndex("ProviderCallId");
+
+                    b.HasIndex("UpdatedAt")
+                        .HasDatabaseName("IX_calls_unpublished")
+                        .HasFilter("\"EventPublishedAt\" IS NULL AND \"CallEndTime\" IS NOT NULL");
 
                     b.HasIndex("WorkspaceId", "CreatedAt")
                         .IsDescending(false, true);

@@ -14,6 +14,7 @@ public static class CallbackApi
         group.MapPost("/", CreateCallback).WithName("CreateCallback");
         group.MapGet("/{id}", GetCallback).WithName("GetCallback");
         group.MapPost("/{id}/cancel", CancelCallback).WithName("CancelCallback");
+        group.MapPost("/{id}/dispatch", DispatchCallback).WithName("DispatchCallback");
         return group;
     }
 
@@ -78,6 +79,14 @@ public static class CallbackApi
         var callback = await callbacks.CancelAsync(caller, id, reason, http.RequestAborted);
         return TypedResults.Json(CallbackResponse.From(callback), ApiJson.SnakeCase);
     }
+
+    public static async Task<IResult> DispatchCallback(HttpContext http, string id, CallbackService callbacks)
+    {
+        var caller = http.Caller();
+        caller.Require(Access.Role.Operator);
+        var callback = await callbacks.DispatchAsync(caller, id, http.RequestAborted);
+        return TypedResults.Json(CallbackResponse.From(callback), ApiJson.SnakeCase);
+    }
 }
 
 public static class CallbacksExtensions
@@ -85,6 +94,9 @@ public static class CallbacksExtensions
     public static IHostApplicationBuilder AddCallbacks(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<CallbackService>();
+        builder.Services.AddTransient<CallbackDispatchJob>();
+        builder.Services.AddSingleton<CallbackSweeper>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<CallbackSweeper>());
         return builder;
     }
 

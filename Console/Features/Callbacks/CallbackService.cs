@@ -1,7 +1,14 @@
 using DeliveryConsole.Data;
 using DeliveryConsole.Features.Access;
 using DeliveryConsole.Features.Audit;
+using System.Text.Json;
+using DeliveryConsole.Features.Calls;
+using DeliveryConsole.Features.Calls.Telephony;
+using DeliveryConsole.Features.Deliveries.Engine;
+using DeliveryConsole.Features.Deliveries.Live;
 using DeliveryConsole.Infrastructure;
+using DeliveryConsole.Infrastructure.Api;
+using Hangfire;
 using Microsoft.EntityFrameworkCore;
 
 namespace DeliveryConsole.Features.Callbacks;
@@ -14,8 +21,18 @@ public sealed record NewCallback(
 /// Callbacks of a workspace. State changes are conditional UPDATEs on the status, so a click, a
 /// job and another node racing on one callback end in exactly one outcome.
 /// </summary>
-public sealed class CallbackService(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock)
+public sealed class CallbackService(
+    IDbContextFactory<AppDbContext> dbFactory,
+    CallService calls,
+    EventService events,
+    IBackgroundJobClient jobs,
+    DeliveryNotifier notifier,
+    TimeProvider clock,
+    ILogger<CallbackService> logger)
 {
+    /// <summary>How long a dispatcher holds a callback; after that the sweep settles it.</summary>
+    public static readonly TimeSpan DispatchLease = TimeSpan.FromMinutes(2);
+
     public async Task<Callback> CreateAsync(Caller caller, NewCallback request, CancellationToken cancellationToken = default)
     {
         caller.Require(Role.Operator);
@@ -43,7 +60,27 @@ public sealed class CallbackService(IDbContextFactory<AppDbContext> dbFactory, T
         db.Callbacks.Add(callback);
         db.Record(caller, now, "callback.created", "callback", callback.Id, $"to {callback.ToNumber} at {callback.ScheduledAt:u}");
         await db.SaveChangesAsync(cancellationToken);
+        await ScheduleJobAsync(callback, cancellationToken);
+        notifier.Notify(caller.WorkspaceId);
         return callback;
+    }
+
+    /// <summary>Schedules the job that dispatches the callback at its time and remembers its id (cancel deletes it).</summary>
+    internal async Task ScheduleJobAsync(Callback callback, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var jobId = jobs.Schedule<CallbackDispatchJob>(j => j.RunAsync(callback.WorkspaceId, callback.Id, CancellationToken.None),
+                new DateTimeOffset(DateTime.SpecifyKind(callback.ScheduledAt, DateTimeKind.Utc)));
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            await db.Callbacks.Where(c => c.Id == callback.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.HangfireJobId, jobId), cancellationToken);
+            callback.HangfireJobId = jobId;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // The row is the record: the sweep dispatches due callbacks whatever happened to the job.
+            logger.LogWarning(exception, "Could not schedule the dispatch job of callback {CallbackId}; the sweep will dispatch it", callback.Id);
+        }
     }
 
     public async Task<IReadOnlyList<Callback>> ListAsync(Caller caller, string? status, string? sourceSessionId, int limit, CancellationToken cancellationToken = default)
@@ -96,6 +133,143 @@ public sealed class CallbackService(IDbContextFactory<AppDbContext> dbFactory, T
         db.Record(caller, now, "callback.cancelled", "callback", id, reason);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        if (callback.HangfireJobId is { } jobId)
+        {
+            // A job that fires anyway finds the callback cancelled and does nothing.
+            jobs.Delete(jobId);
+        }
+
+        notifier.Notify(caller.WorkspaceId);
         return callback;
+    }
+
+    /// <summary>
+    /// Places the callback's call now. Claims the row first (scheduled or failed -> dispatching,
+    /// with a lease) in one conditional UPDATE, so of a click, the scheduled job and a second node
+    /// exactly one places the call; the others get 409. Ends dispatched (with the created call)
+    /// or failed (with the provider's reason), and emits callback.dispatched or callback.failed.
+    /// </summary>
+    public async Task<Callback> DispatchAsync(Caller caller, string id, CancellationToken cancellationToken = default)
+    {
+        caller.Require(Role.Operator);
+        return await DispatchCoreAsync(caller, id, [CallbackStatus.Scheduled, CallbackStatus.Failed], "callback.dispatched", cancellationToken);
+    }
+
+    /// <summary>The scheduled job's dispatch: only a callback still scheduled, and only once it is due.</summary>
+    public async Task<Callback?> DispatchDueAsync(Guid workspaceId, string id, CancellationToken cancellationToken = default)
+    {
+        var caller = Caller.System(workspaceId, "scheduler");
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            if (!await db.Callbacks.AnyAsync(c => c.Id == id && c.WorkspaceId == workspaceId && c.Status == CallbackStatus.Scheduled && c.ScheduledAt <= now, cancellationToken))
+            {
+                return null;
+            }
+        }
+
+        try
+        {
+            return await DispatchCoreAsync(caller, id, [CallbackStatus.Scheduled], "callback.dispatched", cancellationToken);
+        }
+        catch (ConflictException)
+        {
+            // Someone else dispatched or cancelled it in between.
+            return null;
+        }
+    }
+
+    private async Task<Callback> DispatchCoreAsync(Caller caller, string id, string[] from, string action, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        Callback callback;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            var claimed = await db.Callbacks
+                .Where(c => c.Id == id && c.WorkspaceId == caller.WorkspaceId && from.Contains(c.Status))
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, CallbackStatus.Dispatching)
+                    .SetProperty(c => c.AttemptedAt, now)
+                    .SetProperty(c => c.LeaseUntil, now + DispatchLease)
+                    .SetProperty(c => c.UpdatedAt, now), cancellationToken);
+            callback = await db.Callbacks.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id && c.WorkspaceId == caller.WorkspaceId, cancellationToken)
+                ?? throw new NotFoundException("Callback not found");
+            if (claimed == 0)
+            {
+                throw new ConflictException($"Only a scheduled or failed callback can be dispatched; this one is {callback.Status}.");
+            }
+        }
+
+        notifier.Notify(caller.WorkspaceId);
+        string? callId = null;
+        string? failure = null;
+        try
+        {
+            var call = await calls.PlaceAsync(Caller.System(caller.WorkspaceId, "callbacks"),
+                new NewCall(callback.ToNumber, callback.FromNumber, now, "callback", null, null), callback.Id, cancellationToken);
+            callId = call.Id;
+        }
+        catch (TelephonyException exception)
+        {
+            failure = exception.Message;
+        }
+
+        return await FinishDispatchAsync(caller, callback, callId, failure, action);
+    }
+
+    /// <summary>dispatching -> dispatched (with the call) or failed (with the cause), the audit entry and the event.</summary>
+    internal async Task<Callback> FinishDispatchAsync(Caller caller, Callback callback, string? callId, string? failure, string action)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            var rows = db.Callbacks.Where(c => c.Id == callback.Id && c.Status == CallbackStatus.Dispatching);
+            var changed = callId is not null
+                ? await rows.ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, CallbackStatus.Dispatched)
+                    .SetProperty(c => c.DispatchedAt, now)
+                    .SetProperty(c => c.CreatedSessionId, callId)
+                    .SetProperty(c => c.FailureCause, (string?)null)
+                    .SetProperty(c => c.LeaseUntil, (DateTime?)null)
+                    .SetProperty(c => c.UpdatedAt, now))
+                : await rows.ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.Status, CallbackStatus.Failed)
+                    .SetProperty(c => c.FailureCause, failure)
+                    .SetProperty(c => c.LeaseUntil, (DateTime?)null)
+                    .SetProperty(c => c.UpdatedAt, now));
+            if (changed > 0)
+            {
+                db.Record(caller, now, callId is not null ? action : "callback.dispatch_failed", "callback", callback.Id,
+                    callId is not null ? $"call {callId} to {callback.ToNumber}" : failure, callId is not null ? AuditOutcome.Success : AuditOutcome.Failure);
+                await db.SaveChangesAsync(CancellationToken.None);
+            }
+
+            await transaction.CommitAsync(CancellationToken.None);
+        }
+
+        var result = await GetAsync(Caller.System(callback.WorkspaceId), callback.Id, CancellationToken.None);
+        await PublishAsync(result);
+        notifier.Notify(callback.WorkspaceId);
+        return result;
+    }
+
+    private async Task PublishAsync(Callback callback)
+    {
+        if (callback.Status is not (CallbackStatus.Dispatched or CallbackStatus.Failed))
+        {
+            return;
+        }
+
+        try
+        {
+            var payload = JsonSerializer.Serialize(new { callback = CallbackApi.CallbackResponse.From(callback) }, ApiJson.SnakeCase);
+            await events.PublishAsync(Caller.System(callback.WorkspaceId, "callbacks"),
+                new NewEvent($"callback.{callback.Status}", "voice", payload, callback.CreatedSessionId, null, null), CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            logger.LogError(exception, "Could not publish the event of callback {CallbackId}", callback.Id);
+        }
     }
 }

@@ -45,8 +45,12 @@ public sealed class Call
     public string? ProviderCallId { get; set; }
     /// <summary>The callback this call was placed for, when it was.</summary>
     public string? CallbackId { get; set; }
+    /// <summary>When the ended call's event went to the delivery engine; null until then (the sweep retries).</summary>
+    public DateTime? EventPublishedAt { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
+
+    public bool IsLive => Status is CallStatus.Ringing or CallStatus.InProgress;
 
     public static string NewId() => "call_" + Guid.NewGuid().ToString("D");
 }
@@ -73,6 +77,9 @@ internal sealed class CallConfiguration : IEntityTypeConfiguration<Call>
         builder.HasIndex(c => new { c.WorkspaceId, c.CreatedAt }).IsDescending(false, true);
         builder.HasIndex(c => new { c.WorkspaceId, c.Status, c.CreatedAt }).IsDescending(false, false, true);
         builder.HasIndex(c => c.ProviderCallId);
+        builder.HasIndex(c => c.CallbackId);
+        // Ended calls whose event has not gone out yet (the sweep's outbox).
+        builder.HasIndex(c => c.UpdatedAt).HasFilter("\"EventPublishedAt\" IS NULL AND \"CallEndTime\" IS NOT NULL").HasDatabaseName("IX_calls_unpublished");
         builder.HasOne<Workspaces.Workspace>().WithMany().HasForeignKey(c => c.WorkspaceId);
     }
 }

@@ -1,3 +1,4 @@
+using DeliveryConsole.Features.Calls.Telephony;
 using DeliveryConsole.Features.Workspaces;
 using DeliveryConsole.Infrastructure;
 using DeliveryConsole.Infrastructure.Api;
@@ -21,9 +22,83 @@ public static class CallApi
 
             return await next(context);
         });
+        group.MapGet("/", ListCalls).WithName("ListCalls");
         group.MapPost("/", CreateCall).WithName("CreateCall");
         group.MapGet("/{id}", GetCall).WithName("GetCall");
+        group.MapPost("/{id}/join", JoinCall).WithName("JoinCall");
+        group.MapPost("/{id}/end", EndCall).WithName("EndCall");
+        group.MapGet("/{id}/recording", GetRecording).WithName("GetCallRecording");
         return group;
+    }
+
+    public static readonly string[] TimePeriods = ["today", "yesterday", "last_7_days", "last_30_days", "custom"];
+
+    public static async Task<IResult> ListCalls(HttpContext http, CallService calls, TimeProvider clock)
+    {
+        var query = new QueryReader(http.Request.Query);
+        var status = query.OneOf("status", CallStatus.All);
+        var period = query.OneOf("time_period", TimePeriods);
+        var start = query.Date("start_date");
+        var end = query.Date("end_date");
+        var search = query.String("search", 200);
+        var page = query.Int("page", 1, 1, int.MaxValue);
+        var pageSize = query.Int("page_size", 20, 1, 100);
+        var orderBy = query.OneOf("order_by", CallQuery.OrderFields) ?? "created_at";
+        var orderDesc = query.Bool("order_desc", true);
+        if (period == "custom" && start is null && query.Errors.All(e => e.Location[1] != "start_date"))
+        {
+            query.Fail("start_date", "start_date is required when time_period is custom", "missing");
+        }
+
+        if (period == "custom" && end is null && query.Errors.All(e => e.Location[1] != "end_date"))
+        {
+            query.Fail("end_date", "end_date is required when time_period is custom", "missing");
+        }
+
+        if (start is { } s && end is { } e && e < s)
+        {
+            query.Fail("end_date", "end_date must not be before start_date", "value_error");
+        }
+
+        query.ThrowIfInvalid();
+
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        static DateTime At(DateOnly day) => day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        var (from, to) = period switch
+        {
+            "today" => (At(today), (DateTime?)null),
+            "yesterday" => (At(today.AddDays(-1)), At(today)),
+            "last_7_days" => (At(today.AddDays(-6)), null),
+            "last_30_days" => (At(today.AddDays(-29)), null),
+            // Without a period, start_date/end_date still narrow the list (the reference's own example).
+            _ => (start is { } f ? At(f) : (DateTime?)null, end is { } t ? At(t.AddDays(1)) : (DateTime?)null),
+        };
+        var (items, total) = await calls.ListAsync(http.Caller(), new CallQuery
+        {
+            Status = status, From = from, To = to, Search = search, OrderBy = orderBy, OrderDesc = orderDesc, Page = page, PageSize = pageSize,
+        }, http.RequestAborted);
+        var totalPages = (int)((total + (long)pageSize - 1) / pageSize);
+        return TypedResults.Json(new
+        {
+            data = items.Select(CallResponse.From),
+            pagination = new { page, page_size = pageSize, total_count = total, total_pages = totalPages, has_next = page < totalPages, has_prev = page > 1 },
+        }, ApiJson.SnakeCase);
+    }
+
+    public static async Task<IResult> JoinCall(HttpContext http, string id, CallService calls)
+    {
+        var joined = await calls.JoinAsync(http.Caller(), id, http.RequestAborted);
+        return TypedResults.Json(new { join_url = joined.JoinUrl, expires_at = joined.ExpiresAt }, ApiJson.SnakeCase);
+    }
+
+    public static async Task<IResult> EndCall(HttpContext http, string id, CallService calls) =>
+        TypedResults.Json(CallResponse.From(await calls.EndAsync(http.Caller(), id, http.RequestAborted)), ApiJson.SnakeCase);
+
+    public static async Task<IResult> GetRecording(HttpContext http, string id, CallService calls)
+    {
+        var call = await calls.GetAsync(http.Caller(), id, http.RequestAborted);
+        var file = calls.RecordingFile(call) ?? throw new NotFoundException("This call has no recording yet.");
+        return TypedResults.PhysicalFile(file, "audio/wav", $"{call.Id}.wav", enableRangeProcessing: true);
     }
 
     public sealed record CallResponse(
@@ -40,6 +115,19 @@ public static class CallApi
         TypedResults.Json(CallResponse.From(await calls.GetAsync(http.Caller(), id, http.RequestAborted)), ApiJson.SnakeCase);
 
     public static async Task<IResult> CreateCall(HttpContext http, CallService calls)
+    {
+        try
+        {
+            return await CreateCallCoreAsync(http, calls);
+        }
+        catch (Telephony.TelephonyException exception)
+        {
+            // The call is stored as FAILED; the provider's reason goes back to the caller.
+            throw new ConflictException(exception.Message);
+        }
+    }
+
+    private static async Task<IResult> CreateCallCoreAsync(HttpContext http, CallService calls)
     {
         var caller = http.Caller();
         caller.Require(Access.Role.Operator);
@@ -61,12 +149,15 @@ public static class CallsExtensions
     public static IHostApplicationBuilder AddCalls(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<CallService>();
+        builder.Services.AddTelephony();
         return builder;
     }
 
     public static IEndpointRouteBuilder MapCalls(this IEndpointRouteBuilder routes)
     {
         routes.MapCallApi();
+        routes.MapRecordingLinks();
+        routes.MapTelephonyEvents();
         return routes;
     }
 }

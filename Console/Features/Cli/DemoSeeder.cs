@@ -103,7 +103,7 @@ public sealed class DemoSeeder(
         using var transaction = connection.BeginTransaction();
         using var insert = new BulkInserter(connection, "calls",
             "Id", "WorkspaceId", "Status", "Direction", "PhoneNumber", "ToNumber", "FromNumber", "CallTime", "CallStartTime", "CallEndTime",
-            "CallType", "LoadId", "LoadNumber", "CreatedById", "RecordingStatus", "CreatedAt", "UpdatedAt") { Transaction = transaction };
+            "CallType", "LoadId", "LoadNumber", "CreatedById", "RecordingStatus", "EventPublishedAt", "CreatedAt", "UpdatedAt") { Transaction = transaction };
         var ws = workspaceId.ToString("D");
         for (var i = 0; i < count; i++)
         {
@@ -122,7 +122,8 @@ public sealed class DemoSeeder(
                 status is CallStatus.Completed or CallStatus.InProgress ? Ticks(started) : null,
                 status == CallStatus.Completed ? Ticks(ended!.Value) : null,
                 Pick(CallTypes), "load_" + Guid.NewGuid().ToString("D"), "LD-" + _random.Next(100000, 999999),
-                "seed-demo", status == CallStatus.Completed ? "available" : "none", Ticks(created), Ticks(ended ?? created));
+                // History: the events of ended calls are part of the seeded deliveries already.
+                "seed-demo", status == CallStatus.Completed ? "available" : "none", ended is null ? null : Ticks(ended.Value), Ticks(created), Ticks(ended ?? created));
             result.Add(new SeedCall(id, created, to, status));
         }
 
