@@ -1,5 +1,13 @@
 // Small browser helpers the console calls through JS interop.
 window.deliveryConsole = {
+  // The operator's IANA time zone, for showing scheduled times as they will be lived.
+  timeZone: function () {
+    try {
+      return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+    } catch {
+      return "UTC";
+    }
+  },
   copyText: async function (text) {
     try {
       await navigator.clipboard.writeText(text);

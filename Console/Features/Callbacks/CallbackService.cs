@@ -83,7 +83,11 @@ public sealed class CallbackService(
         }
     }
 
-    public async Task<IReadOnlyList<Callback>> ListAsync(Caller caller, string? status, string? sourceSessionId, int limit, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<Callback>> ListAsync(Caller caller, string? status, string? sourceSessionId, int limit, CancellationToken cancellationToken = default) =>
+        ListAsync(caller, status, sourceSessionId, null, limit, cancellationToken);
+
+    /// <summary>Soonest first; <paramref name="number"/> matches any part of the number called or calling from.</summary>
+    public async Task<IReadOnlyList<Callback>> ListAsync(Caller caller, string? status, string? sourceSessionId, string? number, int limit, CancellationToken cancellationToken = default)
     {
         caller.Require(Role.Viewer);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -96,6 +100,12 @@ public sealed class CallbackService(
         if (sourceSessionId is not null)
         {
             query = query.Where(c => c.SourceSessionId == sourceSessionId);
+        }
+
+        if (!string.IsNullOrWhiteSpace(number))
+        {
+            var digits = number.Trim();
+            query = query.Where(c => c.ToNumber.Contains(digits) || (c.FromNumber != null && c.FromNumber.Contains(digits)));
         }
 
         return await query.OrderBy(c => c.ScheduledAt).ThenBy(c => c.Id).Take(limit).ToListAsync(cancellationToken);

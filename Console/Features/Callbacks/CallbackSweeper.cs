@@ -71,7 +71,7 @@ public sealed class CallbackSweeper(
         }
 
         var abandoned = await db.Callbacks.AsNoTracking()
-            .Where(c => c.Status == CallbackStatus.Dispatching && c.LeaseUntil < now).Take(100).ToListAsync(cancellationToken);
+            .Where(c => c.Status == CallbackStatus.Dispatching && c.LeaseUntil < now).OrderBy(c => c.LeaseUntil).Take(100).ToListAsync(cancellationToken);
         foreach (var callback in abandoned)
         {
             var callId = await db.Calls.Where(c => c.CallbackId == callback.Id).OrderBy(c => c.CreatedAt).Select(c => c.Id).FirstOrDefaultAsync(cancellationToken);
@@ -82,7 +82,7 @@ public sealed class CallbackSweeper(
 
         var unpublished = await db.Calls.AsNoTracking()
             .Where(c => c.EventPublishedAt == null && c.CallEndTime != null && c.UpdatedAt < now.AddSeconds(-10))
-            .Select(c => c.Id).Take(100).ToListAsync(cancellationToken);
+            .OrderBy(c => c.UpdatedAt).Select(c => c.Id).Take(100).ToListAsync(cancellationToken);
         foreach (var callId in unpublished)
         {
             await lifecycle.PublishEndedAsync(callId, cancellationToken);

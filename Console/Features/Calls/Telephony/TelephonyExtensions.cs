@@ -68,6 +68,11 @@ public static class TelephonyExtensions
                 return Results.NotFound();
             }
         }).RequireAuthorization().ExcludeFromDescription();
+
+        // Where the Simulated provider's join links lead: there is no audio to stream, only the room.
+        routes.MapGet("/simulated-telephony/join/{room}", (string room) =>
+            Results.Text($"Simulated telephony: you are listening to {room}. The simulated provider carries no audio.", "text/plain"))
+            .RequireAuthorization().ExcludeFromDescription();
         return routes;
     }
 

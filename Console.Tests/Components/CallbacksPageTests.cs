@@ -1,0 +1,69 @@
+using Bunit;
+using DeliveryConsole.Features.Access;
+using DeliveryConsole.Features.Callbacks;
+using DeliveryConsole.Features.Callbacks.Pages;
+using DeliveryConsole.Features.Calls;
+using DeliveryConsole.Features.Calls.Telephony;
+using DeliveryConsole.Features.Deliveries.Engine;
+using DeliveryConsole.Features.Deliveries.Live;
+using DeliveryConsole.Features.Webhooks;
+using DeliveryConsole.Infrastructure.Delivery;
+using Hangfire;
+using Hangfire.InMemory;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+
+namespace DeliveryConsole.Tests.Components;
+
+public sealed class CallbacksPageTests : BunitTestBase
+{
+    public CallbacksPageTests()
+    {
+        Services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        Services.AddOptions<DeliveryOptions>();
+        Services.AddSingleton<DeliveryNotifier>();
+        Services.AddSingleton<IBackgroundJobClient>(new BackgroundJobClient(new InMemoryStorage()));
+        Services.AddSingleton<ITelephonyProvider, NoTelephony>();
+        Services.AddSingleton<SsrfGuard>();
+        Services.AddSingleton<EndpointSecrets>();
+        Services.AddSingleton<RecordingLinkSigner>();
+        Services.AddSingleton<IPayloadEnricher, RecordingUrlEnricher>();
+        Services.AddSingleton<DeliveryConsole.Data.DatabaseWriter>();
+        Services.AddSingleton<EventService>();
+        Services.AddSingleton<CallLifecycle>();
+        Services.AddSingleton<CallService>();
+        Services.AddSingleton<CallbackService>();
+    }
+
+    private sealed class NoTelephony : ITelephonyProvider
+    {
+        public Task<DialResult> DialAsync(Call call, CancellationToken cancellationToken) => throw new TelephonyException("no provider in this test");
+        public Task EndAsync(Call call, CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task<JoinResult> JoinAsync(Call call, CancellationToken cancellationToken) => throw new TelephonyException("no provider in this test");
+    }
+
+    private async Task<Callback> CreateAsync(string reason = "Wants a quote for <b>two</b> pallets") =>
+        await Services.GetRequiredService<CallbackService>().CreateAsync(Caller.System(WorkspaceId),
+            new NewCallback("+12015550100", DateTime.UtcNow.AddMinutes(30), "call_src", null, null, null, reason, "Offer Tuesday", null, "{\"voice\":\"alloy\"}", "{\"ticket\":\"T-1\"}"));
+
+    [Fact]
+    public async Task Cancel_asks_for_a_reason_and_the_callback_ends_cancelled_with_it()
+    {
+        await SignInAsync(Role.Operator);
+        var callback = await CreateAsync();
+        Render<MudPopoverProvider>();
+        var dialogs = Render<MudDialogProvider>();
+        var page = Render<CallbacksPage>();
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid='cancel-callback']")));
+
+        page.Find("[data-testid='cancel-callback']").Click();
+        dialogs.WaitForAssertion(() => Assert.NotNull(dialogs.Find("[data-testid='confirm-reason']")));
+        dialogs.Find("[data-testid='confirm-reason']").Change("Customer called in");
+        dialogs.Find("[data-testid='confirm-ok']").Click();
+
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid='cancel-callback']")));
+        var stored = await Services.GetRequiredService<CallbackService>().GetAsync(Caller.System(WorkspaceId), callback.Id);
+        Assert.Equal((CallbackStatus.Cancelled, "Customer called in"), (stored.Status, stored.CancelReason));
+    }
+}

@@ -1,0 +1,238 @@
+using DeliveryConsole.Components.Shared;
+using DeliveryConsole.Features.Access;
+using DeliveryConsole.Features.Deliveries.Live;
+using DeliveryConsole.Infrastructure;
+using Microsoft.AspNetCore.Components;
+using Microsoft.JSInterop;
+using MudBlazor;
+
+namespace DeliveryConsole.Features.Callbacks.Pages;
+
+public sealed partial class CallbacksPage
+{
+    private const string All = "all";
+
+    [Inject] private CallbackService Callbacks { get; set; } = default!;
+    [Inject] private CurrentCaller CurrentCaller { get; set; } = default!;
+    [Inject] private DeliveryNotifier Notifier { get; set; } = default!;
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private IJSRuntime JS { get; set; } = default!;
+    [Inject] private TimeProvider Clock { get; set; } = default!;
+
+    private MudTable<Callback>? _table;
+    private IReadOnlyList<Callback> _items = [];
+    private HashSet<Callback> _selected = [];
+    private readonly HashSet<string> _busy = [];
+    private string _status = CallbackStatus.Scheduled;
+    private string? _number;
+    private string? _source;
+    private bool _loading = true;
+    private bool _canOperate;
+    private bool _drawerOpen;
+    private Callback? _open;
+    private DateTime _now;
+    private TimeZoneInfo _zone = TimeZoneInfo.Utc;
+    private Caller _caller = default!;
+    private DebouncedSubscription? _subscription;
+    private Timer? _ticker;
+
+    private List<Callback> SelectedScheduled => _selected.Where(c => c.Status == CallbackStatus.Scheduled).ToList();
+
+    protected override async Task OnInitializedAsync()
+    {
+        _caller = await CurrentCaller.GetAsync();
+        _canOperate = _caller.Can(Role.Operator);
+        await LoadAsync();
+        // Status changes (the scheduler, other operators) appear without reload.
+        _subscription = new DebouncedSubscription(Notifier, _caller.WorkspaceId, TimeSpan.FromSeconds(1), () => InvokeAsync(async () =>
+        {
+            await LoadAsync();
+            StateHasChanged();
+        }));
+        // Countdowns tick once a second.
+        _ticker = new Timer(_ => InvokeAsync(() =>
+        {
+            _now = Clock.GetUtcNow().UtcDateTime;
+            if (_items.Any(c => c.Status == CallbackStatus.Scheduled && c.ScheduledAt > _now && c.ScheduledAt - _now <= TimeSpan.FromHours(1)))
+            {
+                StateHasChanged();
+            }
+        }), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (firstRender)
+        {
+            try
+            {
+                _zone = ZonedTime.Resolve(await JS.InvokeAsync<string>("deliveryConsole.timeZone"));
+                StateHasChanged();
+            }
+            catch (JSException)
+            {
+                // Stay on UTC.
+            }
+        }
+    }
+
+    private async Task LoadAsync()
+    {
+        _loading = true;
+        _now = Clock.GetUtcNow().UtcDateTime;
+        var items = await Callbacks.ListAsync(_caller, _status == All ? null : _status, string.IsNullOrWhiteSpace(_source) ? null : _source.Trim(), _number, 200);
+        // Scheduled first, soonest first.
+        _items = items.OrderBy(c => c.Status == CallbackStatus.Scheduled ? 0 : 1).ThenBy(c => c.ScheduledAt).ThenBy(c => c.Id, StringComparer.Ordinal).ToList();
+        var ids = _items.ToDictionary(c => c.Id);
+        _selected = _selected.Where(c => ids.ContainsKey(c.Id)).Select(c => ids[c.Id]).ToHashSet();
+        if (_open is { } open && ids.TryGetValue(open.Id, out var fresh))
+        {
+            _open = fresh;
+        }
+
+        _loading = false;
+    }
+
+    private async Task OnStatusChanged(string? status)
+    {
+        _status = status ?? All;
+        await LoadAsync();
+    }
+
+    private async Task OnNumberChanged(string? number)
+    {
+        // The field reports its value again when it loses focus: reloading then would swap the rows under a click.
+        if (number == _number)
+        {
+            return;
+        }
+
+        _number = number;
+        await LoadAsync();
+    }
+
+    private async Task OnSourceChanged(string? source)
+    {
+        if (source == _source)
+        {
+            return;
+        }
+
+        _source = source;
+        await LoadAsync();
+    }
+
+    private void Open(Callback callback)
+    {
+        _open = callback;
+        _drawerOpen = true;
+    }
+
+    private static bool CanDispatch(Callback callback) => callback.Status is CallbackStatus.Scheduled or CallbackStatus.Failed;
+
+    private string DispatchHint(Callback callback) =>
+        !_canOperate ? "Operators and admins can dispatch" : !CanDispatch(callback) ? $"A {callback.Status} callback cannot be dispatched" : "Place this call now";
+
+    private string CancelHint(Callback callback) =>
+        !_canOperate ? "Operators and admins can cancel" : callback.Status != CallbackStatus.Scheduled ? $"A {callback.Status} callback cannot be cancelled" : "Cancel this callback";
+
+    internal static Color StatusColor(string status) => status switch
+    {
+        CallbackStatus.Scheduled => Color.Info,
+        CallbackStatus.Dispatching => Color.Warning,
+        CallbackStatus.Dispatched => Color.Success,
+        CallbackStatus.Failed => Color.Error,
+        _ => Color.Default,
+    };
+
+    private static string Short(string id) => id.Length > 14 ? id[..14] + "…" : id;
+
+    private async Task DispatchAsync(Callback callback)
+    {
+        if (await ConfirmDialog.AskAsync(Dialogs, "Dispatch now?", $"A call to {callback.ToNumber} is placed now instead of at its scheduled time.", "Dispatch now", color: Color.Primary) is null)
+        {
+            return;
+        }
+
+        _busy.Add(callback.Id);
+        try
+        {
+            var result = await Callbacks.DispatchAsync(_caller, callback.Id);
+            Snackbar.Add(result.Status == CallbackStatus.Dispatched ? $"Call placed to {result.ToNumber}." : $"The call could not be placed: {result.FailureCause}",
+                result.Status == CallbackStatus.Dispatched ? Severity.Success : Severity.Error);
+        }
+        catch (AppException exception)
+        {
+            Snackbar.Add(exception.Message, Severity.Error);
+        }
+        finally
+        {
+            _busy.Remove(callback.Id);
+        }
+
+        await LoadAsync();
+    }
+
+    private async Task CancelAsync(Callback callback)
+    {
+        var reason = await ConfirmDialog.AskAsync(Dialogs, "Cancel callback?", $"The call to {callback.ToNumber} will not be placed.", "Cancel callback", askReason: true);
+        if (reason is null)
+        {
+            return;
+        }
+
+        _busy.Add(callback.Id);
+        try
+        {
+            await Callbacks.CancelAsync(_caller, callback.Id, string.IsNullOrWhiteSpace(reason) ? null : reason);
+            Snackbar.Add("Callback cancelled.", Severity.Success);
+        }
+        catch (AppException exception)
+        {
+            Snackbar.Add(exception.Message, Severity.Error);
+        }
+        finally
+        {
+            _busy.Remove(callback.Id);
+        }
+
+        await LoadAsync();
+    }
+
+    private async Task CancelSelectedAsync()
+    {
+        var targets = SelectedScheduled;
+        var reason = await ConfirmDialog.AskAsync(Dialogs, $"Cancel {targets.Count} callbacks?", "None of these calls will be placed.", "Cancel callbacks", askReason: true);
+        if (reason is null)
+        {
+            return;
+        }
+
+        var cancelled = 0;
+        var refused = new List<string>();
+        foreach (var callback in targets)
+        {
+            try
+            {
+                await Callbacks.CancelAsync(_caller, callback.Id, string.IsNullOrWhiteSpace(reason) ? null : reason);
+                cancelled++;
+            }
+            catch (AppException exception)
+            {
+                refused.Add($"{callback.ToNumber}: {exception.Message}");
+            }
+        }
+
+        Snackbar.Add(refused.Count == 0 ? $"{cancelled} callbacks cancelled." : $"{cancelled} cancelled; {refused.Count} could not be: {string.Join("; ", refused)}",
+            refused.Count == 0 ? Severity.Success : Severity.Warning);
+        _selected.Clear();
+        await LoadAsync();
+    }
+
+    public void Dispose()
+    {
+        _subscription?.Dispose();
+        _ticker?.Dispose();
+    }
+}

@@ -1,0 +1,82 @@
+using DeliveryConsole.Components.Shared;
+using DeliveryConsole.Features.Access;
+using DeliveryConsole.Features.Deliveries.Live;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+
+namespace DeliveryConsole.Features.Calls.Pages;
+
+public sealed partial class CallsPage
+{
+    [Inject] private CallService Calls { get; set; } = default!;
+    [Inject] private CurrentCaller CurrentCaller { get; set; } = default!;
+    [Inject] private DeliveryNotifier Notifier { get; set; } = default!;
+    [Inject] private NavigationManager Navigation { get; set; } = default!;
+    [Inject] private TimeProvider Clock { get; set; } = default!;
+
+    private MudTable<Call>? _table;
+    private string? _status;
+    private string _period = "all";
+    private string? _search;
+    private int _total;
+    private DateTime _now;
+    private Caller? _caller;
+    private DebouncedSubscription? _subscription;
+
+    protected override async Task OnInitializedAsync()
+    {
+        _caller = await CurrentCaller.GetAsync();
+        // Calls ending publish events: the list follows them.
+        _subscription = new DebouncedSubscription(Notifier, _caller.WorkspaceId, TimeSpan.FromSeconds(2), () => InvokeAsync(ReloadAsync));
+    }
+
+    private async Task<TableData<Call>> LoadAsync(TableState state, CancellationToken cancellationToken)
+    {
+        _caller ??= await CurrentCaller.GetAsync();
+        _now = Clock.GetUtcNow().UtcDateTime;
+        var today = _now.Date;
+        var (from, to) = _period switch
+        {
+            "today" => (today, (DateTime?)null),
+            "yesterday" => (today.AddDays(-1), today),
+            "last_7_days" => (today.AddDays(-6), null),
+            "last_30_days" => (today.AddDays(-29), null),
+            _ => ((DateTime?)null, (DateTime?)null),
+        };
+        var (items, total) = await Calls.ListAsync(_caller, new CallQuery
+        {
+            Status = _status, From = from, To = to, Search = _search, Page = state.Page + 1, PageSize = state.PageSize,
+        }, cancellationToken);
+        _total = total;
+        return new TableData<Call> { Items = items, TotalItems = total };
+    }
+
+    private Task ReloadAsync() => _table?.ReloadServerData() ?? Task.CompletedTask;
+
+    private async Task OnStatusChanged(string? status)
+    {
+        _status = status;
+        await ReloadAsync();
+    }
+
+    private async Task OnPeriodChanged(string period)
+    {
+        _period = period;
+        await ReloadAsync();
+    }
+
+    private async Task OnSearchChanged(string? search)
+    {
+        search = string.IsNullOrWhiteSpace(search) ? null : search.Trim();
+        // The field reports its value again when it loses focus; the list stays as it is.
+        if (search == _search)
+        {
+            return;
+        }
+
+        _search = search;
+        await ReloadAsync();
+    }
+
+    public void Dispose() => _subscription?.Dispose();
+}

@@ -1,0 +1,126 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace DeliveryConsole.E2E;
+
+[Collection(ConsoleCollection.Name)]
+public sealed class CallbacksTests(ConsoleFixture console) : IAsyncLifetime
+{
+    private HttpClient _api = default!;
+
+    public async Task InitializeAsync()
+    {
+        var output = await console.Server.RunCommandAsync("keys", "create", "--role", "operator", "--name", "e2e callbacks");
+        _api = new HttpClient { BaseAddress = new Uri(console.Server.BaseUrl) };
+        _api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("dck_")));
+    }
+
+    public Task DisposeAsync()
+    {
+        _api.Dispose();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A scheduled callback to a number no other test uses, due in a day.</summary>
+    private async Task<(string Id, string Number)> CreateAsync()
+    {
+        var number = "+1201" + Random.Shared.Next(1000000, 9999999);
+        var response = await _api.PostAsJsonAsync("/v1/callbacks", new
+        {
+            to_number = number,
+            scheduled_at = DateTime.UtcNow.AddDays(1),
+            reason = "Wants a quote for <b>two</b> pallets",
+            instructions = "Offer the Tuesday slot first.",
+            metadata = new { ticket = "T-1" },
+        });
+        response.EnsureSuccessStatusCode();
+        return ((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!, number);
+    }
+
+    private static ILocator Row(IPage page, string number) => page.GetByRole(AriaRole.Row).Filter(new() { HasText = number });
+
+    /// <summary>Searches by number and waits until the table shows that callback alone (the search is debounced).</summary>
+    private static async Task SearchAsync(IPage page, string number)
+    {
+        await page.GetByTestId("callback-search").FillAsync(number);
+        await Expect(page.GetByTestId("callbacks-table").Locator("tbody tr")).ToHaveCountAsync(1);
+        // Leave the field as a person does before reaching for the row's buttons.
+        await page.GetByTestId("callback-search").PressAsync("Tab");
+        await page.WaitForTimeoutAsync(500);
+        await Expect(Row(page, number)).ToHaveCountAsync(1);
+    }
+
+    [Fact]
+    public async Task An_operator_cancels_a_callback_with_a_reason_and_sees_it_cancelled()
+    {
+        var (id, number) = await CreateAsync();
+        var page = await console.NewPageAsync(storageStatePath: await console.SignedInUserAsync("operator"));
+        await console.RunAsync(page, "callbacks-cancel", async () =>
+        {
+            await console.GotoAsync(page, "/callbacks");
+            await SearchAsync(page, number);
+            await Row(page, number).GetByTestId("cancel-callback").ClickAsync();
+            await page.GetByTestId("confirm-reason").FillAsync("Customer called back first");
+            await page.GetByTestId("confirm-ok").ClickAsync();
+
+            // The scheduled list no longer has it; the cancelled one does.
+            await Expect(page.GetByTestId("callbacks-empty")).ToBeVisibleAsync();
+            await page.GetByTestId("callback-status-filter").GetByText("cancelled").ClickAsync();
+            await Expect(Row(page, number).GetByTestId("callback-status")).ToHaveTextAsync("cancelled");
+            await Row(page, number).GetByTestId("callback-to").ClickAsync();
+            await Expect(page.GetByTestId("callback-detail")).ToContainTextAsync("Customer called back first");
+            // The reason is text, not markup.
+            await Expect(page.GetByTestId("callback-detail")).ToContainTextAsync("<b>two</b>");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "callbacks-cancelled.png") });
+        });
+
+        var callback = await _api.GetFromJsonAsync<JsonElement>($"/v1/callbacks/{id}");
+        Assert.Equal("cancelled", callback.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task An_operator_dispatches_a_callback_now_and_follows_the_link_to_the_call()
+    {
+        var (id, number) = await CreateAsync();
+        var page = await console.NewPageAsync(storageStatePath: await console.SignedInUserAsync("operator"));
+        await console.RunAsync(page, "callbacks-dispatch", async () =>
+        {
+            await console.GotoAsync(page, "/callbacks");
+            await SearchAsync(page, number);
+            await Row(page, number).GetByTestId("dispatch-callback").ClickAsync();
+            await page.GetByTestId("confirm-ok").ClickAsync();
+
+            await page.GetByTestId("callback-status-filter").GetByText("dispatched").ClickAsync();
+            await Expect(Row(page, number).GetByTestId("callback-status")).ToHaveTextAsync("dispatched");
+            await Row(page, number).GetByTestId("created-call-link").ClickAsync();
+
+            await Expect(page).ToHaveURLAsync(new Regex("/calls/call_"));
+            await Expect(page.GetByTestId("call-detail")).ToContainTextAsync(number);
+            await Expect(page.GetByTestId("call-timeline")).ToContainTextAsync("Created");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "call-from-callback.png"), FullPage = true });
+        });
+
+        var callback = await _api.GetFromJsonAsync<JsonElement>($"/v1/callbacks/{id}");
+        Assert.Equal("dispatched", callback.GetProperty("status").GetString());
+        Assert.StartsWith("call_", callback.GetProperty("created_session_id").GetString());
+    }
+
+    [Fact]
+    public async Task A_viewer_sees_cancel_and_dispatch_disabled()
+    {
+        var (_, number) = await CreateAsync();
+        var page = await console.NewPageAsync(storageStatePath: await console.SignedInUserAsync("viewer"));
+        await console.RunAsync(page, "callbacks-viewer", async () =>
+        {
+            await console.GotoAsync(page, "/callbacks");
+            await SearchAsync(page, number);
+            await Expect(Row(page, number).GetByTestId("cancel-callback")).ToBeDisabledAsync();
+            await Expect(Row(page, number).GetByTestId("dispatch-callback")).ToBeDisabledAsync();
+            await Expect(page.GetByTestId("cancel-selected")).ToBeDisabledAsync();
+        });
+    }
+}
