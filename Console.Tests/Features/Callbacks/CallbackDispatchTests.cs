@@ -148,6 +148,37 @@ public sealed class CallbackDispatchTests(EngineAppFactory app) : IClassFixture<
     }
 
     [Fact]
+    public async Task The_sweep_settles_a_dispatch_whose_worker_died()
+    {
+        var client = await app.ClientAsync(Role.Operator, "cb-sweep-" + Guid.NewGuid().ToString("N")[..6]);
+        var lost = await CreateAsync(client, DateTime.UtcNow.AddHours(1));
+        var placed = await CreateAsync(client, DateTime.UtcNow.AddHours(1));
+        var past = DateTime.UtcNow.AddMinutes(-5);
+        await using (var db = await app.DbAsync())
+        {
+            // Both were claimed five minutes ago and their workers vanished; one had placed its call.
+            await db.Callbacks.Where(c => c.Id == lost || c.Id == placed).ExecuteUpdateAsync(s => s
+                .SetProperty(c => c.Status, CallbackStatus.Dispatching).SetProperty(c => c.AttemptedAt, past).SetProperty(c => c.LeaseUntil, past.AddMinutes(2)));
+            var workspaceId = await db.Callbacks.Where(c => c.Id == placed).Select(c => c.WorkspaceId).SingleAsync();
+            db.Calls.Add(new Call { Id = Call.NewId(), WorkspaceId = workspaceId, Status = CallStatus.Ringing, Direction = "OUTBOUND", ToNumber = "+12015551234",
+                ProviderCallId = "sim_orphan", CallbackId = placed, CreatedAt = past.AddSeconds(1), UpdatedAt = past.AddSeconds(1) });
+            // A call stored for the lost one but never dialled does not count.
+            db.Calls.Add(new Call { Id = Call.NewId(), WorkspaceId = workspaceId, Status = CallStatus.Scheduled, Direction = "OUTBOUND", ToNumber = "+12015551234",
+                CallbackId = lost, CreatedAt = past.AddSeconds(1), UpdatedAt = past.AddSeconds(1) });
+            await db.SaveChangesAsync();
+        }
+
+        await app.Service<CallbackSweeper>().SweepAsync(CancellationToken.None);
+
+        var failed = await GetAsync(client, lost);
+        Assert.Equal("failed", failed.GetProperty("status").GetString());
+        Assert.Contains("interrupted", failed.GetProperty("failure_cause").GetString());
+        var dispatched = await GetAsync(client, placed);
+        Assert.Equal("dispatched", dispatched.GetProperty("status").GetString());
+        Assert.Equal(Assert.Single(await CallsForAsync(placed)).Id, dispatched.GetProperty("created_session_id").GetString());
+    }
+
+    [Fact]
     public async Task Viewers_cannot_dispatch_or_cancel_and_other_workspaces_get_404()
     {
         var workspace = "cb-roles-" + Guid.NewGuid().ToString("N")[..6];

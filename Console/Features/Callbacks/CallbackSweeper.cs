@@ -74,7 +74,9 @@ public sealed class CallbackSweeper(
             .Where(c => c.Status == CallbackStatus.Dispatching && c.LeaseUntil < now).OrderBy(c => c.LeaseUntil).Take(100).ToListAsync(cancellationToken);
         foreach (var callback in abandoned)
         {
-            var callId = await db.Calls.Where(c => c.CallbackId == callback.Id).OrderBy(c => c.CreatedAt).Select(c => c.Id).FirstOrDefaultAsync(cancellationToken);
+            // Only a call the provider accepted counts; one stored but never dialled does not.
+            var callId = await db.Calls.Where(c => c.CallbackId == callback.Id && c.ProviderCallId != null && c.CreatedAt >= callback.AttemptedAt)
+                .OrderBy(c => c.CreatedAt).Select(c => c.Id).FirstOrDefaultAsync(cancellationToken);
             logger.LogWarning("Callback {CallbackId} was left dispatching; settling it as {Outcome}", callback.Id, callId is null ? "failed" : "dispatched");
             await callbacks.FinishDispatchAsync(Caller.System(callback.WorkspaceId, "sweep"), callback, callId,
                 callId is null ? "The dispatch was interrupted before a call was placed." : null, "callback.dispatched");

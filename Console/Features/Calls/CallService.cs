@@ -107,9 +107,9 @@ public sealed class CallService(
 
     /// <summary>
     /// Stores the call, then dials. A refusal leaves the call FAILED and throws
-    /// <see cref="TelephonyException"/> with the provider's reason.
+    /// <see cref="TelephonyException"/> with the provider's reason. Callers check the role.
     /// </summary>
-    public async Task<Call> PlaceAsync(Caller caller, NewCall request, string? callbackId, CancellationToken cancellationToken = default)
+    internal async Task<Call> PlaceAsync(Caller caller, NewCall request, string? callbackId, CancellationToken cancellationToken = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var call = new Call
