@@ -75,6 +75,7 @@ public sealed class CallbacksTests(ConsoleFixture console) : IAsyncLifetime
             await Expect(page.GetByTestId("callback-detail")).ToContainTextAsync("Customer called back first");
             // The reason is text, not markup.
             await Expect(page.GetByTestId("callback-detail")).ToContainTextAsync("<b>two</b>");
+            await page.WaitForTimeoutAsync(600); // the drawer slides in
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "callbacks-cancelled.png") });
         });
 

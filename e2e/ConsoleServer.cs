@@ -61,6 +61,11 @@ public sealed class ConsoleServer : IAsyncDisposable
                      "--Delivery:AllowedPrivateNetworks=127.0.0.1/32",
                      "--Delivery:RetryDelays=00:00:01,00:00:01",
                      "--Delivery:Jitter=0",
+                     // Simulated calls are answered within a second and stay live for two minutes.
+                     "--Telephony:RingSeconds=0.5",
+                     "--Telephony:AnswerProbability=1",
+                     "--Telephony:MinDurationSeconds=120",
+                     "--Telephony:MaxDurationSeconds=120",
                  }.Concat(extraArgs))
         {
             start.ArgumentList.Add(arg);

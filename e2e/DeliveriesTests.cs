@@ -68,6 +68,7 @@ public sealed class DeliveriesTests(ConsoleFixture console) : IAsyncLifetime
             await Expect(drawer.GetByTestId("attempt")).ToHaveCountAsync(3);
             await Expect(drawer.GetByTestId("attempt-outcome").First).ToHaveTextAsync("HTTP 500");
             await Expect(drawer.GetByTestId("attempt-response-body").First).ToContainTextAsync("<script>alert('boom')</script>");
+            await page.WaitForTimeoutAsync(600); // the drawer slides in
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "delivery-drawer.png") });
             Assert.Equal(0, dialogs);
         });

@@ -18,6 +18,7 @@ public sealed partial class CallsPage
     private string? _status;
     private string _period = "all";
     private string? _search;
+    private DateRange? _range;
     private int _total;
     private DateTime _now;
     private Caller? _caller;
@@ -41,11 +42,15 @@ public sealed partial class CallsPage
             "yesterday" => (today.AddDays(-1), today),
             "last_7_days" => (today.AddDays(-6), null),
             "last_30_days" => (today.AddDays(-29), null),
+            "custom" => (_range?.Start?.Date, _range?.End?.Date.AddDays(1)),
             _ => ((DateTime?)null, (DateTime?)null),
         };
+        var orderBy = CallQuery.OrderFields.Contains(state.SortLabel) ? state.SortLabel! : "created_at";
+        var descending = state.SortDirection != SortDirection.Ascending;
         var (items, total) = await Calls.ListAsync(_caller, new CallQuery
         {
             Status = _status, From = from, To = to, Search = _search, Page = state.Page + 1, PageSize = state.PageSize,
+            OrderBy = orderBy, OrderDesc = descending,
         }, cancellationToken);
         _total = total;
         return new TableData<Call> { Items = items, TotalItems = total };
@@ -62,6 +67,12 @@ public sealed partial class CallsPage
     private async Task OnPeriodChanged(string period)
     {
         _period = period;
+        await ReloadAsync();
+    }
+
+    private async Task OnRangeChanged(DateRange? range)
+    {
+        _range = range;
         await ReloadAsync();
     }
 
