@@ -12,6 +12,7 @@ using Hangfire;
 using Hangfire.InMemory;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
+using DeliveryConsole.Tests.Infrastructure;
 using MudBlazor;
 
 namespace DeliveryConsole.Tests.Components;
@@ -34,13 +35,6 @@ public sealed class CallbacksPageTests : BunitTestBase
         Services.AddSingleton<CallLifecycle>();
         Services.AddSingleton<CallService>();
         Services.AddSingleton<CallbackService>();
-    }
-
-    private sealed class NoTelephony : ITelephonyProvider
-    {
-        public Task<DialResult> DialAsync(Call call, CancellationToken cancellationToken) => throw new TelephonyException("no provider in this test");
-        public Task EndAsync(Call call, CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task<JoinResult> JoinAsync(Call call, CancellationToken cancellationToken) => throw new TelephonyException("no provider in this test");
     }
 
     private async Task<Callback> CreateAsync(string reason = "Wants a quote for <b>two</b> pallets") =>

@@ -1,5 +1,9 @@
 using Bunit;
 using DeliveryConsole.Features.Access;
+using DeliveryConsole.Features.Calls;
+using DeliveryConsole.Features.Calls.Telephony;
+using Hangfire;
+using Hangfire.InMemory;
 using DeliveryConsole.Features.Dashboard;
 using DeliveryConsole.Features.Deliveries;
 using DeliveryConsole.Features.Deliveries.Engine;
@@ -9,6 +13,7 @@ using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure.Delivery;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
+using DeliveryConsole.Tests.Infrastructure;
 using MudBlazor;
 
 namespace DeliveryConsole.Tests.Components;
@@ -27,6 +32,16 @@ public sealed class DashboardTests : BunitTestBase
         Services.AddSingleton<StatsService>();
         Services.AddSingleton<DashboardService>();
         Services.AddSingleton<DeliveryNotifier>();
+        // The callbacks and calls cards ask their services.
+        Services.AddSingleton<IBackgroundJobClient>(new BackgroundJobClient(new InMemoryStorage()));
+        Services.AddSingleton<RecordingLinkSigner>();
+        Services.AddSingleton<IPayloadEnricher, RecordingUrlEnricher>();
+        Services.AddSingleton<DeliveryConsole.Data.DatabaseWriter>();
+        Services.AddSingleton<EventService>();
+        Services.AddSingleton<CallLifecycle>();
+        Services.AddSingleton<ITelephonyProvider, NoTelephony>();
+        Services.AddSingleton<CallService>();
+        Services.AddSingleton<DeliveryConsole.Features.Callbacks.CallbackService>();
     }
 
     private IRenderedComponent<KpiCard> Card(KpiChange change) => Render<KpiCard>(p => p

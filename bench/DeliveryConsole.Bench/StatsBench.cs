@@ -2,6 +2,15 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using DeliveryConsole.Data;
 using DeliveryConsole.Features.Access;
+using DeliveryConsole.Features.Callbacks;
+using DeliveryConsole.Features.Calls;
+using DeliveryConsole.Features.Calls.Telephony;
+using DeliveryConsole.Features.Deliveries.Engine;
+using DeliveryConsole.Features.Deliveries.Live;
+using Hangfire;
+using Hangfire.InMemory;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using DeliveryConsole.Features.Dashboard;
 using DeliveryConsole.Features.Stats;
 using DeliveryConsole.Features.Webhooks;
@@ -95,10 +104,32 @@ public static class StatsBench
             .AddSingleton<WebhookService>()
             .AddSingleton<ApplicationService>()
             .AddSingleton<EndpointService>()
-            .AddSingleton<DashboardService>();
+            .AddSingleton<DashboardService>()
+            // The dashboard's callbacks and calls cards.
+            .AddSingleton<IBackgroundJobClient>(new BackgroundJobClient(new InMemoryStorage()))
+            .AddSingleton<DeliveryNotifier>()
+            .AddSingleton<RecordingLinkSigner>()
+            .AddSingleton<IPayloadEnricher, RecordingUrlEnricher>()
+            .AddSingleton<DatabaseWriter>()
+            .AddSingleton<EventService>()
+            .AddSingleton<CallLifecycle>()
+            .AddSingleton<ITelephonyProvider, SimulatedTelephony>()
+            .AddSingleton<CallService>()
+            .AddSingleton<CallbackService>()
+            .AddSingleton(Options.Create(new DatabaseOptions { Path = database }))
+            .AddSingleton<IHostApplicationLifetime, NoLifetime>();
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddOptions<DeliveryOptions>();
+        services.AddOptions<TelephonyOptions>();
         return services.BuildServiceProvider();
+    }
+
+    private sealed class NoLifetime : IHostApplicationLifetime
+    {
+        public CancellationToken ApplicationStarted => CancellationToken.None;
+        public CancellationToken ApplicationStopping => CancellationToken.None;
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+        public void StopApplication() { }
     }
 
     private sealed record Direct(long Total, long Delivered, long Failed, long Pending, List<(long, long, long, long)> Series, List<(string, long, long, long)> Types);

@@ -111,6 +111,18 @@ public sealed class CallbackService(
         return await query.OrderBy(c => c.ScheduledAt).ThenBy(c => c.Id).Take(limit).ToListAsync(cancellationToken);
     }
 
+    /// <summary>Scheduled callbacks still ahead, and when the next one is due (the dashboard's card).</summary>
+    public async Task<(int Count, DateTime? Next)> UpcomingAsync(Caller caller, CancellationToken cancellationToken = default)
+    {
+        caller.Require(Role.Viewer);
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var upcoming = db.Callbacks.AsNoTracking().Where(c => c.WorkspaceId == caller.WorkspaceId && c.Status == CallbackStatus.Scheduled && c.ScheduledAt >= now);
+        var count = await upcoming.CountAsync(cancellationToken);
+        var next = await upcoming.OrderBy(c => c.ScheduledAt).Select(c => (DateTime?)c.ScheduledAt).FirstOrDefaultAsync(cancellationToken);
+        return (count, next);
+    }
+
     public async Task<Callback> GetAsync(Caller caller, string id, CancellationToken cancellationToken = default)
     {
         caller.Require(Role.Viewer);

@@ -46,6 +46,15 @@ public sealed class CallService(
             ?? throw new NotFoundException("Call not found");
     }
 
+    /// <summary>Calls ringing or in progress now (the dashboard's card).</summary>
+    public async Task<int> LiveCountAsync(Caller caller, CancellationToken cancellationToken = default)
+    {
+        caller.Require(Role.Viewer);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Calls.AsNoTracking()
+            .CountAsync(c => c.WorkspaceId == caller.WorkspaceId && (c.Status == CallStatus.Ringing || c.Status == CallStatus.InProgress), cancellationToken);
+    }
+
     public async Task<(IReadOnlyList<Call> Items, int Total)> ListAsync(Caller caller, CallQuery query, CancellationToken cancellationToken = default)
     {
         caller.Require(Role.Viewer);

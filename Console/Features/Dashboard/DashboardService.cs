@@ -1,10 +1,8 @@
-using DeliveryConsole.Data;
 using DeliveryConsole.Features.Access;
 using DeliveryConsole.Features.Callbacks;
 using DeliveryConsole.Features.Calls;
 using DeliveryConsole.Features.Stats;
 using DeliveryConsole.Features.Webhooks;
-using Microsoft.EntityFrameworkCore;
 
 namespace DeliveryConsole.Features.Dashboard;
 
@@ -29,7 +27,7 @@ public sealed record DashboardData(
 /// hourly rollups, never from the deliveries themselves), endpoint health for the window, the
 /// all-time totals, and the callbacks and calls counts from their tables' indexes.
 /// </summary>
-public sealed class DashboardService(IDbContextFactory<AppDbContext> dbFactory, StatsService stats, EndpointService endpoints, TimeProvider clock)
+public sealed class DashboardService(StatsService stats, EndpointService endpoints, CallbackService callbacks, CallService calls, TimeProvider clock)
 {
     public async Task<DashboardData> GetAsync(Caller caller, int hours, CancellationToken cancellationToken = default)
     {
@@ -42,13 +40,8 @@ public sealed class DashboardService(IDbContextFactory<AppDbContext> dbFactory, 
         var allTime = await stats.GetAllTimeAsync(caller, cancellationToken);
         var health = await endpoints.OverviewAsync(caller, window, cancellationToken);
 
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var upcoming = db.Callbacks.AsNoTracking()
-            .Where(c => c.WorkspaceId == caller.WorkspaceId && c.Status == CallbackStatus.Scheduled && c.ScheduledAt >= now);
-        var upcomingCount = await upcoming.CountAsync(cancellationToken);
-        var next = await upcoming.OrderBy(c => c.ScheduledAt).Select(c => (DateTime?)c.ScheduledAt).FirstOrDefaultAsync(cancellationToken);
-        var live = await db.Calls.AsNoTracking()
-            .CountAsync(c => c.WorkspaceId == caller.WorkspaceId && (c.Status == CallStatus.Ringing || c.Status == CallStatus.InProgress), cancellationToken);
+        var (upcomingCount, next) = await callbacks.UpcomingAsync(caller, cancellationToken);
+        var live = await calls.LiveCountAsync(caller, cancellationToken);
         return new DashboardData(current, previous, pendingNow, allTime, health, upcomingCount, next, live, now);
     }
 }
