@@ -36,6 +36,7 @@ public sealed partial class CallbacksPage
     private Caller _caller = default!;
     private DebouncedSubscription? _subscription;
     private Timer? _ticker;
+    private readonly TypingPause _typing = new(TimeSpan.FromMilliseconds(300));
 
     private List<Callback> SelectedScheduled => _selected.Where(c => c.Status == CallbackStatus.Scheduled).ToList();
 
@@ -100,27 +101,16 @@ public sealed partial class CallbacksPage
         await LoadAsync();
     }
 
-    private async Task OnNumberChanged(string? number)
+    private Task OnNumberChanged(string? number)
     {
-        // The field reports its value again when it loses focus: reloading then would swap the rows under a click.
-        if (number == _number)
-        {
-            return;
-        }
-
         _number = number;
-        await LoadAsync();
+        return _typing.RunAsync(LoadAsync);
     }
 
-    private async Task OnSourceChanged(string? source)
+    private Task OnSourceChanged(string? source)
     {
-        if (source == _source)
-        {
-            return;
-        }
-
         _source = source;
-        await LoadAsync();
+        return _typing.RunAsync(LoadAsync);
     }
 
     private void Open(Callback callback)
@@ -232,6 +222,7 @@ public sealed partial class CallbacksPage
 
     public void Dispose()
     {
+        _typing.Dispose();
         _subscription?.Dispose();
         _ticker?.Dispose();
     }

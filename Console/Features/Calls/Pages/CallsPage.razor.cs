@@ -23,6 +23,7 @@ public sealed partial class CallsPage
     private DateTime _now;
     private Caller? _caller;
     private DebouncedSubscription? _subscription;
+    private readonly TypingPause _typing = new(TimeSpan.FromMilliseconds(300));
 
     protected override async Task OnInitializedAsync()
     {
@@ -76,18 +77,15 @@ public sealed partial class CallsPage
         await ReloadAsync();
     }
 
-    private async Task OnSearchChanged(string? search)
+    private Task OnSearchChanged(string? search)
     {
-        search = string.IsNullOrWhiteSpace(search) ? null : search.Trim();
-        // The field reports its value again when it loses focus; the list stays as it is.
-        if (search == _search)
-        {
-            return;
-        }
-
-        _search = search;
-        await ReloadAsync();
+        _search = string.IsNullOrWhiteSpace(search) ? null : search.Trim();
+        return _typing.RunAsync(ReloadAsync);
     }
 
-    public void Dispose() => _subscription?.Dispose();
+    public void Dispose()
+    {
+        _typing.Dispose();
+        _subscription?.Dispose();
+    }
 }
