@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using DeliveryConsole.Data;
 using DeliveryConsole.Features.Access;
 using DeliveryConsole.Features.Deliveries;
@@ -21,93 +20,80 @@ public static class InspectorBench
     {
         Console.WriteLine($"inspector: {database} ({new FileInfo(database).Length / 1_000_000:N0} MB), {requests} requests per kind, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 
-        // The console applies pending migrations (indexes) to the file first.
-        var folder = Path.GetDirectoryName(Path.GetFullPath(database))!;
-        var port = freePort();
-        string[] settings = [$"--Database:Path={database}", "--Bootstrap:AdminPassword=Bench-Passw0rd-1", "--RateLimit:PermitLimit=1000000", "--Logging:LogLevel:Default=Warning"];
-        var key = (await RunToEndAsync(consoleAssembly(), folder, ["keys", "create", "--role", "viewer", "--name", "inspector bench", .. settings])).Trim().Split('\n')[^1].Trim();
-        using var console = Process.Start(Start(consoleAssembly(), folder, ["--urls", $"http://127.0.0.1:{port}", .. settings]))!;
-        try
+        // The console's CLI applies pending migrations (indexes) to the file first.
+        var key = await BenchConsole.CreateKeyAsync(database, consoleAssembly(), "inspector bench");
+        await using var console = await BenchConsole.StartAsync(database, key, consoleAssembly(), freePort());
+        var http = console.Http;
+
+        await using var raw = new SqliteConnection($"Data Source={database};Mode=ReadOnly");
+        await raw.OpenAsync();
+        var workspace = Guid.Parse((string)(await Scalar(raw, "SELECT w.Id FROM workspaces w ORDER BY (SELECT COUNT(*) FROM deliveries d WHERE d.WorkspaceId = w.Id LIMIT 1) DESC LIMIT 1"))!);
+        var sample = await Row(raw, "SELECT EventId, TargetHost, EndpointId FROM deliveries WHERE WorkspaceId = $w ORDER BY CreatedAt DESC LIMIT 1 OFFSET 5000", workspace);
+        var (eventId, host, endpointId) = ((string)sample[0], (string)sample[1], Guid.Parse((string)sample[2]));
+        var hostPrefix = host[..Math.Min(6, host.Length)];
+
+        await using var services = new ServiceCollection()
+            .AddDbContextFactory<AppDbContext>(o => o.UseSqlite($"Data Source={database};Pooling=True").AddInterceptors(new SqlitePragmaInterceptor(5000)))
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton<DeliveryQueries>()
+            .BuildServiceProvider();
+        var queries = services.GetRequiredService<DeliveryQueries>();
+        var caller = new Caller(workspace, Role.Viewer, "key", "bench", "bench");
+        var now = DateTime.UtcNow;
+        const string Columns = "Id, EventId, EventType, Channel, Status, EndpointId, EndpointScope, ApplicationId, CampaignId, TargetUrl, TargetHost, CallId, Attempts, LastResponseStatus, LastError, LastDurationMs, LastAttemptAt, NextAttemptAt, CreatedAt, DeliveredAt";
+        const string Order = "ORDER BY CreatedAt DESC, Id DESC LIMIT 50";
+        var kinds = new (string Name, DeliveryFilter Filter, string Where)[]
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(10) };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-            await WaitHealthyAsync(http);
+            ("no filter", new(), ""),
+            ("status = failed", new() { Status = DeliveryStatus.Failed }, "AND Status = 2"),
+            ("event type", new() { EventType = "call.completed" }, "AND EventType = 'call.completed'"),
+            ("endpoint", new() { EndpointId = endpointId }, $"AND EndpointId = '{endpointId}'"),
+            ("scope = application", new() { Scope = EndpointScope.Application }, "AND EndpointScope = 1"),
+            ("channel = sms", new() { Channel = "sms" }, "AND Channel = 'sms'"),
+            ("last 24 h", new() { From = now.AddHours(-24) }, $"AND CreatedAt >= {now.AddHours(-24).Ticks}"),
+            ("search: event id", new() { Search = eventId }, $"AND EventId = '{eventId}'"),
+            ("search: host", new() { Search = host }, $"AND TargetHost = '{host}'"),
+            ("search: host prefix", new() { Search = hostPrefix }, await HostsWhereAsync(raw, hostPrefix)),
+            ("search: one-letter host prefix (several hosts)", new() { Search = host[..1] }, await HostsWhereAsync(raw, host[..1])),
+        };
 
-            await using var raw = new SqliteConnection($"Data Source={database};Mode=ReadOnly");
-            await raw.OpenAsync();
-            var workspace = Guid.Parse((string)(await Scalar(raw, "SELECT w.Id FROM workspaces w ORDER BY (SELECT COUNT(*) FROM deliveries d WHERE d.WorkspaceId = w.Id LIMIT 1) DESC LIMIT 1"))!);
-            var sample = await Row(raw, "SELECT EventId, TargetHost, EndpointId FROM deliveries WHERE WorkspaceId = $w ORDER BY CreatedAt DESC LIMIT 1 OFFSET 5000", workspace);
-            var (eventId, host, endpointId) = ((string)sample[0], (string)sample[1], Guid.Parse((string)sample[2]));
-            var hostPrefix = host[..Math.Min(6, host.Length)];
-
-            await using var services = new ServiceCollection()
-                .AddDbContextFactory<AppDbContext>(o => o.UseSqlite($"Data Source={database};Pooling=True").AddInterceptors(new SqlitePragmaInterceptor(5000)))
-                .AddSingleton(TimeProvider.System)
-                .AddSingleton<DeliveryQueries>()
-                .BuildServiceProvider();
-            var queries = services.GetRequiredService<DeliveryQueries>();
-            var caller = new Caller(workspace, Role.Viewer, "key", "bench", "bench");
-            var now = DateTime.UtcNow;
-            const string Columns = "Id, EventId, EventType, Channel, Status, EndpointId, EndpointScope, ApplicationId, CampaignId, TargetUrl, TargetHost, CallId, Attempts, LastResponseStatus, LastError, LastDurationMs, LastAttemptAt, NextAttemptAt, CreatedAt, DeliveredAt";
-            const string Order = "ORDER BY CreatedAt DESC, Id DESC LIMIT 50";
-            var kinds = new (string Name, DeliveryFilter Filter, string Where)[]
-            {
-                ("no filter", new(), ""),
-                ("status = failed", new() { Status = DeliveryStatus.Failed }, "AND Status = 2"),
-                ("event type", new() { EventType = "call.completed" }, "AND EventType = 'call.completed'"),
-                ("endpoint", new() { EndpointId = endpointId }, $"AND EndpointId = '{endpointId}'"),
-                ("scope = application", new() { Scope = EndpointScope.Application }, "AND EndpointScope = 1"),
-                ("channel = sms", new() { Channel = "sms" }, "AND Channel = 'sms'"),
-                ("last 24 h", new() { From = now.AddHours(-24) }, $"AND CreatedAt >= {now.AddHours(-24).Ticks}"),
-                ("search: event id", new() { Search = eventId }, $"AND EventId = '{eventId}'"),
-                ("search: host", new() { Search = host }, $"AND TargetHost = '{host}'"),
-                ("search: host prefix", new() { Search = hostPrefix }, await HostsWhereAsync(raw, hostPrefix)),
-                ("search: one-letter host prefix (several hosts)", new() { Search = host[..1] }, await HostsWhereAsync(raw, host[..1])),
-            };
-
-            // The process's first query builds EF Core's model (about a second); not what a user waits for.
-            // The console does the same at start-up (QueryWarmup), on a workspace that does not exist.
-            await queries.PageAsync(caller, new DeliveryFilter { Search = eventId }, DeliverySort.Newest, 0, 50);
-            var nobody = Caller.System(Guid.Empty);
-            await queries.PageAsync(nobody, new DeliveryFilter(), DeliverySort.Newest, 0, 50);
-            await queries.PageAsync(nobody, new DeliveryFilter { Status = DeliveryStatus.Failed }, DeliverySort.Newest, 0, 50, countUpTo: 10_000);
-            Console.WriteLine();
-            Console.WriteLine("| kind | first request (counting) | p50 (count reused) | p95 | raw SQL p50 | raw SQL p95 |");
-            Console.WriteLine("|---|---|---|---|---|---|");
-            foreach (var (name, filter, where) in kinds)
-            {
-                // As the grid asks: the page and a count that stops at 10,000.
-                var first = await TimeOnceAsync(() => queries.PageAsync(caller, filter, DeliverySort.Newest, 0, 50, countUpTo: 10_000));
-                var service = await TimeAsync(requests, () => queries.PageAsync(caller, filter, DeliverySort.Newest, 0, 50, countUpTo: 10_000));
-                // The hand-written equivalent; several hosts: each host's newest rows from its index, merged.
-                var sqlText = where.StartsWith("HOSTS ", StringComparison.Ordinal)
-                    ? $"SELECT * FROM ({string.Join(" UNION ALL ", where[6..].Split(',').Select(h => $"SELECT * FROM (SELECT {Columns} FROM deliveries WHERE WorkspaceId = $w AND TargetHost = '{h}' {Order})"))}) {Order}"
-                    : $"SELECT {Columns} FROM deliveries WHERE WorkspaceId = $w {where} {Order}";
-                var sql = await TimeAsync(requests, () => Query(raw, sqlText, workspace));
-                Console.WriteLine($"| grid, {name} | {first:F1} ms | {service.P50:F2} ms | {service.P95:F2} ms | {sql.P50:F2} ms | {sql.P95:F2} ms |");
-            }
-
-            var apiFirst = await TimeOnceAsync(() => http.GetStringAsync("/v1/webhooks/deliveries?limit=50&offset=0"));
-            var api = await TimeAsync(requests, () => http.GetStringAsync("/v1/webhooks/deliveries?limit=50"));
-            var apiService = await TimeAsync(requests, async () =>
-            {
-                var page = await queries.PageAsync(caller, new DeliveryFilter(), DeliverySort.Newest, 0, 50);
-                return await queries.LatestResponseBodiesAsync(page.Items.Select(i => i.Id).ToList());
-            });
-            var apiSql = await TimeAsync(requests, () => Query(raw,
-                $"SELECT {Columns}, (SELECT a.ResponseBody FROM delivery_attempts a WHERE a.DeliveryId = d.Id ORDER BY a.Number DESC LIMIT 1) FROM deliveries d WHERE WorkspaceId = $w {Order}", workspace));
-            Console.WriteLine($"| GET /v1/webhooks/deliveries?limit=50, server-side | {apiFirst:F1} ms (over HTTP) | {apiService.P50:F2} ms | {apiService.P95:F2} ms | {apiSql.P50:F2} ms | {apiSql.P95:F2} ms |");
-            Console.WriteLine($"| GET /v1/webhooks/deliveries?limit=50, over HTTP (client-side) | | {api.P50:F2} ms | {api.P95:F2} ms | | |");
-            var hoursFirst = await TimeOnceAsync(() => http.GetStringAsync("/v1/webhooks/deliveries?limit=50&hours=24"));
-            var hours = await TimeAsync(requests, () => http.GetStringAsync("/v1/webhooks/deliveries?limit=50&hours=24"));
-            Console.WriteLine($"| GET /v1/webhooks/deliveries?limit=50&hours=24, over HTTP (exact total) | {hoursFirst:F1} ms | {hours.P50:F2} ms | {hours.P95:F2} ms | | |");
-            return 0;
-        }
-        finally
+        // The process's first query builds EF Core's model (about a second); not what a user waits for.
+        // The console does the same at start-up (QueryWarmup), on a workspace that does not exist.
+        await queries.PageAsync(caller, new DeliveryFilter { Search = eventId }, DeliverySort.Newest, 0, 50);
+        var nobody = Caller.System(Guid.Empty);
+        await queries.PageAsync(nobody, new DeliveryFilter(), DeliverySort.Newest, 0, 50);
+        await queries.PageAsync(nobody, new DeliveryFilter { Status = DeliveryStatus.Failed }, DeliverySort.Newest, 0, 50, countUpTo: 10_000);
+        Console.WriteLine();
+        Console.WriteLine("| kind | first request (counting) | p50 (count reused) | p95 | raw SQL p50 | raw SQL p95 |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        foreach (var (name, filter, where) in kinds)
         {
-            console.Kill(entireProcessTree: true);
-            await console.WaitForExitAsync();
+            // As the grid asks: the page and a count that stops at 10,000.
+            var first = await TimeOnceAsync(() => queries.PageAsync(caller, filter, DeliverySort.Newest, 0, 50, countUpTo: 10_000));
+            var service = await TimeAsync(requests, () => queries.PageAsync(caller, filter, DeliverySort.Newest, 0, 50, countUpTo: 10_000));
+            // The hand-written equivalent; several hosts: each host's newest rows from its index, merged.
+            var sqlText = where.StartsWith("HOSTS ", StringComparison.Ordinal)
+                ? $"SELECT * FROM ({string.Join(" UNION ALL ", where[6..].Split(',').Select(h => $"SELECT * FROM (SELECT {Columns} FROM deliveries WHERE WorkspaceId = $w AND TargetHost = '{h}' {Order})"))}) {Order}"
+                : $"SELECT {Columns} FROM deliveries WHERE WorkspaceId = $w {where} {Order}";
+            var sql = await TimeAsync(requests, () => Query(raw, sqlText, workspace));
+            Console.WriteLine($"| grid, {name} | {first:F1} ms | {service.P50:F2} ms | {service.P95:F2} ms | {sql.P50:F2} ms | {sql.P95:F2} ms |");
         }
+
+        var apiFirst = await TimeOnceAsync(() => http.GetStringAsync("/v1/webhooks/deliveries?limit=50&offset=0"));
+        var api = await TimeAsync(requests, () => http.GetStringAsync("/v1/webhooks/deliveries?limit=50"));
+        var apiService = await TimeAsync(requests, async () =>
+        {
+            var page = await queries.PageAsync(caller, new DeliveryFilter(), DeliverySort.Newest, 0, 50);
+            return await queries.LatestResponseBodiesAsync(page.Items.Select(i => i.Id).ToList());
+        });
+        var apiSql = await TimeAsync(requests, () => Query(raw,
+            $"SELECT {Columns}, (SELECT a.ResponseBody FROM delivery_attempts a WHERE a.DeliveryId = d.Id ORDER BY a.Number DESC LIMIT 1) FROM deliveries d WHERE WorkspaceId = $w {Order}", workspace));
+        Console.WriteLine($"| GET /v1/webhooks/deliveries?limit=50, server-side | {apiFirst:F1} ms (over HTTP) | {apiService.P50:F2} ms | {apiService.P95:F2} ms | {apiSql.P50:F2} ms | {apiSql.P95:F2} ms |");
+        Console.WriteLine($"| GET /v1/webhooks/deliveries?limit=50, over HTTP (client-side) | | {api.P50:F2} ms | {api.P95:F2} ms | | |");
+        var hoursFirst = await TimeOnceAsync(() => http.GetStringAsync("/v1/webhooks/deliveries?limit=50&hours=24"));
+        var hours = await TimeAsync(requests, () => http.GetStringAsync("/v1/webhooks/deliveries?limit=50&hours=24"));
+        Console.WriteLine($"| GET /v1/webhooks/deliveries?limit=50&hours=24, over HTTP (exact total) | {hoursFirst:F1} ms | {hours.P50:F2} ms | {hours.P95:F2} ms | | |");
+        return 0;
     }
 
     /// <summary>The hosts a prefix matches, found by skipping through the host index, as "HOSTS h1,h2".</summary>
@@ -198,46 +184,4 @@ public static class InspectorBench
         return values;
     }
 
-    internal static ProcessStartInfo Start(string assembly, string folder, string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(assembly);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        return start;
-    }
-
-    internal static async Task<string> RunToEndAsync(string assembly, string folder, string[] arguments)
-    {
-        using var process = Process.Start(Start(assembly, folder, arguments))!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return process.ExitCode == 0 ? await output : throw new InvalidOperationException($"console exited {process.ExitCode}: {await error}");
-    }
-
-    internal static async Task WaitHealthyAsync(HttpClient http)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(15);
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                if ((await http.GetAsync("/healthz")).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            await Task.Delay(200);
-        }
-
-        throw new TimeoutException("the console did not start");
-    }
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Net.Http.Headers;
 using DeliveryConsole.Data;
 using DeliveryConsole.Features.Access;
 using DeliveryConsole.Features.Callbacks;
@@ -32,11 +30,8 @@ public static class StatsBench
     public static async Task<int> RunAsync(string database, int requests, Func<string> consoleAssembly, Func<int> freePort)
     {
         Console.WriteLine($"stats: {database} ({new FileInfo(database).Length / 1_000_000:N0} MB), {requests} requests per kind, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
-        var folder = Path.GetDirectoryName(Path.GetFullPath(database))!;
-        var port = freePort();
-        string[] settings = [$"--Database:Path={database}", "--Bootstrap:AdminPassword=Bench-Passw0rd-1", "--RateLimit:PermitLimit=1000000", "--Logging:LogLevel:Default=Warning"];
-        // Also applies pending migrations to the file.
-        var key = (await InspectorBench.RunToEndAsync(consoleAssembly(), folder, ["keys", "create", "--role", "viewer", "--name", "stats bench", .. settings])).Trim().Split('\n')[^1].Trim();
+        // The console's CLI also applies pending migrations to the file.
+        var key = await BenchConsole.CreateKeyAsync(database, consoleAssembly(), "stats bench");
 
         await using var raw = new SqliteConnection($"Data Source={database};Mode=ReadOnly");
         await raw.OpenAsync();
@@ -57,39 +52,29 @@ public static class StatsBench
         Console.WriteLine($"7-day window {window.From:u} .. {window.To:u}: {fromRollups.Total:N0} deliveries; rollups agree exactly with GROUP BY over the rows: {(agrees ? "yes" : "NO")}");
         Console.WriteLine();
 
-        using var console = Process.Start(InspectorBench.Start(consoleAssembly(), folder, ["--urls", $"http://127.0.0.1:{port}", .. settings]))!;
-        try
-        {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(10) };
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-            await InspectorBench.WaitHealthyAsync(http);
-            // What the console's start-up warm-up does for its own queries, for the in-process service here.
-            await dashboard.GetAsync(Caller.System(Guid.Empty), 168);
+        await using var console = await BenchConsole.StartAsync(database, key, consoleAssembly(), freePort());
+        var http = console.Http;
+        // What the console's start-up warm-up does for its own queries, for the in-process service here.
+        await dashboard.GetAsync(Caller.System(Guid.Empty), 168);
 
-            Console.WriteLine("| kind | first request | p50 | p95 |");
-            Console.WriteLine("|---|---|---|---|");
-            async Task Row<T>(string name, Func<Task<T>> action, int count)
-            {
-                var first = await InspectorBench.TimeOnceAsync(action);
-                var timed = await InspectorBench.TimeAsync(count, action);
-                Console.WriteLine($"| {name} | {first:F1} ms | {timed.P50:F2} ms | {timed.P95:F2} ms |");
-            }
-
-            await Row("stats service, 1 h", () => stats.GetAsync(caller, stats.Window(1)), requests);
-            await Row("stats service, 24 h", () => stats.GetAsync(caller, stats.Window(24)), requests);
-            await Row("stats service, 7 d", () => stats.GetAsync(caller, stats.Window(168)), requests);
-            await Row("stats service, all time", () => stats.GetAllTimeAsync(caller), requests);
-            await Row("dashboard, 7 d (everything the page reads)", () => dashboard.GetAsync(caller, 168), requests);
-            await Row("GET /v1/webhooks/deliveries/stats?hours=168 over HTTP", () => http.GetStringAsync("/v1/webhooks/deliveries/stats?hours=168"), requests);
-            await Row("GET /v1/webhooks/deliveries/stats/all-time over HTTP", () => http.GetStringAsync("/v1/webhooks/deliveries/stats/all-time"), requests);
-            await Row("reference: GROUP BY over the rows, 7 d", () => DirectAsync(raw, workspace, window), Math.Min(requests, 10));
-            return agrees ? 0 : 1;
-        }
-        finally
+        Console.WriteLine("| kind | first request | p50 | p95 |");
+        Console.WriteLine("|---|---|---|---|");
+        async Task Row<T>(string name, Func<Task<T>> action, int count)
         {
-            console.Kill(entireProcessTree: true);
-            await console.WaitForExitAsync();
+            var first = await InspectorBench.TimeOnceAsync(action);
+            var timed = await InspectorBench.TimeAsync(count, action);
+            Console.WriteLine($"| {name} | {first:F1} ms | {timed.P50:F2} ms | {timed.P95:F2} ms |");
         }
+
+        await Row("stats service, 1 h", () => stats.GetAsync(caller, stats.Window(1)), requests);
+        await Row("stats service, 24 h", () => stats.GetAsync(caller, stats.Window(24)), requests);
+        await Row("stats service, 7 d", () => stats.GetAsync(caller, stats.Window(168)), requests);
+        await Row("stats service, all time", () => stats.GetAllTimeAsync(caller), requests);
+        await Row("dashboard, 7 d (everything the page reads)", () => dashboard.GetAsync(caller, 168), requests);
+        await Row("GET /v1/webhooks/deliveries/stats?hours=168 over HTTP", () => http.GetStringAsync("/v1/webhooks/deliveries/stats?hours=168"), requests);
+        await Row("GET /v1/webhooks/deliveries/stats/all-time over HTTP", () => http.GetStringAsync("/v1/webhooks/deliveries/stats/all-time"), requests);
+        await Row("reference: GROUP BY over the rows, 7 d", () => DirectAsync(raw, workspace, window), Math.Min(requests, 10));
+        return agrees ? 0 : 1;
     }
 
     private static ServiceProvider Services(string database)

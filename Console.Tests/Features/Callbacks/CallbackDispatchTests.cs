@@ -36,22 +36,6 @@ public sealed class CallbackDispatchTests(EngineAppFactory app) : IClassFixture<
         return await db.Calls.AsNoTracking().Where(c => c.CallbackId == callbackId).ToListAsync();
     }
 
-    private static async Task<JsonElement> WaitForStatusAsync(HttpClient client, string id, string status, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var callback = await GetAsync(client, id);
-            if (callback.GetProperty("status").GetString() == status || DateTime.UtcNow > deadline)
-            {
-                Assert.Equal(status, callback.GetProperty("status").GetString());
-                return callback;
-            }
-
-            await Task.Delay(100);
-        }
-    }
-
     [Fact]
     public async Task Dispatch_CreatesOneCall_WhenTwentyRequestsRace()
     {
@@ -115,7 +99,7 @@ public sealed class CallbackDispatchTests(EngineAppFactory app) : IClassFixture<
         var cancelled = await CreateAsync(client, DateTime.UtcNow.AddSeconds(2));
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync($"/v1/callbacks/{cancelled}/cancel", new { })).StatusCode);
 
-        var dispatched = await WaitForStatusAsync(client, due, "dispatched", TimeSpan.FromSeconds(10));
+        var dispatched = await client.WaitForStatusAsync($"/v1/callbacks/{due}", "dispatched", TimeSpan.FromSeconds(10));
         Assert.True(dispatched.GetProperty("dispatched_at").GetDateTime() >= dispatched.GetProperty("scheduled_at").GetDateTime());
         Assert.Single(await CallsForAsync(due));
 
@@ -212,16 +196,7 @@ public sealed class CallbackRestartAndProviderTests
         // Hangfire's in-memory schedule died with the host; the sweep of the next one finds the row due.
         await using var second = EngineAppFactory.OnDatabase(first.DatabasePath);
         var next = second.ClientWithKey(key);
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        JsonElement callback;
-        do
-        {
-            await Task.Delay(200);
-            callback = await next.GetFromJsonAsync<JsonElement>($"/v1/callbacks/{id}");
-        }
-        while (callback.GetProperty("status").GetString() != "dispatched" && DateTime.UtcNow < deadline);
-
-        Assert.Equal("dispatched", callback.GetProperty("status").GetString());
+        await next.WaitForStatusAsync($"/v1/callbacks/{id}", "dispatched", TimeSpan.FromSeconds(15));
         await using var db = await second.DbAsync();
         Assert.Single(await db.Calls.Where(c => c.CallbackId == id).ToListAsync());
     }

@@ -21,22 +21,6 @@ public sealed class CallApiTests(EngineAppFactory app) : IClassFixture<EngineApp
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
-    private static async Task<JsonElement> WaitForAsync(HttpClient client, string id, string status)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            var call = await client.GetFromJsonAsync<JsonElement>($"/api/v1/calls/{id}");
-            if (call.GetProperty("status").GetString() == status || DateTime.UtcNow > deadline)
-            {
-                Assert.Equal(status, call.GetProperty("status").GetString());
-                return call;
-            }
-
-            await Task.Delay(100);
-        }
-    }
-
     [Fact]
     public async Task Ending_a_live_call_emits_call_completed_with_a_signed_recording_link_that_serves_the_wav_with_ranges()
     {
@@ -48,7 +32,7 @@ public sealed class CallApiTests(EngineAppFactory app) : IClassFixture<EngineApp
         var id = created.GetProperty("id").GetString()!;
         Assert.StartsWith("call_", id);
         Assert.Equal("OUTBOUND", created.GetProperty("call_direction").GetString());
-        await WaitForAsync(client, id, "IN_PROGRESS");
+        await client.WaitForStatusAsync($"/api/v1/calls/{id}", "IN_PROGRESS", TimeSpan.FromSeconds(10));
 
         var joined = await client.PostAsync($"/api/v1/calls/{id}/join", null);
         Assert.Equal(HttpStatusCode.OK, joined.StatusCode);

@@ -2,6 +2,7 @@ using DeliveryConsole.Data;
 using DeliveryConsole.Features.Access;
 using DeliveryConsole.Features.Calls;
 using DeliveryConsole.Features.Calls.Telephony;
+using DeliveryConsole.Infrastructure;
 using DeliveryConsole.Infrastructure.Delivery;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -23,51 +24,27 @@ public sealed class CallbackSweeper(
     CallLifecycle lifecycle,
     IOptionsMonitor<DeliveryOptions> options,
     TimeProvider clock,
-    ILogger<CallbackSweeper> logger) : BackgroundService
+    ILogger<CallbackSweeper> logger) : PeriodicSweep(options, clock, logger)
 {
-    private readonly Dictionary<string, DateTime> _recentlyEnqueued = [];
+    private readonly RecentlyEnqueued<string> _recentlyEnqueued = new();
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await SweepAsync(stoppingToken);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                logger.LogError(exception, "Callback sweep failed; retrying at the next interval");
-            }
-
-            try
-            {
-                await Task.Delay(options.CurrentValue.SweepInterval, clock, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => SweepAsync(cancellationToken);
 
     public async Task SweepAsync(CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = Clock.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
 
         var due = await db.Callbacks.AsNoTracking()
             .Where(c => c.Status == CallbackStatus.Scheduled && c.ScheduledAt <= now)
             .OrderBy(c => c.ScheduledAt).Select(c => new { c.Id, c.WorkspaceId }).Take(500).ToListAsync(cancellationToken);
-        foreach (var stale in _recentlyEnqueued.Where(e => now - e.Value > CallbackService.DispatchLease).Select(e => e.Key).ToList())
+        _recentlyEnqueued.Forget(now, CallbackService.DispatchLease);
+        foreach (var callback in due)
         {
-            _recentlyEnqueued.Remove(stale);
-        }
-
-        foreach (var callback in due.Where(c => !_recentlyEnqueued.ContainsKey(c.Id)))
-        {
-            jobs.Enqueue<CallbackDispatchJob>(j => j.RunAsync(callback.WorkspaceId, callback.Id, CancellationToken.None));
-            _recentlyEnqueued[callback.Id] = now;
+            if (_recentlyEnqueued.TryAdd(callback.Id, now))
+            {
+                jobs.Enqueue<CallbackDispatchJob>(j => j.RunAsync(callback.WorkspaceId, callback.Id, CancellationToken.None));
+            }
         }
 
         var abandoned = await db.Callbacks.AsNoTracking()

@@ -31,13 +31,11 @@ public static class CallApi
         return group;
     }
 
-    public static readonly string[] TimePeriods = ["today", "yesterday", "last_7_days", "last_30_days", "custom"];
-
     public static async Task<IResult> ListCalls(HttpContext http, CallService calls, TimeProvider clock)
     {
         var query = new QueryReader(http.Request.Query);
         var status = query.OneOf("status", CallStatus.All);
-        var period = query.OneOf("time_period", TimePeriods);
+        var period = query.OneOf("time_period", CallQuery.TimePeriods);
         var start = query.Date("start_date");
         var end = query.Date("end_date");
         var search = query.String("search", 200);
@@ -62,17 +60,8 @@ public static class CallApi
 
         query.ThrowIfInvalid();
 
-        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-        static DateTime At(DateOnly day) => day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-        var (from, to) = period switch
-        {
-            "today" => (At(today), (DateTime?)null),
-            "yesterday" => (At(today.AddDays(-1)), At(today)),
-            "last_7_days" => (At(today.AddDays(-6)), null),
-            "last_30_days" => (At(today.AddDays(-29)), null),
-            // Without a period, start_date/end_date still narrow the list (the reference's own example).
-            _ => (start is { } f ? At(f) : (DateTime?)null, end is { } t ? At(t.AddDays(1)) : (DateTime?)null),
-        };
+        // Without a period, start_date/end_date still narrow the list (the reference's own example).
+        var (from, to) = CallQuery.Range(period, DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime), start, end);
         var (items, total) = await calls.ListAsync(http.Caller(), new CallQuery
         {
             Status = status, From = from, To = to, Search = search, OrderBy = orderBy, OrderDesc = orderDesc, Page = page, PageSize = pageSize,

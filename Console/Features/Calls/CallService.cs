@@ -25,6 +25,25 @@ public sealed record CallQuery
     public int PageSize { get; init; } = 20;
 
     public static readonly string[] OrderFields = ["created_at", "updated_at", "call_time", "call_start_time", "call_end_time", "status"];
+
+    public static readonly string[] TimePeriods = ["today", "yesterday", "last_7_days", "last_30_days", "custom"];
+
+    /// <summary>
+    /// The UTC creation range of a time period: today, yesterday, the last 7 or 30 days (today
+    /// included); any other period (custom, or none) is <paramref name="start"/> to <paramref name="end"/>, both days included.
+    /// </summary>
+    public static (DateTime? From, DateTime? To) Range(string? period, DateOnly today, DateOnly? start, DateOnly? end)
+    {
+        static DateTime At(DateOnly day) => day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+        return period switch
+        {
+            "today" => (At(today), null),
+            "yesterday" => (At(today.AddDays(-1)), At(today)),
+            "last_7_days" => (At(today.AddDays(-6)), null),
+            "last_30_days" => (At(today.AddDays(-29)), null),
+            _ => (start is { } from ? At(from) : null, end is { } to ? At(to.AddDays(1)) : null),
+        };
+    }
 }
 
 /// <summary>

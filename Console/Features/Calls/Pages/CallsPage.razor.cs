@@ -36,16 +36,8 @@ public sealed partial class CallsPage
     {
         _caller ??= await CurrentCaller.GetAsync();
         _now = Clock.GetUtcNow().UtcDateTime;
-        var today = _now.Date;
-        var (from, to) = _period switch
-        {
-            "today" => (today, (DateTime?)null),
-            "yesterday" => (today.AddDays(-1), today),
-            "last_7_days" => (today.AddDays(-6), null),
-            "last_30_days" => (today.AddDays(-29), null),
-            "custom" => (_range?.Start?.Date, _range?.End?.Date.AddDays(1)),
-            _ => ((DateTime?)null, (DateTime?)null),
-        };
+        var custom = _period == "custom";
+        var (from, to) = CallQuery.Range(_period, DateOnly.FromDateTime(_now), custom ? Day(_range?.Start) : null, custom ? Day(_range?.End) : null);
         var orderBy = CallQuery.OrderFields.Contains(state.SortLabel) ? state.SortLabel! : "created_at";
         var descending = state.SortDirection != SortDirection.Ascending;
         var (items, total) = await Calls.ListAsync(_caller, new CallQuery
@@ -56,6 +48,8 @@ public sealed partial class CallsPage
         _total = total;
         return new TableData<Call> { Items = items, TotalItems = total };
     }
+
+    private static DateOnly? Day(DateTime? value) => value is { } v ? DateOnly.FromDateTime(v) : null;
 
     private Task ReloadAsync() => _table?.ReloadServerData() ?? Task.CompletedTask;
 

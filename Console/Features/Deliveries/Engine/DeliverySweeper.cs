@@ -1,4 +1,5 @@
 using DeliveryConsole.Data;
+using DeliveryConsole.Infrastructure;
 using DeliveryConsole.Infrastructure.Delivery;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
@@ -16,39 +17,17 @@ public sealed class DeliverySweeper(
     IBackgroundJobClient jobs,
     IOptionsMonitor<DeliveryOptions> options,
     TimeProvider clock,
-    ILogger<DeliverySweeper> logger) : BackgroundService
+    ILogger<DeliverySweeper> logger) : PeriodicSweep(options, clock, logger)
 {
     private const int Batch = 2000;
-    private readonly Dictionary<Guid, DateTime> _recentlyEnqueued = [];
+    private readonly RecentlyEnqueued<Guid> _recentlyEnqueued = new();
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await SweepAsync(stoppingToken);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                logger.LogError(exception, "Delivery sweep failed; retrying at the next interval");
-            }
-
-            try
-            {
-                await Task.Delay(options.CurrentValue.SweepInterval, clock, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => SweepAsync(cancellationToken);
 
     /// <summary>Enqueues due, unclaimed deliveries; returns how many.</summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = Clock.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var due = await db.Deliveries.AsNoTracking()
             .Where(d => d.Status == DeliveryStatus.Pending && d.NextAttemptAt <= now && (d.LeaseUntil == null || d.LeaseUntil < now))
@@ -58,18 +37,15 @@ public sealed class DeliverySweeper(
             .ToListAsync(cancellationToken);
 
         // Do not pile the same row into the queue every interval while an earlier job for it still waits.
-        var holdOff = options.CurrentValue.Lease;
-        foreach (var stale in _recentlyEnqueued.Where(e => now - e.Value > holdOff).Select(e => e.Key).ToList())
-        {
-            _recentlyEnqueued.Remove(stale);
-        }
-
+        _recentlyEnqueued.Forget(now, Options.CurrentValue.Lease);
         var enqueued = 0;
-        foreach (var id in due.Where(id => !_recentlyEnqueued.ContainsKey(id)))
+        foreach (var id in due)
         {
-            jobs.Enqueue<DeliverJob>(j => j.RunAsync(id, CancellationToken.None));
-            _recentlyEnqueued[id] = now;
-            enqueued++;
+            if (_recentlyEnqueued.TryAdd(id, now))
+            {
+                jobs.Enqueue<DeliverJob>(j => j.RunAsync(id, CancellationToken.None));
+                enqueued++;
+            }
         }
 
         if (enqueued > 0)
