@@ -118,7 +118,7 @@ public sealed class DeliveriesTests(ConsoleFixture console) : IAsyncLifetime
     private async Task<Published> PublishAndWaitAsync(int receiverStatus, string expected)
     {
         _receiver.Status = receiverStatus;
-        var response = await _api.PostAsJsonAsync("/v1/events", new { eventType = "call.completed", callId = "call_e2e", payload = new { call = new { id = "call_e2e" } } });
+        var response = await _api.PostAsJsonAsync("/v1/events", new { eventType = "call.completed", payload = new { call = new { id = "call_e2e" } } });
         response.EnsureSuccessStatusCode();
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var published = new Published(body.RootElement.GetProperty("eventId").GetString()!, body.RootElement.GetProperty("deliveryIds")[0].GetGuid());

@@ -39,7 +39,7 @@ public sealed class CallbacksPageTests : BunitTestBase
 
     private async Task<Callback> CreateAsync(string reason = "Wants a quote for <b>two</b> pallets") =>
         await Services.GetRequiredService<CallbackService>().CreateAsync(Caller.System(WorkspaceId),
-            new NewCallback("+12015550100", DateTime.UtcNow.AddMinutes(30), "call_src", null, null, null, reason, "Offer Tuesday", null, "{\"voice\":\"alloy\"}", "{\"ticket\":\"T-1\"}"));
+            new NewCallback("+12015550100", DateTime.UtcNow.AddMinutes(30), null, null, null, null, reason, "Offer Tuesday", null, "{\"voice\":\"alloy\"}", "{\"ticket\":\"T-1\"}"));
 
     [Fact]
     public async Task Cancel_asks_for_a_reason_and_the_callback_ends_cancelled_with_it()

@@ -62,6 +62,27 @@ public class ConsoleAppFactory : WebApplicationFactory<Program>
 
     public async Task<HttpClient> ClientAsync(Role role, string workspace = "Default") => ClientWithKey((await CreateKeyAsync(role, workspace)).Key);
 
+    /// <summary>A completed call of the workspace, as an event's callId must name one of the caller's calls.</summary>
+    public async Task<string> AddCallAsync(Guid workspaceId, string? id = null)
+    {
+        await using var db = await DbAsync();
+        var now = DateTime.UtcNow;
+        var call = new DeliveryConsole.Features.Calls.Call
+        {
+            Id = id ?? DeliveryConsole.Features.Calls.Call.NewId(),
+            WorkspaceId = workspaceId,
+            Status = DeliveryConsole.Features.Calls.CallStatus.Completed,
+            Direction = "OUTBOUND",
+            ToNumber = "+12015550100",
+            EventPublishedAt = now,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Calls.Add(call);
+        await db.SaveChangesAsync();
+        return call.Id;
+    }
+
     public async Task<Caller> SystemCallerAsync(string workspace = "Default")
     {
         var (ws, _) = await Service<WorkspaceService>().EnsureAsync(workspace);

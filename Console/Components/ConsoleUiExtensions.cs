@@ -27,6 +27,7 @@ public static class ConsoleUiExtensions
         }
 
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.UseMiddleware<Infrastructure.Api.ApiErrorFallback>();
         return app;
     }
 

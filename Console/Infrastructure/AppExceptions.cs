@@ -34,6 +34,11 @@ public sealed class PayloadTooLargeException(string message) : AppException(mess
     public override int StatusCode => StatusCodes.Status413PayloadTooLarge;
 }
 
+public sealed class UnsupportedMediaTypeException(string message) : AppException(message)
+{
+    public override int StatusCode => StatusCodes.Status415UnsupportedMediaType;
+}
+
 /// <summary>One thing wrong with the input: where (<c>["query","limit"]</c>, <c>["body","url"]</c>) and what.</summary>
 public sealed record FieldError(string[] Location, string Message, string Type);
 

@@ -146,7 +146,7 @@ static async Task<TimeSpan> PublishAsync(HttpClient http, string database, int c
     {
         while (Interlocked.Increment(ref next) <= count)
         {
-            using var response = await http.PostAsync("/v1/events", Json(new { eventType = "call.completed", callId = "call_bench", payload = new { call = new { id = "call_bench", duration = 42 } } }));
+            using var response = await http.PostAsync("/v1/events", Json(new { eventType = "call.completed", payload = new { call = new { id = "call_bench", duration = 42 } } }));
             if (response.StatusCode != HttpStatusCode.Accepted)
             {
                 throw new InvalidOperationException($"publish failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");

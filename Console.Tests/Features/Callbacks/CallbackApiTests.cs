@@ -13,9 +13,12 @@ public sealed class CallbackApiTests(EngineAppFactory app) : IClassFixture<Engin
     [Fact]
     public async Task List_is_soonest_first_filtered_by_status_and_source_with_the_reference_fields()
     {
-        var client = await app.ClientAsync(Role.Operator, "cbapi-" + Guid.NewGuid().ToString("N")[..6]);
-        var later = await client.PostAsJsonAsync("/v1/callbacks", new { to_number = "+12015550001", scheduled_at = DateTime.UtcNow.AddHours(5), source_session_id = "call_a" });
-        var sooner = await client.PostAsJsonAsync("/v1/callbacks", new { to_number = "+12015550002", scheduled_at = DateTime.UtcNow.AddHours(1), source_session_id = "call_b", metadata = new { k = "v" } });
+        var (key, workspaceId) = await app.CreateKeyAsync(Role.Operator, "cbapi-" + Guid.NewGuid().ToString("N")[..6]);
+        var client = app.ClientWithKey(key);
+        var callA = await app.AddCallAsync(workspaceId);
+        var callB = await app.AddCallAsync(workspaceId);
+        var later = await client.PostAsJsonAsync("/v1/callbacks", new { to_number = "+12015550001", scheduled_at = DateTime.UtcNow.AddHours(5), source_session_id = callA });
+        var sooner = await client.PostAsJsonAsync("/v1/callbacks", new { to_number = "+12015550002", scheduled_at = DateTime.UtcNow.AddHours(1), source_session_id = callB, metadata = new { k = "v" } });
         var soonerBody = await sooner.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(["id", "organization_id", "source_session_id", "created_session_id", "agent_id", "phone_number_id", "to_number", "from_number", "scheduled_at",
             "status", "reason", "instructions", "summary", "pipeline_config", "metadata", "failure_cause", "attempted_at", "dispatched_at", "cancelled_at", "created_at", "updated_at"],
@@ -28,7 +31,7 @@ public sealed class CallbackApiTests(EngineAppFactory app) : IClassFixture<Engin
         Assert.Equal(["callbacks"], list.EnumerateObject().Select(p => p.Name));
         Assert.Equal(["+12015550002", "+12015550001"], list.GetProperty("callbacks").EnumerateArray().Select(c => c.GetProperty("to_number").GetString()));
         Assert.Equal(laterId, (await client.GetFromJsonAsync<JsonElement>("/v1/callbacks?status=cancelled")).GetProperty("callbacks").EnumerateArray().Single().GetProperty("id").GetString());
-        Assert.Equal("+12015550002", (await client.GetFromJsonAsync<JsonElement>("/v1/callbacks?source_session_id=call_b")).GetProperty("callbacks").EnumerateArray().Single().GetProperty("to_number").GetString());
+        Assert.Equal("+12015550002", (await client.GetFromJsonAsync<JsonElement>($"/v1/callbacks?source_session_id={callB}")).GetProperty("callbacks").EnumerateArray().Single().GetProperty("to_number").GetString());
         Assert.Single((await client.GetFromJsonAsync<JsonElement>("/v1/callbacks?limit=1")).GetProperty("callbacks").EnumerateArray());
     }
 

@@ -18,7 +18,6 @@ public sealed class CallbackDispatchTests(EngineAppFactory app) : IClassFixture<
         {
             to_number = to,
             scheduled_at = scheduledAt,
-            source_session_id = "call_source",
             reason = "Customer asked to be called back",
             pipeline_config = new { voice = "alloy" },
             metadata = new { ticket = 42 },

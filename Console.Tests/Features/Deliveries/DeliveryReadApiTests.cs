@@ -114,8 +114,9 @@ public sealed class DeliveryReadApiTests(EngineAppFactory app) : IClassFixture<E
     {
         var (key, workspaceId) = await app.CreateKeyAsync(Role.Viewer, Workspace());
         var client = app.ClientWithKey(key);
-        await SeedAsync(workspaceId, Guid.NewGuid(), EndpointScope.Master, 3, DateTime.UtcNow.AddHours(-30));
-        await SeedAsync(workspaceId, Guid.NewGuid(), EndpointScope.Master, 2);
+        var master = Guid.NewGuid();
+        await SeedAsync(workspaceId, master, EndpointScope.Master, 3, DateTime.UtcNow.AddHours(-30));
+        await SeedAsync(workspaceId, master, EndpointScope.Master, 2);
         var (_, otherWorkspace) = await app.CreateKeyAsync(Role.Viewer, Workspace());
         await SeedAsync(otherWorkspace, Guid.NewGuid(), EndpointScope.Master, 4);
 

@@ -21,22 +21,24 @@ public sealed class ResendAndTestTests(EngineAppFactory app) : IClassFixture<Eng
     public async Task Resend_MakesANewAttempt_WithAFreshlySignedRecordingUrl()
     {
         await using var receiver = await Receiver.StartAsync();
-        var admin = await app.ClientAsync(Role.Admin, "resend-" + Guid.NewGuid().ToString("N")[..8]);
+        var (adminKey, workspaceId) = await app.CreateKeyAsync(Role.Admin, "resend-" + Guid.NewGuid().ToString("N")[..8]);
+        var admin = app.ClientWithKey(adminKey);
+        var callId = await app.AddCallAsync(workspaceId);
         var application = await (await admin.PostAsJsonAsync("/v1/applications", new { name = "cdr", finishedUrl = receiver.Url })).Content.ReadFromJsonAsync<JsonElement>();
         var applicationId = application.GetProperty("id").GetString();
         var published = await (await admin.PostAsJsonAsync("/v1/events", new
         {
             eventType = "call.completed",
-            callId = "call_6f1c",
+            callId,
             applicationId,
-            payload = new { call = new { id = "call_6f1c", recording_url = "stale" } },
+            payload = new { call = new { id = callId, recording_url = "stale" } },
         })).Content.ReadFromJsonAsync<JsonElement>();
         var deliveryId = Guid.Parse(published.GetProperty("deliveryIds")[0].GetString()!);
         await WaitAsync(deliveryId, d => d.Status == DeliveryStatus.Delivered);
 
         var first = RecordingUrl(receiver.Requests.Single());
         var signer = app.Service<RecordingLinkSigner>();
-        Assert.True(signer.IsValid("call_6f1c", HttpUtility.ParseQueryString(new Uri(first).Query)["token"]!));
+        Assert.Equal(workspaceId, signer.WorkspaceOf(callId, HttpUtility.ParseQueryString(new Uri(first).Query)["token"]!));
 
         var operatorClient = await app.ClientAsync(Role.Operator, "resend-op-" + Guid.NewGuid().ToString("N")[..8]);
         Assert.Equal(HttpStatusCode.NotFound, (await operatorClient.PostAsync($"/v1/applications/{applicationId}/deliveries/{deliveryId}/resend", null)).StatusCode);
@@ -48,8 +50,8 @@ public sealed class ResendAndTestTests(EngineAppFactory app) : IClassFixture<Eng
         Assert.Equal(DeliveryStatus.Delivered, resent.Status);
         var second = RecordingUrl(receiver.Requests.Last());
         Assert.NotEqual(first, second);
-        Assert.True(signer.IsValid("call_6f1c", HttpUtility.ParseQueryString(new Uri(second).Query)["token"]!));
-        Assert.False(signer.IsValid("call_other", HttpUtility.ParseQueryString(new Uri(second).Query)["token"]!));
+        Assert.Equal(workspaceId, signer.WorkspaceOf(callId, HttpUtility.ParseQueryString(new Uri(second).Query)["token"]!));
+        Assert.Null(signer.WorkspaceOf("call_other", HttpUtility.ParseQueryString(new Uri(second).Query)["token"]!));
         Assert.Equal(second, RecordingUrl(new ReceivedRequest("", new Dictionary<string, string>(), resent.PayloadJson, DateTime.UtcNow)));
 
         await using var db = await app.DbAsync();

@@ -885,6 +885,14 @@ namespace DeliveryConsole.Data.Migrations
 
                     b.HasIndex("WorkspaceId", "Scope");
 
+                    b.HasIndex(new[] { "ApplicationId" }, "UX_webhook_endpoints_application")
+                        .IsUnique()
+                        .HasFilter("\"Scope\" = 1 AND \"DeletedAt\" IS NULL");
+
+                    b.HasIndex(new[] { "WorkspaceId" }, "UX_webhook_endpoints_master")
+                        .IsUnique()
+                        .HasFilter("\"Scope\" = 0 AND \"DeletedAt\" IS NULL");
+
                     b.ToTable("webhook_endpoints", (string)null);
                 });
 

@@ -9,7 +9,7 @@ public static class ApiKeyEndpoints
 {
     public static IEndpointRouteBuilder MapApiKeyApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapApiGroup("/v1/api-keys", ErrorEnvelope.Code, "API keys");
+        var group = routes.MapApiGroup(ApiGroups.ApiKeys);
         group.MapPost("/", CreateKey).WithName("CreateApiKey");
         group.MapGet("/", ListKeys).WithName("ListApiKeys");
         group.MapDelete("/{id}", RevokeKey).WithName("RevokeApiKey");

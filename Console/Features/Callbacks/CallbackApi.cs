@@ -9,7 +9,7 @@ public static class CallbackApi
 {
     public static RouteGroupBuilder MapCallbackApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapApiGroup("/v1/callbacks", ErrorEnvelope.CodeSnake, "Callbacks");
+        var group = routes.MapApiGroup(ApiGroups.Callbacks);
         group.MapGet("/", ListCallbacks).WithName("ListCallbacks");
         group.MapPost("/", CreateCallback).WithName("CreateCallback");
         group.MapGet("/{id}", GetCallback).WithName("GetCallback");

@@ -36,6 +36,12 @@ public sealed class CallbackService(
     public async Task<Callback> CreateAsync(Caller caller, NewCallback request, CancellationToken cancellationToken = default)
     {
         caller.Require(Role.Operator);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (request.SourceSessionId is { } source && !await db.Calls.AnyAsync(c => c.Id == source && c.WorkspaceId == caller.WorkspaceId, cancellationToken))
+        {
+            throw new NotFoundException("Source session (call) not found.");
+        }
+
         var now = clock.GetUtcNow().UtcDateTime;
         var callback = new Callback
         {
@@ -56,7 +62,6 @@ public sealed class CallbackService(
             CreatedAt = now,
             UpdatedAt = now,
         };
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         db.Callbacks.Add(callback);
         db.Record(caller, now, "callback.created", "callback", callback.Id, $"to {callback.ToNumber} at {callback.ScheduledAt:u}");
         await db.SaveChangesAsync(cancellationToken);

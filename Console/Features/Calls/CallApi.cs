@@ -10,7 +10,7 @@ public static class CallApi
 {
     public static RouteGroupBuilder MapCallApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapApiGroup("/api/v1/calls", ErrorEnvelope.DetailSnake, "Calls");
+        var group = routes.MapApiGroup(ApiGroups.Calls);
         // X-Organization-ID, when sent, must name the key's own organization.
         group.AddEndpointFilter(async (context, next) =>
         {

@@ -265,10 +265,11 @@ public sealed class CallService(
     }
 
     /// <summary>The recording of a call of any workspace, for a signed link (the link is the authorization).</summary>
-    public async Task<string?> RecordingFileForLinkAsync(string callId, CancellationToken cancellationToken = default)
+    /// <summary>The recording a signed link names: only a call of the workspace the link was signed for.</summary>
+    public async Task<string?> RecordingFileForLinkAsync(Guid workspaceId, string callId, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var call = await db.Calls.AsNoTracking().FirstOrDefaultAsync(c => c.Id == callId, cancellationToken);
+        var call = await db.Calls.AsNoTracking().FirstOrDefaultAsync(c => c.Id == callId && c.WorkspaceId == workspaceId, cancellationToken);
         return call is null ? null : RecordingFile(call);
     }
 }

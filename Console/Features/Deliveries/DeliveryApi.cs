@@ -13,14 +13,14 @@ public static class DeliveryApi
 {
     public static IEndpointRouteBuilder MapDeliveryApi(this IEndpointRouteBuilder routes)
     {
-        var account = routes.MapApiGroup("/v1/webhooks", ErrorEnvelope.Detail, "Account webhooks");
+        var account = routes.MapApiGroup(ApiGroups.AccountWebhooks);
         account.MapGet("/deliveries", ListAccountDeliveries).WithName("ListDeliveries");
 
-        var applications = routes.MapApiGroup("/v1/applications", ErrorEnvelope.Code, "Applications");
+        var applications = routes.MapApiGroup(ApiGroups.Applications);
         applications.MapGet("/{id}/deliveries", ListApplicationDeliveries).WithName("ListApplicationDeliveries");
         applications.MapGet("/{id}/deliveries/{deliveryId}", GetApplicationDelivery).WithName("GetApplicationDelivery");
 
-        var campaigns = routes.MapApiGroup("/api/v1/campaigns", ErrorEnvelope.SuccessFalse, "Campaigns");
+        var campaigns = routes.MapApiGroup(ApiGroups.Campaigns);
         campaigns.MapGet("/{campaignId}/webhooks/{webhookId}/logs", ListCampaignWebhookLogs).WithName("ListCampaignWebhookLogs");
         return routes;
     }

@@ -8,7 +8,7 @@ public static class StatsApi
 {
     public static IEndpointRouteBuilder MapStatsApi(this IEndpointRouteBuilder routes)
     {
-        var account = routes.MapApiGroup("/v1/webhooks", ErrorEnvelope.Detail, "Account webhooks");
+        var account = routes.MapApiGroup(ApiGroups.AccountWebhooks);
         account.MapGet("/deliveries/stats", GetStats).WithName("GetDeliveryStats");
         account.MapGet("/deliveries/stats/all-time", GetAllTimeStats).WithName("GetAllTimeDeliveryStats");
         return routes;

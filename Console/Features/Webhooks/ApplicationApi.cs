@@ -9,7 +9,7 @@ public static class ApplicationApi
 {
     public static RouteGroupBuilder MapApplicationApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapApiGroup("/v1/applications", ErrorEnvelope.Code, "Applications");
+        var group = routes.MapApiGroup(ApiGroups.Applications);
         group.MapPost("/", CreateApplication).WithName("CreateApplication");
         group.MapGet("/", ListApplications).WithName("ListApplications");
         group.MapGet("/{id}", GetApplication).WithName("GetApplication");

@@ -56,6 +56,13 @@ public sealed class ApplicationService(IDbContextFactory<AppDbContext> dbFactory
         caller.Require(Role.Admin);
         name = name is null ? null : ValidateName(name);
         finishedUrl = finishedUrl is null ? null : await webhooks.ValidateTargetAsync(finishedUrl, "finishedUrl", cancellationToken);
+        // One live finishedUrl endpoint per application (a unique index): a racing update that
+        // attached one first makes this one run again and update it.
+        return await UniqueConflict.RetryAsync(() => ApplyUpdateAsync(caller, id, name, setFinishedUrl, finishedUrl, cancellationToken));
+    }
+
+    private async Task<ApplicationWriteResult> ApplyUpdateAsync(Caller caller, Guid id, string? name, bool setFinishedUrl, string? finishedUrl, CancellationToken cancellationToken)
+    {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);

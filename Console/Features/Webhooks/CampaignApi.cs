@@ -9,7 +9,7 @@ public static class CampaignApi
 {
     public static RouteGroupBuilder MapCampaignApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapApiGroup("/api/v1/campaigns", ErrorEnvelope.SuccessFalse, "Campaigns");
+        var group = routes.MapApiGroup(ApiGroups.Campaigns);
         group.MapPost("/", CreateCampaign).WithName("CreateCampaign");
         group.MapGet("/", ListCampaigns).WithName("ListCampaigns");
         group.MapGet("/{campaignId}", GetCampaign).WithName("GetCampaign");

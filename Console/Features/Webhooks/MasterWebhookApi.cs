@@ -7,7 +7,7 @@ public static class MasterWebhookApi
 {
     public static RouteGroupBuilder MapMasterWebhookApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapApiGroup("/v1/webhooks", ErrorEnvelope.Detail, "Account webhooks");
+        var group = routes.MapApiGroup(ApiGroups.AccountWebhooks);
         group.MapGet("/", GetWebhook).WithName("GetWebhook");
         group.MapPost("/", SaveWebhook).WithName("CreateOrUpdateWebhook");
         group.MapDelete("/", DeleteWebhook).WithName("DeleteWebhook");

@@ -69,6 +69,13 @@ public sealed class WebhookService(IDbContextFactory<AppDbContext> dbFactory, En
             throw new ValidationException("body", "contextLimit", "Input should be between 0 and 50", "range");
         }
 
+        // The unique index on the workspace's live master endpoint makes racing first-time saves
+        // fail but one; those run again and update the winner's row.
+        return await UniqueConflict.RetryAsync(() => UpsertMasterAsync(caller, url, eventTypes, contextLimit, cancellationToken));
+    }
+
+    private async Task<EndpointWithSecret> UpsertMasterAsync(Caller caller, string url, IReadOnlyList<string>? eventTypes, int? contextLimit, CancellationToken cancellationToken)
+    {
         var now = clock.GetUtcNow().UtcDateTime;
         var secret = EndpointSecrets.NewSecret();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);

@@ -46,12 +46,12 @@ public static class ApiGroupExtensions
     public const string RateLimitPolicy = "api";
 
     /// <summary>Makes a route group an API group: key authentication, its envelope for errors, the per-key rate limit.</summary>
-    public static RouteGroupBuilder MapApiGroup(this IEndpointRouteBuilder routes, string prefix, ErrorEnvelope envelope, string tag)
+    internal static RouteGroupBuilder CreateApiGroup(IEndpointRouteBuilder routes, ApiGroup api)
     {
-        var group = routes.MapGroup(prefix);
-        var filter = new ApiGroupFilter(envelope, routes.ServiceProvider.GetRequiredService<ILogger<ApiGroupFilter>>());
-        group.WithMetadata(envelope)
-            .WithTags(tag)
+        var group = routes.MapGroup(api.Prefix);
+        var filter = new ApiGroupFilter(api.Envelope, routes.ServiceProvider.GetRequiredService<ILogger<ApiGroupFilter>>());
+        group.WithMetadata(api.Envelope)
+            .WithTags(api.Tag)
             .AddEndpointFilter(filter)
             .RequireRateLimiting(RateLimitPolicy)
             .DisableAntiforgery();

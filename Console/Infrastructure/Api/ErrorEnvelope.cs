@@ -41,9 +41,14 @@ public abstract class ErrorEnvelope(JsonSerializerOptions json)
         403 => "FORBIDDEN",
         404 => "NOT_FOUND",
         409 => "CONFLICT",
+        405 => "METHOD_NOT_ALLOWED",
         413 => "PAYLOAD_TOO_LARGE",
+        414 => "URI_TOO_LONG",
+        415 => "UNSUPPORTED_MEDIA_TYPE",
+        431 => "HEADERS_TOO_LARGE",
         422 => "UNPROCESSABLE_ENTITY",
         429 => "TOO_MANY_REQUESTS",
+        >= 400 and < 500 => "BAD_REQUEST",
         _ => "INTERNAL_ERROR",
     };
 

@@ -47,10 +47,21 @@ public sealed partial class JsonBody
             throw new ValidationException("body", "body", "A JSON object body is required", "missing");
         }
 
+        RequireJsonContentType(request);
+        return new JsonBody(Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)));
+    }
+
+    /// <summary>
+    /// Parses and checks a whole JSON document: well-formed UTF-8 without a byte order mark, at most
+    /// 64 levels deep, no duplicate keys, every string and key valid Unicode (no lone surrogates)
+    /// without NUL characters. Anything else is a validation error naming where it is.
+    /// </summary>
+    public static JsonElement Parse(ReadOnlyMemory<byte> utf8)
+    {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 64 });
+            document = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false });
         }
         catch (JsonException exception)
         {
@@ -62,7 +73,101 @@ public sealed partial class JsonBody
             throw new ValidationException("body", "body", "The body must be a JSON object", "model_attributes_type");
         }
 
-        return new JsonBody(document.RootElement);
+        if (FindBadText(document.RootElement, "$") is { } problem)
+        {
+            throw new ValidationException("body", "body", problem, "string_unicode");
+        }
+
+        return document.RootElement;
+    }
+
+    /// <summary>Where the first string or key that is not valid text is, and why; null when all are.</summary>
+    private static string? FindBadText(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (BadText(() => property.Name) is { } keyProblem)
+                    {
+                        return $"A key under {path} {keyProblem}";
+                    }
+
+                    if (FindBadText(property.Value, $"{path}.{property.Name}") is { } problem)
+                    {
+                        return problem;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (FindBadText(item, $"{path}[{index++}]") is { } problem)
+                    {
+                        return problem;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.String:
+                return BadText(() => element.GetString()!) is { } valueProblem ? $"The string at {path} {valueProblem}" : null;
+            default:
+                return null;
+        }
+    }
+
+    private static string? BadText(Func<string> read)
+    {
+        string text;
+        try
+        {
+            text = read();
+        }
+        catch (InvalidOperationException)
+        {
+            return "is not valid UTF-8 or holds an unpaired surrogate escape (\\ud800…\\udfff).";
+        }
+
+        return TextProblem(text);
+    }
+
+    /// <summary>Why a decoded string is not text the console accepts (a NUL, an unpaired surrogate), or null.</summary>
+    public static string? TextProblem(string text)
+    {
+        if (text.Contains('\0'))
+        {
+            return "contains a NUL character (\\u0000), which is not accepted.";
+        }
+
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsSurrogate(text[i]) && !(char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[++i])))
+            {
+                return "holds an unpaired surrogate escape (\\ud800…\\udfff).";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A body must be JSON: a Content-Type, when given, is application/json or a +json type, in UTF-8.</summary>
+    private static void RequireJsonContentType(HttpRequest request)
+    {
+        if (string.IsNullOrEmpty(request.ContentType))
+        {
+            return;
+        }
+
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+            || !(type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+                || type.MediaType.Value?.EndsWith("+json", StringComparison.OrdinalIgnoreCase) == true)
+            || (type.Charset.HasValue && !(type.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || type.Charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))))
+        {
+            throw new UnsupportedMediaTypeException($"Content-Type '{request.ContentType}' is not accepted: send the body as JSON with Content-Type: application/json (UTF-8).");
+        }
     }
 
     public bool Has(string name) => Root.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null;

@@ -27,6 +27,12 @@ public sealed class QueryReader(IQueryCollection query)
             return null;
         }
 
+        if (JsonBody.TextProblem(value) is { } problem)
+        {
+            Fail(name, $"The value {problem}", "string_unicode");
+            return null;
+        }
+
         return value.Trim();
     }
 

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using DeliveryConsole.Features.Deliveries.Engine;
 
 namespace DeliveryConsole.Infrastructure.Delivery;
 
@@ -28,7 +29,11 @@ public sealed class DeliveryOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Networks that targets may resolve to although they are private or loopback, as CIDRs ("127.0.0.1/32,10.1.0.0/16").</summary>
+    /// <summary>
+    /// Networks that targets may resolve to although they are private or loopback, as CIDRs
+    /// ("127.0.0.1/32,10.1.0.0/16"). Configuration may also give them as a list
+    /// (<c>Delivery__AllowedPrivateNetworks__0=…</c>); <see cref="DeliveryEngineExtensions"/> joins it in.
+    /// </summary>
     public string AllowedPrivateNetworks { get; set; } = "";
 
     /// <summary>At most this many requests in flight to one endpoint from this process.</summary>
@@ -47,7 +52,7 @@ public sealed class DeliveryOptions : IValidatableObject
     public TimeSpan DisableWindow { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>The console's address as customers reach it, for links in payloads (recordings).</summary>
-    [Required, Url]
+    [Required]
     public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
 
     /// <summary>How long a signed recording link works.</summary>
@@ -82,6 +87,11 @@ public sealed class DeliveryOptions : IValidatableObject
         if (error is not null)
         {
             yield return new ValidationResult(error, [nameof(RetryDelays)]);
+        }
+
+        if (!HttpUrl.IsAbsolute(PublicBaseUrl))
+        {
+            yield return new ValidationResult(HttpUrl.Rule("Delivery:PublicBaseUrl", PublicBaseUrl), [nameof(PublicBaseUrl)]);
         }
 
         if (!NetworkAllowList.TryParse(AllowedPrivateNetworks, out _, out var networkError))

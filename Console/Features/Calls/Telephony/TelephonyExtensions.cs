@@ -41,12 +41,12 @@ public static class TelephonyExtensions
         routes.MapGet("/v1/recordings/{callId}", async (string callId, string? token, RecordingLinkSigner signer, CallService calls, CancellationToken cancellationToken) =>
         {
             callId = callId.EndsWith(".wav", StringComparison.OrdinalIgnoreCase) ? callId[..^4] : callId;
-            if (token is null || !signer.IsValid(callId, token))
+            if (token is null || signer.WorkspaceOf(callId, token) is not { } workspaceId)
             {
                 return Results.Json(new { detail = "This recording link is invalid or has expired." }, statusCode: StatusCodes.Status403Forbidden);
             }
 
-            return await calls.RecordingFileForLinkAsync(callId, cancellationToken) is { } file
+            return await calls.RecordingFileForLinkAsync(workspaceId, callId, cancellationToken) is { } file
                 ? Results.File(file, "audio/wav", enableRangeProcessing: true)
                 : Results.Json(new { detail = "This call has no recording yet." }, statusCode: StatusCodes.Status404NotFound);
         }).AllowAnonymous().ExcludeFromDescription();

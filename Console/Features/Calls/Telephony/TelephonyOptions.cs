@@ -49,9 +49,9 @@ public sealed class TelephonyOptions : IValidatableObject
             yield return new ValidationResult("Telephony:Provider must be Simulated or Http", [nameof(Provider)]);
         }
 
-        if (IsHttp && !Uri.TryCreate(BaseUrl, UriKind.Absolute, out _))
+        if ((IsHttp || !string.IsNullOrEmpty(BaseUrl)) && !Infrastructure.HttpUrl.IsAbsolute(BaseUrl))
         {
-            yield return new ValidationResult("Telephony:BaseUrl must be an absolute URL when Telephony:Provider is Http", [nameof(BaseUrl)]);
+            yield return new ValidationResult(Infrastructure.HttpUrl.Rule("Telephony:BaseUrl", BaseUrl) + (IsHttp ? " (required when Telephony:Provider is Http)" : ""), [nameof(BaseUrl)]);
         }
 
         if (MaxDurationSeconds < MinDurationSeconds)

@@ -8,6 +8,7 @@ public static class DeliveryEngineExtensions
     {
         builder.Services.AddOptions<DeliveryOptions>()
             .BindConfiguration(DeliveryOptions.Section)
+            .PostConfigure<IConfiguration>(JoinNetworkList)
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
@@ -35,6 +36,17 @@ public static class DeliveryEngineExtensions
         builder.Services.AddSingleton<DeliverySweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<DeliverySweeper>());
         return builder;
+    }
+
+    /// <summary>Delivery:AllowedPrivateNetworks given as a list (…:0, …:1) joins the comma-separated value.</summary>
+    private static void JoinNetworkList(DeliveryOptions options, IConfiguration configuration)
+    {
+        var section = configuration.GetSection(DeliveryOptions.Section).GetSection(nameof(DeliveryOptions.AllowedPrivateNetworks));
+        var items = section.GetChildren().Select(c => c.Value).Where(v => !string.IsNullOrWhiteSpace(v)).ToList();
+        if (items.Count > 0)
+        {
+            options.AllowedPrivateNetworks = string.Join(",", new[] { options.AllowedPrivateNetworks }.Concat(items).Where(v => !string.IsNullOrWhiteSpace(v)));
+        }
     }
 
     public static IEndpointRouteBuilder MapDeliveryEngine(this IEndpointRouteBuilder routes)

@@ -9,7 +9,7 @@ public static partial class EventApi
 {
     public static RouteGroupBuilder MapEventApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapApiGroup("/v1/events", ErrorEnvelope.Code, "Events");
+        var group = routes.MapApiGroup(ApiGroups.Events);
         group.MapPost("/", PublishEvent).WithName("PublishEvent");
         return group;
     }

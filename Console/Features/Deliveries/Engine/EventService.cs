@@ -35,6 +35,11 @@ public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, Data
             throw new NotFoundException("Campaign not found.");
         }
 
+        if (request.CallId is { } callId && !await db.Calls.AnyAsync(c => c.Id == callId && c.WorkspaceId == caller.WorkspaceId, cancellationToken))
+        {
+            throw new NotFoundException("Call not found.");
+        }
+
         var candidates = await db.WebhookEndpoints.AsNoTracking()
             .Where(e => e.WorkspaceId == caller.WorkspaceId && e.DeletedAt == null && e.Status == EndpointStatus.Active
                 && (e.Scope == EndpointScope.Master
@@ -57,7 +62,7 @@ public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, Data
             CampaignId = request.CampaignId,
             CreatedAt = now,
         };
-        var body = enricher.Enrich(Envelope(evt, request.PayloadJson), evt.CallId);
+        var body = await enricher.EnrichAsync(Envelope(evt, request.PayloadJson), evt.WorkspaceId, evt.CallId, cancellationToken);
         var deliveries = targets.Select(endpoint => NewDelivery(evt, endpoint, body, now)).ToList();
         await writer.WriteAsync(async w =>
         {

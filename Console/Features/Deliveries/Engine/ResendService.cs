@@ -37,7 +37,7 @@ public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, IPa
                 cancellationToken)
             ?? throw new NotFoundException("Delivery not found.");
 
-        Reset(delivery, now);
+        await ResetAsync(delivery, now, cancellationToken);
         db.Record(caller, now, "delivery.resent", "delivery", delivery.Id.ToString(), $"{delivery.EventType} to {delivery.TargetHost}");
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -68,7 +68,7 @@ public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, IPa
         var deliveries = await db.Deliveries.Where(d => deliveryIds.Contains(d.Id) && d.WorkspaceId == caller.WorkspaceId).ToListAsync(cancellationToken);
         foreach (var delivery in deliveries)
         {
-            Reset(delivery, now);
+            await ResetAsync(delivery, now, cancellationToken);
         }
 
         db.Record(caller, now, action, "delivery", deliveries.Count == 1 ? deliveries[0].Id.ToString() : $"{deliveries.Count} deliveries",
@@ -84,9 +84,9 @@ public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, IPa
         return deliveries.Count;
     }
 
-    private void Reset(Delivery delivery, DateTime now)
+    private async Task ResetAsync(Delivery delivery, DateTime now, CancellationToken cancellationToken)
     {
-        delivery.PayloadJson = enricher.Enrich(delivery.PayloadJson, delivery.CallId);
+        delivery.PayloadJson = await enricher.EnrichAsync(delivery.PayloadJson, delivery.WorkspaceId, delivery.CallId, cancellationToken);
         delivery.Status = DeliveryStatus.Pending;
         delivery.Attempts = 0;
         delivery.NextAttemptAt = now;
@@ -101,7 +101,7 @@ public static class ResendApi
 {
     public static RouteGroupBuilder MapResendApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapApiGroup("/v1/applications", ErrorEnvelope.Code, "Applications");
+        var group = routes.MapApiGroup(ApiGroups.Applications);
         group.MapPost("/{id}/deliveries/{deliveryId}/resend", ResendDelivery).WithName("ResendApplicationDelivery");
         return group;
     }

@@ -63,7 +63,7 @@ public static class WebhookTestApi
 {
     public static RouteGroupBuilder MapWebhookTestApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapApiGroup("/v1/webhooks", ErrorEnvelope.Detail, "Account webhooks");
+        var group = routes.MapApiGroup(ApiGroups.AccountWebhooks);
         group.MapPost("/test", TestWebhook).WithName("TestWebhook");
         return group;
     }
