@@ -58,15 +58,21 @@ public static class Envelope
 
     private static string[] Names(JsonElement element) => element.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal).ToArray();
 
-    private static string CodeFor(HttpStatusCode status) => (int)status switch
+    public static string CodeFor(HttpStatusCode status) => (int)status switch
     {
         400 => "BAD_REQUEST",
         401 => "UNAUTHORIZED",
         403 => "FORBIDDEN",
         404 => "NOT_FOUND",
+        405 => "METHOD_NOT_ALLOWED",
         409 => "CONFLICT",
         413 => "PAYLOAD_TOO_LARGE",
+        414 => "URI_TOO_LONG",
+        415 => "UNSUPPORTED_MEDIA_TYPE",
+        422 => "UNPROCESSABLE_ENTITY",
         429 => "TOO_MANY_REQUESTS",
+        431 => "HEADERS_TOO_LARGE",
+        >= 400 and < 500 => "BAD_REQUEST",
         _ => "INTERNAL_ERROR",
     };
 }

@@ -25,6 +25,13 @@ public static class ApiGroups
 
     public static readonly IReadOnlyList<ApiGroup> All = [AccountWebhooks, Applications, Events, ApiKeys, Callbacks, Calls, Campaigns];
 
+    /// <summary>Routes under /v1 that take no API key (the provider's token, a signed link); their errors are <c>{"detail"}</c>.</summary>
+    public static readonly IReadOnlyList<ApiGroup> Unkeyed =
+    [
+        new("/v1/telephony", ErrorEnvelope.Detail, "Telephony"),
+        new("/v1/recordings", ErrorEnvelope.Detail, "Recordings"),
+    ];
+
     private static readonly ConditionalWeakTable<IEndpointRouteBuilder, Dictionary<string, RouteGroupBuilder>> Mapped = new();
 
     /// <summary>The group of a path, or null outside every group.</summary>
@@ -36,6 +43,7 @@ public static class ApiGroups
     /// </summary>
     public static ErrorEnvelope? EnvelopeFor(PathString path) =>
         For(path)?.Envelope
+        ?? Unkeyed.FirstOrDefault(g => g.Contains(path))?.Envelope
         ?? (path.StartsWithSegments("/api/v1", StringComparison.OrdinalIgnoreCase) ? ErrorEnvelope.Detail
             : path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase) ? ErrorEnvelope.Code
             : null);

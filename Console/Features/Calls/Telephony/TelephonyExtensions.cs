@@ -1,3 +1,5 @@
+using DeliveryConsole.Infrastructure;
+using DeliveryConsole.Infrastructure.Api;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -96,11 +98,11 @@ public static class TelephonyExtensions
             JsonElement body;
             try
             {
-                body = (await JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted)).RootElement;
+                body = (await JsonBody.ReadAsync(http.Request)).Root;
             }
-            catch (JsonException)
+            catch (AppException exception)
             {
-                return Results.Json(new { detail = "The body must be JSON: {\"provider_call_id\", \"status\"}." }, statusCode: StatusCodes.Status422UnprocessableEntity);
+                return ErrorEnvelope.Detail.Error(exception.StatusCode, $"The body must be JSON: {{\"provider_call_id\", \"status\"}}. {exception.Message}");
             }
 
             var id = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("provider_call_id", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
