@@ -21,6 +21,7 @@ public static class ConsoleUiExtensions
 
     public static WebApplication UseConsoleErrorPages(this WebApplication app)
     {
+        app.UseMiddleware<Infrastructure.SecurityHeaders>();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/error", createScopeForErrors: true);

@@ -54,10 +54,12 @@ public static class BackgroundJobs
         return builder;
     }
 
+    public const string DashboardPath = "/hangfire";
+
     /// <summary>The dashboard at /hangfire, for console admins only.</summary>
     public static IEndpointRouteBuilder MapJobsDashboard(this IEndpointRouteBuilder routes)
     {
-        routes.MapHangfireDashboardWithAuthorizationPolicy(DashboardPolicy, "/hangfire", new DashboardOptions
+        routes.MapHangfireDashboardWithAuthorizationPolicy(DashboardPolicy, DashboardPath, new DashboardOptions
         {
             DashboardTitle = "Delivery Console jobs",
             AppPath = "/",

@@ -45,14 +45,33 @@ public static class RateLimiting
                 });
             });
 
+            // Sign-in form posts: a sliding minute per client address; reading the page is not limited.
+            limiter.AddPolicy(SignInThrottle.RateLimitPolicy, http => HttpMethods.IsPost(http.Request.Method)
+                ? RateLimitPartition.GetSlidingWindowLimiter("sign-in:" + http.Connection.RemoteIpAddress, _ => new SlidingWindowRateLimiterOptions
+                {
+                    PermitLimit = 30,
+                    Window = TimeSpan.FromMinutes(1),
+                    SegmentsPerWindow = 6,
+                    QueueLimit = 0,
+                })
+                : RateLimitPartition.GetNoLimiter("sign-in:read"));
+
             limiter.OnRejected = async (context, cancellationToken) =>
             {
                 var http = context.HttpContext;
                 var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter)
                     ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))
-                    : 1;
+                    : 10;
                 http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-                var envelope = http.GetEndpoint()?.Metadata.GetMetadata<ErrorEnvelope>() ?? ErrorEnvelope.Code;
+                if (http.GetEndpoint()?.Metadata.GetMetadata<ErrorEnvelope>() is null && ApiGroups.EnvelopeFor(http.Request.Path) is null)
+                {
+                    http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                    http.Response.ContentType = "text/plain; charset=utf-8";
+                    await http.Response.WriteAsync($"Too many sign-in attempts from this address. Wait {seconds} seconds, then try again.", cancellationToken);
+                    return;
+                }
+
+                var envelope = http.GetEndpoint()?.Metadata.GetMetadata<ErrorEnvelope>() ?? ApiGroups.EnvelopeFor(http.Request.Path) ?? ErrorEnvelope.Code;
                 await envelope.Error(StatusCodes.Status429TooManyRequests, $"Too many requests for this API key; retry after {seconds} s.").ExecuteAsync(http);
             };
         });

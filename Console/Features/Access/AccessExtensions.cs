@@ -21,6 +21,8 @@ public static class AccessExtensions
 
         builder.Services.AddSingleton<ApiKeyService>();
         builder.Services.AddSingleton<UserService>();
+        builder.Services.AddSingleton<SignInThrottle>();
+        builder.Services.AddAntiforgery(options => options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
 
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddScoped<AuthenticationStateProvider, RevalidatingAuthenticationStateProvider>();
@@ -45,6 +47,8 @@ public static class AccessExtensions
             cookie.Cookie.Name = "dc_auth";
             cookie.Cookie.HttpOnly = true;
             cookie.Cookie.SameSite = SameSiteMode.Lax;
+            // Secure whenever the console is served over https (behind a TLS proxy, forward the scheme).
+            cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             cookie.LoginPath = "/account/login";
             cookie.LogoutPath = "/account/logout";
             cookie.AccessDeniedPath = "/account/access-denied";
@@ -58,8 +62,9 @@ public static class AccessExtensions
                 options.User.RequireUniqueEmail = true;
                 options.Password.RequiredLength = 10;
                 options.Password.RequireNonAlphanumeric = false;
-                options.Lockout.MaxFailedAccessAttempts = 10;
-                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
+                // No account lockout: a stranger could keep anyone locked out. Sign-in is throttled
+                // instead, per address and per account from each address, with growing delays (SignInThrottle).
+                options.Lockout.AllowedForNewUsers = false;
             })
             .AddEntityFrameworkStores<AppDbContext>()
             .AddSignInManager()

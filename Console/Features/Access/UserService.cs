@@ -154,7 +154,7 @@ public sealed class UserService(IServiceScopeFactory scopes, TimeProvider clock,
             WorkspaceId = workspaceId,
             Role = role,
             CreatedAt = now,
-            LockoutEnabled = true,
+            LockoutEnabled = false,
         };
 
         db.Record(actor, now, "user.created", "user", user.Id, $"{email} ({role.ToWire()})");
