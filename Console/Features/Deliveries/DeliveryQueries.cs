@@ -105,11 +105,25 @@ public sealed record AttemptLogRow(Guid Id, string EventType, int Number, int? R
 /// indexes; totals are counted once per filter and kept for a few seconds, so paging through a
 /// large result does not count a million rows on every page change.
 /// </summary>
-public sealed class DeliveryQueries(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock)
+public sealed class DeliveryQueries
 {
     private static readonly TimeSpan CountLifetime = TimeSpan.FromSeconds(15);
-    private readonly ConcurrentDictionary<(Guid Workspace, DeliveryFilter Filter), (long Count, DateTime At)> _counts = new();
-    private readonly ConcurrentDictionary<(Guid Workspace, DeliveryFilter Filter, int Cap), (long Count, DateTime At)> _cappedCounts = new();
+    private readonly IDbContextFactory<AppDbContext> dbFactory;
+    private readonly TimeProvider clock;
+    private readonly ConcurrentDictionary<(Guid Workspace, DeliveryFilter Filter), (long Count, DateTime At, long Generation)> _counts = new();
+    private readonly ConcurrentDictionary<(Guid Workspace, DeliveryFilter Filter, int Cap), (long Count, DateTime At, long Generation)> _cappedCounts = new();
+
+    /// <summary>Bumped by every committed change to a workspace's deliveries: a cached count of an older generation is stale.</summary>
+    private readonly ConcurrentDictionary<Guid, long> _generations = new();
+
+    public DeliveryQueries(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock, Live.DeliveryNotifier notifier)
+    {
+        this.dbFactory = dbFactory;
+        this.clock = clock;
+        notifier.Changed += workspaceId => _generations.AddOrUpdate(workspaceId, 1, (_, generation) => generation + 1);
+    }
+
+    private long Generation(Guid workspaceId) => _generations.GetValueOrDefault(workspaceId);
 
     /// <summary>
     /// One page, sorted. With <paramref name="countUpTo"/>, the total is counted only that far
@@ -127,13 +141,14 @@ public sealed class DeliveryQueries(IDbContextFactory<AppDbContext> dbFactory, T
         var items = hosts is { Count: > 1 } && sort.Field == DeliverySortField.CreatedAt
             ? await MergeHostsAsync(db, caller.WorkspaceId, filter, hosts, sort, offset, limit, cancellationToken)
             : await Sorted(query, sort).Skip(offset).Take(limit).Select(ToRow).ToListAsync(cancellationToken);
-        if (countUpTo is { } cap && !_counts.ContainsKey((caller.WorkspaceId, filter)) && !CountsFromRollups(filter))
+        if (countUpTo is { } cap && !CountsFromRollups(filter))
         {
             var now = clock.GetUtcNow().UtcDateTime;
             var key = (caller.WorkspaceId, filter, cap);
-            if (!_cappedCounts.TryGetValue(key, out var counted) || now - counted.At >= CountLifetime)
+            var generation = Generation(caller.WorkspaceId);
+            if (!_cappedCounts.TryGetValue(key, out var counted) || now - counted.At >= CountLifetime || counted.Generation != generation)
             {
-                counted = (await query.Select(d => d.Id).Take(cap + 1).LongCountAsync(cancellationToken), now);
+                counted = (await query.Select(d => d.Id).Take(cap + 1).LongCountAsync(cancellationToken), now, generation);
                 if (_cappedCounts.Count > 1000)
                 {
                     _cappedCounts.Clear();
@@ -251,22 +266,29 @@ public sealed class DeliveryQueries(IDbContextFactory<AppDbContext> dbFactory, T
 
     private async Task<long> CountAsync(AppDbContext db, Guid workspaceId, DeliveryFilter filter, IQueryable<Delivery> query, CancellationToken cancellationToken)
     {
+        // The rollups answer exactly and cheaply at every moment: never a cached figure.
+        if (CountsFromRollups(filter))
+        {
+            return await CountFromRollupsAsync(db, workspaceId, filter, cancellationToken);
+        }
+
+        // Other filters count rows; a count is reused while nothing in the workspace has changed
+        // since (a resend or a finished attempt makes it stale at once), for at most a few seconds.
         var now = clock.GetUtcNow().UtcDateTime;
         var key = (workspaceId, filter);
-        if (_counts.TryGetValue(key, out var cached) && now - cached.At < CountLifetime)
+        var generation = Generation(workspaceId);
+        if (_counts.TryGetValue(key, out var cached) && now - cached.At < CountLifetime && cached.Generation == generation)
         {
             return cached.Count;
         }
 
-        var count = CountsFromRollups(filter)
-            ? await CountFromRollupsAsync(db, workspaceId, filter, cancellationToken)
-            : await query.LongCountAsync(cancellationToken);
+        var count = await query.LongCountAsync(cancellationToken);
         if (_counts.Count > 1000)
         {
             _counts.Clear();
         }
 
-        _counts[key] = (count, now);
+        _counts[key] = (count, now, generation);
         return count;
     }
 

@@ -1,0 +1,189 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace DeliveryConsole.E2E;
+
+/// <summary>What a support engineer does with a mouse: signs out from the account menu; resends and replays and sees totals and rows that agree with the API.</summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class TrustTests(ConsoleFixture console) : IAsyncLifetime
+{
+    private WebhookReceiver _receiver = default!;
+    private HttpClient _api = default!;
+
+    public async Task InitializeAsync()
+    {
+        _receiver = await WebhookReceiver.StartAsync();
+        var output = await console.Server.RunCommandAsync("keys", "create", "--role", "admin", "--name", "e2e trust");
+        var key = output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("dck_"));
+        _api = new HttpClient { BaseAddress = new Uri(console.Server.BaseUrl) };
+        _api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        (await _api.PostAsJsonAsync("/v1/webhooks", new { url = _receiver.Url })).EnsureSuccessStatusCode();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _api.Dispose();
+        await _receiver.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_mouse_user_opens_the_account_menu_and_signs_out_under_the_content_security_policy()
+    {
+        var page = await console.NewPageAsync(signedIn: false);
+        var violations = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase) || message.Text.Contains("Refused to", StringComparison.Ordinal))
+            {
+                violations.Add(message.Text);
+            }
+        };
+        await console.RunAsync(page, "account-menu-sign-out", async () =>
+        {
+            var login = await page.GotoAsync("/account/login");
+            AssertSecurityHeaders(await login!.AllHeadersAsync());
+            await LoginPage.SignInAsync(page, ConsoleServer.AdminEmail, ConsoleServer.AdminPassword);
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
+            await Expect(page.Locator("[data-interactive='true']")).ToBeVisibleAsync();
+
+            var deliveries = await page.GotoAsync("/deliveries");
+            AssertSecurityHeaders(await deliveries!.AllHeadersAsync());
+            await Expect(page.Locator("[data-interactive='true']")).ToBeVisibleAsync();
+            // The console works under the policy: an interactive control answers.
+            await page.GetByTestId("delivery-status-filter").GetByText("failed").ClickAsync();
+            await Expect(page).ToHaveURLAsync(new Regex("status=failed"));
+
+            // A mouse click, not the keyboard, opens the menu.
+            await page.GetByRole(AriaRole.Button, new() { Name = "Account menu: Administrator" }).ClickAsync();
+            var signOut = page.GetByTestId("logout");
+            await Expect(signOut).ToBeVisibleAsync();
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "account-menu.png") });
+            await signOut.ClickAsync();
+            await Expect(page).ToHaveURLAsync(new Regex("/account/login"));
+
+            // Signed out for real: the console sends the browser back to sign in.
+            await page.GotoAsync("/deliveries");
+            await Expect(page).ToHaveURLAsync(new Regex("/account/login\\?returnUrl=", RegexOptions.IgnoreCase));
+            Assert.Empty(violations);
+        });
+    }
+
+    [Fact]
+    public async Task After_a_resend_and_a_replay_the_inspectors_total_and_rows_agree_with_the_api()
+    {
+        _receiver.Status = 500;
+        var failed = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            failed.Add(await PublishAsync());
+        }
+
+        await WaitForStatusAsync(failed, "failed");
+        _receiver.Status = 200;
+
+        var page = await console.NewPageAsync();
+        await console.RunAsync(page, "inspector-totals", async () =>
+        {
+            await console.GotoAsync(page, "/deliveries?status=failed");
+            var total = page.GetByTestId("deliveries-total");
+            await Expect(total).ToHaveTextAsync(TotalText(await FailedNowAsync()));
+
+            // Resend one from the drawer: it leaves the failed list, and the total follows.
+            var grid = page.GetByTestId("deliveries-grid");
+            await grid.Locator("tr.delivery-row", new() { HasText = await EventIdAsync(failed[0]) }).ClickAsync();
+            await page.GetByTestId("delivery-detail").GetByTestId("resend-delivery").ClickAsync();
+            await page.GetByTestId("confirm-ok").ClickAsync();
+            await WaitForStatusAsync([failed[0]], "delivered");
+            await Expect(total).ToHaveTextAsync(TotalText(await FailedNowAsync()), new() { Timeout = 10_000 });
+            await page.GetByTestId("close-detail").ClickAsync();
+
+            // Replay every failed one: the list empties and says so, the total with it.
+            await page.GetByTestId("replay-failed").ClickAsync();
+            await page.GetByTestId("confirm-ok").ClickAsync();
+            await WaitForStatusAsync(failed, "delivered");
+            await Expect(total).ToHaveTextAsync(TotalText(await FailedNowAsync()), new() { Timeout = 10_000 });
+            Assert.Equal(0, await FailedNowAsync());
+            await Expect(page.GetByTestId("deliveries-empty")).ToBeVisibleAsync(new() { Timeout = 10_000 });
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "inspector-after-replay.png") });
+
+            // Without the filter, every one of them reads delivered, as the API says.
+            await page.GetByTestId("clear-filters").First.ClickAsync();
+            foreach (var id in failed)
+            {
+                var row = grid.Locator("tr.delivery-row", new() { HasText = await EventIdAsync(id) });
+                await Expect(row.GetByTestId("delivery-status")).ToHaveTextAsync("delivered", new() { Timeout = 10_000 });
+            }
+        });
+    }
+
+    private static void AssertSecurityHeaders(Dictionary<string, string> headers)
+    {
+        Assert.Contains("frame-ancestors 'none'", headers["content-security-policy"]);
+        Assert.Contains("script-src 'self'", headers["content-security-policy"]);
+        Assert.Equal("nosniff", headers["x-content-type-options"]);
+        Assert.Equal("same-origin", headers["referrer-policy"]);
+        Assert.Contains("camera=()", headers["permissions-policy"]);
+    }
+
+    private static string TotalText(long count) => count == 1 ? "1 delivery" : $"{count:N0} deliveries";
+
+    private async Task<Guid> PublishAsync()
+    {
+        var response = await _api.PostAsJsonAsync("/v1/events", new { eventType = "call.completed", payload = new { call = new { id = "e2e-trust" } } });
+        response.EnsureSuccessStatusCode();
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return body.RootElement.GetProperty("deliveryIds")[0].GetGuid();
+    }
+
+    private async Task<long> FailedNowAsync()
+    {
+        using var stats = JsonDocument.Parse(await _api.GetStringAsync("/v1/webhooks/deliveries/stats/all-time"));
+        return stats.RootElement.GetProperty("failed").GetInt64();
+    }
+
+    private readonly Dictionary<Guid, string> _eventIds = [];
+
+    private async Task<string> EventIdAsync(Guid deliveryId)
+    {
+        if (!_eventIds.TryGetValue(deliveryId, out var eventId))
+        {
+            await WaitForStatusAsync([deliveryId], null);
+            eventId = _eventIds[deliveryId];
+        }
+
+        return eventId;
+    }
+
+    /// <summary>Polls the account deliveries API until every delivery has <paramref name="status"/> (any status when null).</summary>
+    private async Task WaitForStatusAsync(IReadOnlyCollection<Guid> ids, string? status)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(40);
+        while (true)
+        {
+            using var list = JsonDocument.Parse(await _api.GetStringAsync("/v1/webhooks/deliveries?limit=100"));
+            var items = list.RootElement.GetProperty("items").EnumerateArray()
+                .Where(i => ids.Contains(i.GetProperty("id").GetGuid()))
+                .ToList();
+            foreach (var item in items)
+            {
+                _eventIds[item.GetProperty("id").GetGuid()] = item.GetProperty("messageId").GetString()!;
+            }
+
+            if (items.Count == ids.Count && items.All(i => status is null || i.GetProperty("status").GetString() == status))
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"deliveries did not all become {status}");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+}
