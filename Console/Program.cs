@@ -13,6 +13,7 @@ using DeliveryConsole.Features.Stats;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Features.Workspaces;
 using DeliveryConsole.Infrastructure;
+using DeliveryConsole.Infrastructure.Api;
 
 var command = CommandLine.Parse(args);
 if (command is { Error: not null })
@@ -28,6 +29,8 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 }
 
 builder.WebHost.UseStaticWebAssets();
+// Long API URLs get a 414 in their group's envelope from the app (ApiErrorFallback), not Kestrel's empty one.
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestLineSize = ApiErrorFallback.KestrelRequestLineLimit);
 builder.Services.AddSingleton(TimeProvider.System);
 
 builder.AddDatabase();
@@ -44,7 +47,7 @@ builder.AddDeliveryEngine();
 builder.AddBackgroundJobs();
 builder.AddApiRateLimiting();
 builder.AddConsoleUi();
-builder.Services.AddOpenApi();
+builder.Services.AddApiDocument();
 
 var app = builder.Build();
 

@@ -20,7 +20,7 @@ public sealed class DeliveriesTests(ConsoleFixture console) : IAsyncLifetime
         var key = output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("dck_"));
         _api = new HttpClient { BaseAddress = new Uri(console.Server.BaseUrl) };
         _api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        (await _api.PostAsJsonAsync("/v1/webhooks", new { url = _receiver.Url })).EnsureSuccessStatusCode();
+        (await _api.PostAsJsonAsync("/v1/webhooks", new { url = _receiver.Url, eventTypes = Array.Empty<string>() })).EnsureSuccessStatusCode();
     }
 
     public async Task DisposeAsync()

@@ -113,6 +113,8 @@ public sealed class HostileInputTests(HostileInputFactory app, ITestOutputHelper
         await Envelope.AssertErrorAsync(await client.GetAsync("/v1/no-such-group"), HttpStatusCode.NotFound, EnvelopeKind.Code);
         await Envelope.AssertErrorAsync(await client.GetAsync("/api/v1/no-such-group"), HttpStatusCode.NotFound, EnvelopeKind.Detail);
         await Envelope.AssertErrorAsync(await client.GetAsync("/api/v1/campaigns/x/y/z/w"), HttpStatusCode.NotFound, EnvelopeKind.SuccessFalse);
+        await Envelope.AssertErrorAsync(await client.GetAsync("/v1/webhooks/deliveries?x=" + new string('a', 9000)), HttpStatusCode.RequestUriTooLong, EnvelopeKind.Detail);
+        await Envelope.AssertErrorAsync(await client.GetAsync("/api/v1/campaigns?x=" + new string('a', 9000)), HttpStatusCode.RequestUriTooLong, EnvelopeKind.SuccessFalse);
         await Envelope.AssertErrorAsync(
             await client.PostAsync("/v1/applications", new StringContent("name=x", Encoding.UTF8, "application/x-www-form-urlencoded")),
             HttpStatusCode.UnsupportedMediaType, EnvelopeKind.Code);

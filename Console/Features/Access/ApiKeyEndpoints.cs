@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using DeliveryConsole.Infrastructure;
 using DeliveryConsole.Infrastructure.Api;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,11 +11,14 @@ public static class ApiKeyEndpoints
     public static IEndpointRouteBuilder MapApiKeyApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapApiGroup(ApiGroups.ApiKeys);
-        group.MapPost("/", CreateKey).WithName("CreateApiKey");
-        group.MapGet("/", ListKeys).WithName("ListApiKeys");
-        group.MapDelete("/{id}", RevokeKey).WithName("RevokeApiKey");
+        group.MapPost("/", CreateKey).WithName("CreateApiKey").WithSummary("Creates an API key; the key is in this answer only")
+            .Accepts<CreateKeyRequest>("application/json").Produces<KeyResponse>(StatusCodes.Status201Created);
+        group.MapGet("/", ListKeys).WithName("ListApiKeys").WithSummary("API keys of the workspace (prefixes, never keys)").Produces<DataList<KeyResponse>>();
+        group.MapDelete("/{id}", RevokeKey).WithName("RevokeApiKey").WithSummary("Revokes an API key at once");
         return routes;
     }
+
+    public sealed record CreateKeyRequest([property: Required, AllowedValues("viewer", "operator", "admin")] string Role, [property: MaxLength(100)] string? Name);
 
     public sealed record KeyResponse(Guid Id, string Name, string Prefix, string Role, DateTime CreatedAt, string? CreatedBy, DateTime? LastUsedAt, DateTime? RevokedAt, string? Key = null)
     {
@@ -40,10 +44,10 @@ public static class ApiKeyEndpoints
         return TypedResults.Json(KeyResponse.From(created.Key, created.PlainTextKey), ApiJson.CamelCase, statusCode: StatusCodes.Status201Created);
     }
 
-    public static async Task<JsonHttpResult<object>> ListKeys(HttpContext http, ApiKeyService keys)
+    public static async Task<JsonHttpResult<DataList<KeyResponse>>> ListKeys(HttpContext http, ApiKeyService keys)
     {
         var list = await keys.ListAsync(http.Caller(), http.RequestAborted);
-        return TypedResults.Json<object>(new { data = list.Select(k => KeyResponse.From(k)) }, ApiJson.CamelCase);
+        return TypedResults.Json(new DataList<KeyResponse>(list.Select(k => KeyResponse.From(k)).ToList()), ApiJson.CamelCase);
     }
 
     public static async Task<NoContent> RevokeKey(HttpContext http, string id, ApiKeyService keys)

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using DeliveryConsole.Features.Workspaces;
 using DeliveryConsole.Infrastructure.Api;
@@ -10,14 +11,44 @@ public static class CallbackApi
     public static RouteGroupBuilder MapCallbackApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapApiGroup(ApiGroups.Callbacks);
-        group.MapGet("/", ListCallbacks).WithName("ListCallbacks");
-        group.MapPost("/", CreateCallback).WithName("CreateCallback");
-        group.MapGet("/{id}", GetCallback).WithName("GetCallback");
-        group.MapPost("/{id}/cancel", CancelCallback).WithName("CancelCallback");
-        group.MapPost("/{id}/dispatch", DispatchCallback).WithName("DispatchCallback");
+        group.MapGet("/", ListCallbacks).WithName("ListCallbacks").WithSummary("Callbacks, soonest first")
+            .WithQuery(Status, SourceSession, Limit).Produces<CallbackList>();
+        group.MapPost("/", CreateCallback).WithName("CreateCallback").WithSummary("Schedules a callback")
+            .Accepts<CreateCallbackRequest>("application/json").Produces<CallbackResponse>(StatusCodes.Status201Created);
+        group.MapGet("/{id}", GetCallback).WithName("GetCallback").WithSummary("One callback").Produces<CallbackResponse>();
+        group.MapPost("/{id}/cancel", CancelCallback).WithName("CancelCallback").WithSummary("Cancels a scheduled callback (409 from any other status)")
+            .Accepts<CancelCallbackRequest>("application/json").Produces<CallbackResponse>();
+        group.MapPost("/{id}/dispatch", DispatchCallback).WithName("DispatchCallback")
+            .WithSummary("Places the call now (scheduled or failed only; of racing dispatches exactly one wins)").Produces<CallbackResponse>();
         return group;
     }
 
+    public static readonly QueryParam Status = QueryParam.OneOf("status", "Only callbacks in this status.", CallbackStatus.All);
+    public static readonly QueryParam SourceSession = QueryParam.Text("source_session_id", "Only callbacks promised in this call.", 64);
+    public static readonly QueryParam Limit = QueryParam.Integer("limit", "Callbacks to return.", 1, 100, 25);
+
+    [SnakeCaseWire]
+    public sealed record CallbackList(IReadOnlyList<CallbackResponse> Callbacks);
+
+    /// <summary>source_session_id, when given, must be a call of the key's workspace (else 404).</summary>
+    [SnakeCaseWire]
+    public sealed record CreateCallbackRequest(
+        [property: Required, RegularExpression(@"^\+[1-9]\d{7,14}$")] string ToNumber,
+        [property: Required] DateTime ScheduledAt,
+        [property: MaxLength(64)] string? SourceSessionId,
+        [property: MaxLength(64)] string? AgentId,
+        [property: MaxLength(64)] string? PhoneNumberId,
+        [property: RegularExpression(@"^\+[1-9]\d{7,14}$")] string? FromNumber,
+        [property: MaxLength(2000)] string? Reason,
+        [property: MaxLength(8000)] string? Instructions,
+        [property: MaxLength(8000)] string? Summary,
+        JsonElement? PipelineConfig,
+        JsonElement? Metadata);
+
+    [SnakeCaseWire]
+    public sealed record CancelCallbackRequest([property: MaxLength(2000)] string? Reason);
+
+    [SnakeCaseWire]
     public sealed record CallbackResponse(
         string Id, string OrganizationId, string? SourceSessionId, string? CreatedSessionId, string? AgentId, string? PhoneNumberId,
         string ToNumber, string? FromNumber, DateTime ScheduledAt, string Status, string? Reason, string? Instructions, string? Summary,
@@ -36,12 +67,12 @@ public static class CallbackApi
     {
         var caller = http.Caller();
         var query = new QueryReader(http.Request.Query);
-        var status = query.OneOf("status", CallbackStatus.All);
-        var source = query.String("source_session_id", 64);
-        var limit = query.Int("limit", 25, 1, 100);
+        var status = query.OneOf(Status);
+        var source = query.String(SourceSession);
+        var limit = query.Int(Limit);
         query.ThrowIfInvalid();
         var items = await callbacks.ListAsync(caller, status, source, limit, http.RequestAborted);
-        return TypedResults.Json(new { callbacks = items.Select(CallbackResponse.From) }, ApiJson.SnakeCase);
+        return TypedResults.Json(new CallbackList(items.Select(CallbackResponse.From).ToList()), ApiJson.SnakeCase);
     }
 
     public static async Task<IResult> CreateCallback(HttpContext http, CallbackService callbacks)

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using DeliveryConsole.Features.Calls.Telephony;
 using DeliveryConsole.Features.Workspaces;
 using DeliveryConsole.Infrastructure;
@@ -22,27 +23,58 @@ public static class CallApi
 
             return await next(context);
         });
-        group.MapGet("/", ListCalls).WithName("ListCalls");
-        group.MapPost("/", CreateCall).WithName("CreateCall");
-        group.MapGet("/{id}", GetCall).WithName("GetCall");
-        group.MapPost("/{id}/join", JoinCall).WithName("JoinCall");
-        group.MapPost("/{id}/end", EndCall).WithName("EndCall");
-        group.MapGet("/{id}/recording", GetRecording).WithName("GetCallRecording");
+        group.MapGet("/", ListCalls).WithName("ListCalls").WithSummary("Calls of the organization")
+            .WithQuery(Status, TimePeriod, StartDate, EndDate, Search, Page, PageSize, OrderBy, OrderDesc).Produces<CallPage>();
+        group.MapPost("/", CreateCall).WithName("CreateCall").WithSummary("Creates and dials an outbound call (409 with the provider's reason when refused)")
+            .Accepts<CreateCallRequest>("application/json").Produces<CallResponse>(StatusCodes.Status201Created);
+        group.MapGet("/{id}", GetCall).WithName("GetCall").WithSummary("One call").Produces<CallResponse>();
+        group.MapPost("/{id}/join", JoinCall).WithName("JoinCall").WithSummary("A link to listen in on a live call (409 otherwise)").Produces<JoinResponse>();
+        group.MapPost("/{id}/end", EndCall).WithName("EndCall").WithSummary("Ends a live call; emits call.completed (409 if already ended)").Produces<CallResponse>();
+        group.MapGet("/{id}/recording", GetRecording).WithName("GetCallRecording").WithSummary("The call's recording (Range requests supported)")
+            .Produces<Stream>(StatusCodes.Status200OK, "audio/wav").Produces<Stream>(StatusCodes.Status206PartialContent, "audio/wav");
         return group;
     }
+
+    public static readonly QueryParam Status = QueryParam.OneOf("status", "Only calls in this status.", CallStatus.All);
+    public static readonly QueryParam TimePeriod = QueryParam.OneOf("time_period", "Calls created in this period (UTC days); custom needs start_date and end_date.", CallQuery.TimePeriods);
+    public static readonly QueryParam StartDate = QueryParam.Day("start_date", "First day (YYYY-MM-DD), inclusive.");
+    public static readonly QueryParam EndDate = QueryParam.Day("end_date", "Last day (YYYY-MM-DD), inclusive.");
+    public static readonly QueryParam Search = QueryParam.Text("search", "Phone numbers, call type, load number or id, call id.", 200);
+    public static readonly QueryParam Page = QueryParam.Integer("page", "Page number, from 1.", 1, int.MaxValue, 1);
+    public static readonly QueryParam PageSize = QueryParam.Integer("page_size", "Calls per page.", 1, 100, 20);
+    public static readonly QueryParam OrderBy = QueryParam.OneOf("order_by", "Sort field.", CallQuery.OrderFields, "created_at");
+    public static readonly QueryParam OrderDesc = QueryParam.Flag("order_desc", "Newest (largest) first.", true);
+
+    [SnakeCaseWire]
+    public sealed record CallPagination(int Page, int PageSize, long TotalCount, int TotalPages, bool HasNext, bool HasPrev);
+
+    [SnakeCaseWire]
+    public sealed record CallPage(IReadOnlyList<CallResponse> Data, CallPagination Pagination);
+
+    [SnakeCaseWire]
+    public sealed record JoinResponse(string JoinUrl, DateTime ExpiresAt);
+
+    [SnakeCaseWire]
+    public sealed record CreateCallRequest(
+        [property: Required, RegularExpression(@"^\+[1-9]\d{7,14}$")] string ToNumber,
+        [property: RegularExpression(@"^\+[1-9]\d{7,14}$")] string? FromNumber,
+        DateTime? CallTime,
+        [property: MaxLength(100)] string? CallType,
+        [property: MaxLength(64)] string? LoadId,
+        [property: MaxLength(64)] string? LoadNumber);
 
     public static async Task<IResult> ListCalls(HttpContext http, CallService calls, TimeProvider clock)
     {
         var query = new QueryReader(http.Request.Query);
-        var status = query.OneOf("status", CallStatus.All);
-        var period = query.OneOf("time_period", CallQuery.TimePeriods);
-        var start = query.Date("start_date");
-        var end = query.Date("end_date");
-        var search = query.String("search", 200);
-        var page = query.Int("page", 1, 1, int.MaxValue);
-        var pageSize = query.Int("page_size", 20, 1, 100);
-        var orderBy = query.OneOf("order_by", CallQuery.OrderFields) ?? "created_at";
-        var orderDesc = query.Bool("order_desc", true);
+        var status = query.OneOf(Status);
+        var period = query.OneOf(TimePeriod);
+        var start = query.Date(StartDate);
+        var end = query.Date(EndDate);
+        var search = query.String(Search);
+        var page = query.Int(Page);
+        var pageSize = query.Int(PageSize);
+        var orderBy = query.OneOf(OrderBy)!;
+        var orderDesc = query.Bool(OrderDesc);
         if (period == "custom" && start is null && query.Errors.All(e => e.Location[1] != "start_date"))
         {
             query.Fail("start_date", "start_date is required when time_period is custom", "missing");
@@ -67,17 +99,15 @@ public static class CallApi
             Status = status, From = from, To = to, Search = search, OrderBy = orderBy, OrderDesc = orderDesc, Page = page, PageSize = pageSize,
         }, http.RequestAborted);
         var totalPages = (int)((total + (long)pageSize - 1) / pageSize);
-        return TypedResults.Json(new
-        {
-            data = items.Select(CallResponse.From),
-            pagination = new { page, page_size = pageSize, total_count = total, total_pages = totalPages, has_next = page < totalPages, has_prev = page > 1 },
-        }, ApiJson.SnakeCase);
+        return TypedResults.Json(
+            new CallPage(items.Select(CallResponse.From).ToList(), new CallPagination(page, pageSize, total, totalPages, page < totalPages, page > 1)),
+            ApiJson.SnakeCase);
     }
 
     public static async Task<IResult> JoinCall(HttpContext http, string id, CallService calls)
     {
         var joined = await calls.JoinAsync(http.Caller(), id, http.RequestAborted);
-        return TypedResults.Json(new { join_url = joined.JoinUrl, expires_at = joined.ExpiresAt }, ApiJson.SnakeCase);
+        return TypedResults.Json(new JoinResponse(joined.JoinUrl, joined.ExpiresAt), ApiJson.SnakeCase);
     }
 
     public static async Task<IResult> EndCall(HttpContext http, string id, CallService calls) =>
@@ -90,6 +120,7 @@ public static class CallApi
         return TypedResults.PhysicalFile(file, "audio/wav", $"{call.Id}.wav", enableRangeProcessing: true);
     }
 
+    [SnakeCaseWire]
     public sealed record CallResponse(
         string Id, string Status, DateTime? CallTime, DateTime CreatedAt, DateTime UpdatedAt, string CallDirection,
         string? PhoneNumber, string? ToNumber, string? FromNumber, DateTime? CallStartTime, DateTime? CallEndTime,

@@ -14,16 +14,51 @@ public static class DeliveryApi
     public static IEndpointRouteBuilder MapDeliveryApi(this IEndpointRouteBuilder routes)
     {
         var account = routes.MapApiGroup(ApiGroups.AccountWebhooks);
-        account.MapGet("/deliveries", ListAccountDeliveries).WithName("ListDeliveries");
+        account.MapGet("/deliveries", ListAccountDeliveries).WithName("ListDeliveries")
+            .WithSummary("Deliveries of the workspace, newest first").WithQuery(AccountLimit, AccountOffset, AccountHours)
+            .Produces<AccountDeliveryPage>();
 
         var applications = routes.MapApiGroup(ApiGroups.Applications);
-        applications.MapGet("/{id}/deliveries", ListApplicationDeliveries).WithName("ListApplicationDeliveries");
-        applications.MapGet("/{id}/deliveries/{deliveryId}", GetApplicationDelivery).WithName("GetApplicationDelivery");
+        applications.MapGet("/{id}/deliveries", ListApplicationDeliveries).WithName("ListApplicationDeliveries")
+            .WithSummary("Deliveries to an application's finishedUrl, newest first").WithQuery(ApplicationPage, ApplicationLimit)
+            .Produces<ApplicationDeliveryPage>();
+        applications.MapGet("/{id}/deliveries/{deliveryId}", GetApplicationDelivery).WithName("GetApplicationDelivery")
+            .WithSummary("One delivery with what was sent and the latest answer").Produces<ApplicationDeliveryDetail>();
 
         var campaigns = routes.MapApiGroup(ApiGroups.Campaigns);
-        campaigns.MapGet("/{campaignId}/webhooks/{webhookId}/logs", ListCampaignWebhookLogs).WithName("ListCampaignWebhookLogs");
+        campaigns.MapGet("/{campaignId}/webhooks/{webhookId}/logs", ListCampaignWebhookLogs).WithName("ListCampaignWebhookLogs")
+            .WithSummary("Attempts to a campaign webhook, newest first").WithQuery(LogPage, LogPerPage)
+            .Produces<CampaignLogPage>();
         return routes;
     }
+
+    public static readonly QueryParam AccountLimit = QueryParam.Integer("limit", "Deliveries per page.", 1, 100, 50);
+    public static readonly QueryParam AccountOffset = QueryParam.Integer("offset", "Deliveries to skip.", 0, int.MaxValue, 0);
+    public static readonly QueryParam AccountHours = QueryParam.Integer("hours", "Only deliveries created within the last N hours.", 1, 168);
+    public static readonly QueryParam ApplicationPage = QueryParam.Integer("page", "Page number, from 1.", 1, int.MaxValue, 1);
+    public static readonly QueryParam ApplicationLimit = QueryParam.Integer("limit", "Deliveries per page.", 1, 100, 20, capAtMaximum: true);
+    public static readonly QueryParam LogPage = QueryParam.Integer("page", "Page number, from 1.", 1, int.MaxValue, 1);
+    public static readonly QueryParam LogPerPage = QueryParam.Integer("per_page", "Attempts per page.", 1, 100, 25);
+
+    public sealed record AccountDeliveryPage(IReadOnlyList<AccountDeliveryItem> Items, long Total, int Offset, int Limit);
+
+    public sealed record ApplicationPagination(int Page, int Limit, long TotalItems, int TotalPages);
+
+    public sealed record ApplicationDeliveryPage(IReadOnlyList<ApplicationDeliveryItem> Data, ApplicationPagination Pagination);
+
+    public sealed record ApplicationDeliveryDetail(
+        Guid Id, string EventType, string EventId, string Status, int Attempts, int? ResponseStatus, string? LastError,
+        DateTime? NextAttemptAt, DateTime CreatedAt, DateTime? DeliveredAt, string? CallId, string TargetUrl,
+        JsonElement? RequestHeaders, JsonElement? Payload, string? ResponseBody);
+
+    [SnakeCaseWire]
+    public sealed record CampaignLogItem(Guid Id, string Event, int Attempt, string Status, int? HttpStatus, int DurationMs, DateTime? DeliveredAt, DateTime CreatedAt);
+
+    [SnakeCaseWire]
+    public sealed record CampaignLogPagination(int CurrentPage, int PerPage, long Total);
+
+    [SnakeCaseWire]
+    public sealed record CampaignLogPage(bool Success, IReadOnlyList<CampaignLogItem> Data, CampaignLogPagination Pagination);
 
     public sealed record AccountDeliveryItem(
         Guid Id, string MessageId, string EventType, string Channel, string Status, int? HttpStatus, string? ErrorMessage,
@@ -33,9 +68,9 @@ public static class DeliveryApi
     {
         var caller = http.Caller();
         var query = new QueryReader(http.Request.Query);
-        var limit = query.Int("limit", 50, 1, 100);
-        var offset = query.Int("offset", 0, 0, int.MaxValue);
-        var hours = query.OptionalInt("hours", 1, 168);
+        var limit = query.Int(AccountLimit);
+        var offset = query.Int(AccountOffset);
+        var hours = query.OptionalInt(AccountHours);
         query.ThrowIfInvalid();
 
         var filter = new DeliveryFilter { From = hours is { } h ? clock.GetUtcNow().UtcDateTime.AddHours(-h) : null };
@@ -43,8 +78,8 @@ public static class DeliveryApi
         var bodies = await deliveries.LatestResponseBodiesAsync(page.Items.Select(i => i.Id).ToList(), http.RequestAborted);
         var items = page.Items.Select(d => new AccountDeliveryItem(
             d.Id, d.EventId, d.EventType, d.Channel, d.Status.ToWire(), d.LastResponseStatus, d.LastError,
-            bodies.GetValueOrDefault(d.Id), d.Attempts, d.LastAttemptAt, d.NextAttemptAt, d.CreatedAt));
-        return TypedResults.Json(new { items, total = page.Total, offset, limit }, ApiJson.CamelCase);
+            bodies.GetValueOrDefault(d.Id), d.Attempts, d.LastAttemptAt, d.NextAttemptAt, d.CreatedAt)).ToList();
+        return TypedResults.Json(new AccountDeliveryPage(items, page.Total, offset, limit), ApiJson.CamelCase);
     }
 
     public sealed record ApplicationDeliveryItem(
@@ -60,8 +95,8 @@ public static class DeliveryApi
         var caller = http.Caller();
         var applicationId = ApplicationApi.ParseId(id);
         var query = new QueryReader(http.Request.Query);
-        var page = query.Int("page", 1, 1, int.MaxValue);
-        var limit = query.Int("limit", 20, 1, 100, capAtMax: true);
+        var page = query.Int(ApplicationPage);
+        var limit = query.Int(ApplicationLimit);
         query.ThrowIfInvalid();
         await applications.GetAsync(caller, applicationId, http.RequestAborted);
 
@@ -69,11 +104,9 @@ public static class DeliveryApi
         var offset = (int)Math.Min(int.MaxValue, ((long)page - 1) * limit);
         var result = await deliveries.PageAsync(caller, filter, DeliverySort.Newest, offset, limit, http.RequestAborted);
         var totalPages = (int)((result.Total + limit - 1) / limit);
-        return TypedResults.Json(new
-        {
-            data = result.Items.Select(ApplicationDeliveryItem.From),
-            pagination = new { page, limit, totalItems = result.Total, totalPages },
-        }, ApiJson.CamelCase);
+        return TypedResults.Json(
+            new ApplicationDeliveryPage(result.Items.Select(ApplicationDeliveryItem.From).ToList(), new ApplicationPagination(page, limit, result.Total, totalPages)),
+            ApiJson.CamelCase);
     }
 
     public static async Task<IResult> GetApplicationDelivery(HttpContext http, string id, string deliveryId, DeliveryQueries deliveries, ApplicationService applications)
@@ -85,24 +118,9 @@ public static class DeliveryApi
         var detail = await deliveries.GetAsync(caller, delivery, applicationId, http.RequestAborted);
         var d = detail.Delivery;
         var latest = detail.Latest;
-        return TypedResults.Json(new
-        {
-            id = d.Id,
-            eventType = d.EventType,
-            eventId = d.EventId,
-            status = d.Status.ToWire(),
-            attempts = d.Attempts,
-            responseStatus = d.LastResponseStatus,
-            lastError = d.LastError,
-            nextAttemptAt = d.NextAttemptAt,
-            createdAt = d.CreatedAt,
-            deliveredAt = d.DeliveredAt,
-            callId = d.CallId,
-            targetUrl = d.TargetUrl,
-            requestHeaders = ParseObject(latest?.RequestHeadersJson),
-            payload = ParseObject(detail.PayloadJson),
-            responseBody = latest?.ResponseBody,
-        }, ApiJson.CamelCase);
+        return TypedResults.Json(new ApplicationDeliveryDetail(
+            d.Id, d.EventType, d.EventId, d.Status.ToWire(), d.Attempts, d.LastResponseStatus, d.LastError, d.NextAttemptAt, d.CreatedAt, d.DeliveredAt,
+            d.CallId, d.TargetUrl, ParseObject(latest?.RequestHeadersJson), ParseObject(detail.PayloadJson), latest?.ResponseBody), ApiJson.CamelCase);
     }
 
     public static async Task<IResult> ListCampaignWebhookLogs(HttpContext http, string campaignId, string webhookId, DeliveryQueries deliveries, WebhookService webhooks)
@@ -111,8 +129,8 @@ public static class DeliveryApi
         var campaign = CampaignApi.ParseId(campaignId, "Campaign");
         var webhook = CampaignApi.ParseId(webhookId, "Webhook");
         var query = new QueryReader(http.Request.Query);
-        var page = query.Int("page", 1, 1, int.MaxValue);
-        var perPage = query.Int("per_page", 25, 1, 100);
+        var page = query.Int(LogPage);
+        var perPage = query.Int(LogPerPage);
         query.ThrowIfInvalid();
         if ((await webhooks.ListCampaignWebhooksAsync(caller, campaign, http.RequestAborted)).All(e => e.Id != webhook))
         {
@@ -121,22 +139,10 @@ public static class DeliveryApi
 
         var offset = (int)Math.Min(int.MaxValue, ((long)page - 1) * perPage);
         var (items, total) = await deliveries.AttemptLogAsync(caller, webhook, offset, perPage, http.RequestAborted);
-        return TypedResults.Json(new
-        {
-            success = true,
-            data = items.Select(a => new
-            {
-                id = a.Id,
-                @event = a.EventType,
-                attempt = a.Number,
-                status = a.Succeeded ? "success" : "failed",
-                http_status = a.ResponseStatus,
-                duration_ms = a.DurationMs,
-                delivered_at = a.Succeeded ? a.CompletedAt : (DateTime?)null,
-                created_at = a.StartedAt,
-            }),
-            pagination = new { current_page = page, per_page = perPage, total },
-        }, ApiJson.SnakeCase);
+        var data = items.Select(a => new CampaignLogItem(
+            a.Id, a.EventType, a.Number, a.Succeeded ? "success" : "failed", a.ResponseStatus, a.DurationMs,
+            a.Succeeded ? a.CompletedAt : null, a.StartedAt)).ToList();
+        return TypedResults.Json(new CampaignLogPage(true, data, new CampaignLogPagination(page, perPage, total)), ApiJson.SnakeCase);
     }
 
     private static JsonElement? ParseObject(string? json)

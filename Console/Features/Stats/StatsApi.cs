@@ -9,10 +9,14 @@ public static class StatsApi
     public static IEndpointRouteBuilder MapStatsApi(this IEndpointRouteBuilder routes)
     {
         var account = routes.MapApiGroup(ApiGroups.AccountWebhooks);
-        account.MapGet("/deliveries/stats", GetStats).WithName("GetDeliveryStats");
-        account.MapGet("/deliveries/stats/all-time", GetAllTimeStats).WithName("GetAllTimeDeliveryStats");
+        account.MapGet("/deliveries/stats", GetStats).WithName("GetDeliveryStats")
+            .WithSummary("Delivery figures of the last N whole UTC hours, with hourly buckets").WithQuery(Hours).Produces<StatsResponse>();
+        account.MapGet("/deliveries/stats/all-time", GetAllTimeStats).WithName("GetAllTimeDeliveryStats")
+            .WithSummary("Delivery figures since the first delivery").Produces<AllTimeResponse>();
         return routes;
     }
+
+    public static readonly QueryParam Hours = QueryParam.Integer("hours", "Whole UTC hours ending with the current one.", StatsWindow.MinHours, StatsWindow.MaxHours, 24);
 
     public sealed record EventTypeItem(string EventType, long Total, long Delivered, long Failed);
 
@@ -28,7 +32,7 @@ public static class StatsApi
     public static async Task<IResult> GetStats(HttpContext http, StatsService stats)
     {
         var query = new QueryReader(http.Request.Query);
-        var hours = query.Int("hours", 24, StatsWindow.MinHours, StatsWindow.MaxHours);
+        var hours = query.Int(Hours);
         query.ThrowIfInvalid();
 
         var s = await stats.GetAsync(http.Caller(), stats.Window(hours), http.RequestAborted);

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using DeliveryConsole.Infrastructure;
 using DeliveryConsole.Infrastructure.Api;
@@ -10,13 +11,23 @@ public static class ApplicationApi
     public static RouteGroupBuilder MapApplicationApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapApiGroup(ApiGroups.Applications);
-        group.MapPost("/", CreateApplication).WithName("CreateApplication");
-        group.MapGet("/", ListApplications).WithName("ListApplications");
-        group.MapGet("/{id}", GetApplication).WithName("GetApplication");
-        group.MapPatch("/{id}", UpdateApplication).WithName("UpdateApplication");
-        group.MapDelete("/{id}", DeleteApplication).WithName("DeleteApplication");
+        group.MapPost("/", CreateApplication).WithName("CreateApplication")
+            .WithSummary("Creates an application; a finishedUrl becomes its endpoint (signingSecret shown once)")
+            .Accepts<CreateApplicationRequest>("application/json").Produces<ApplicationWriteResponse>(StatusCodes.Status201Created);
+        group.MapGet("/", ListApplications).WithName("ListApplications").WithSummary("Applications, newest first").Produces<DataList<ApplicationResponse>>();
+        group.MapGet("/{id}", GetApplication).WithName("GetApplication").WithSummary("One application").Produces<ApplicationResponse>();
+        group.MapPatch("/{id}", UpdateApplication).WithName("UpdateApplication")
+            .WithSummary("Renames an application or sets or clears its finishedUrl")
+            .Accepts<UpdateApplicationRequest>("application/json").Produces<ApplicationWriteResponse>();
+        group.MapDelete("/{id}", DeleteApplication).WithName("DeleteApplication")
+            .WithSummary("Deletes an application and its endpoint; history stays").Produces(StatusCodes.Status204NoContent);
         return group;
     }
+
+    public sealed record CreateApplicationRequest([property: Required, MaxLength(200)] string Name, [property: MaxLength(EndpointUrl.MaxLength)] string? FinishedUrl);
+
+    /// <summary>Each field is optional; finishedUrl null (or "") clears the endpoint.</summary>
+    public sealed record UpdateApplicationRequest([property: MaxLength(200)] string? Name, [property: MaxLength(EndpointUrl.MaxLength)] string? FinishedUrl);
 
     public sealed record ApplicationResponse(Guid Id, string Name, string? FinishedUrl, DateTime CreatedAt)
     {
@@ -28,7 +39,7 @@ public static class ApplicationApi
 
     /// <summary>Application ids are UUIDs: anything else is a bad request (400), as the reference says.</summary>
     public static Guid ParseId(string id, string name = "id") =>
-        Guid.TryParse(id, out var parsed) ? parsed : throw new ValidationException("path", name, $"{name} is not a valid UUID", "uuid_parsing");
+        Guid.TryParse(id, out var parsed) ? parsed : throw new DeliveryConsole.Infrastructure.ValidationException("path", name, $"{name} is not a valid UUID", "uuid_parsing");
 
     public static async Task<IResult> CreateApplication(HttpContext http, ApplicationService applications)
     {
@@ -45,7 +56,7 @@ public static class ApplicationApi
     public static async Task<IResult> ListApplications(HttpContext http, ApplicationService applications)
     {
         var items = await applications.ListAsync(http.Caller(), http.RequestAborted);
-        return TypedResults.Json(new { data = items.Select(ApplicationResponse.From) }, ApiJson.CamelCase);
+        return TypedResults.Json(new DataList<ApplicationResponse>(items.Select(ApplicationResponse.From).ToList()), ApiJson.CamelCase);
     }
 
     public static async Task<IResult> GetApplication(HttpContext http, string id, ApplicationService applications)

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using DeliveryConsole.Infrastructure;
 using DeliveryConsole.Infrastructure.Api;
@@ -10,14 +11,26 @@ public static class CampaignApi
     public static RouteGroupBuilder MapCampaignApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapApiGroup(ApiGroups.Campaigns);
-        group.MapPost("/", CreateCampaign).WithName("CreateCampaign");
-        group.MapGet("/", ListCampaigns).WithName("ListCampaigns");
-        group.MapGet("/{campaignId}", GetCampaign).WithName("GetCampaign");
-        group.MapPost("/{campaignId}/webhooks", CreateWebhook).WithName("CreateCampaignWebhook");
-        group.MapGet("/{campaignId}/webhooks", ListWebhooks).WithName("ListCampaignWebhooks");
-        group.MapDelete("/{campaignId}/webhooks/{webhookId}", DeleteWebhook).WithName("DeleteCampaignWebhook");
+        group.MapPost("/", CreateCampaign).WithName("CreateCampaign").WithSummary("Creates a campaign")
+            .Accepts<CreateCampaignRequest>("application/json").Produces<CampaignAnswer<CampaignResponse>>(StatusCodes.Status201Created);
+        group.MapGet("/", ListCampaigns).WithName("ListCampaigns").WithSummary("Campaigns").Produces<CampaignAnswer<IReadOnlyList<CampaignResponse>>>();
+        group.MapGet("/{campaignId}", GetCampaign).WithName("GetCampaign").WithSummary("One campaign").Produces<CampaignAnswer<CampaignResponse>>();
+        group.MapPost("/{campaignId}/webhooks", CreateWebhook).WithName("CreateCampaignWebhook")
+            .WithSummary("Adds a webhook to a campaign; its secret is returned only here")
+            .Accepts<CreateCampaignWebhookRequest>("application/json").Produces<CampaignAnswer<CampaignWebhookResponse>>(StatusCodes.Status201Created);
+        group.MapGet("/{campaignId}/webhooks", ListWebhooks).WithName("ListCampaignWebhooks").WithSummary("A campaign's webhooks")
+            .Produces<CampaignAnswer<IReadOnlyList<CampaignWebhookResponse>>>();
+        group.MapDelete("/{campaignId}/webhooks/{webhookId}", DeleteWebhook).WithName("DeleteCampaignWebhook")
+            .WithSummary("Deletes a campaign webhook; history stays").Produces(StatusCodes.Status204NoContent);
         return group;
     }
+
+    /// <summary>The campaign group's answer: <c>{"success": true, "data": …}</c>.</summary>
+    public sealed record CampaignAnswer<T>(bool Success, T Data);
+
+    public sealed record CreateCampaignRequest([property: Required, MaxLength(200)] string Name, [property: MaxLength(20)] string? Status);
+
+    public sealed record CreateCampaignWebhookRequest([property: Required, MaxLength(EndpointUrl.MaxLength)] string Url, IReadOnlyList<string>? Events);
 
     public sealed record CampaignResponse(Guid Id, string Name, string Status, DateTime CreatedAt)
     {
@@ -46,7 +59,7 @@ public static class CampaignApi
     }
 
     public static async Task<IResult> ListCampaigns(HttpContext http, CampaignService campaigns) =>
-        Ok((await campaigns.ListAsync(http.Caller(), http.RequestAborted)).Select(CampaignResponse.From));
+        Ok<IReadOnlyList<CampaignResponse>>((await campaigns.ListAsync(http.Caller(), http.RequestAborted)).Select(CampaignResponse.From).ToList());
 
     public static async Task<IResult> GetCampaign(HttpContext http, string campaignId, CampaignService campaigns)
     {
@@ -71,7 +84,7 @@ public static class CampaignApi
     {
         var caller = http.Caller();
         var items = await webhooks.ListCampaignWebhooksAsync(caller, ParseId(campaignId, "Campaign"), http.RequestAborted);
-        return Ok(items.Select(e => CampaignWebhookResponse.From(e)));
+        return Ok<IReadOnlyList<CampaignWebhookResponse>>(items.Select(e => CampaignWebhookResponse.From(e)).ToList());
     }
 
     public static async Task<IResult> DeleteWebhook(HttpContext http, string campaignId, string webhookId, WebhookService webhooks)
@@ -82,6 +95,6 @@ public static class CampaignApi
         return TypedResults.NoContent();
     }
 
-    private static IResult Ok(object data, int status = StatusCodes.Status200OK) =>
-        TypedResults.Json(new { success = true, data }, ApiJson.CamelCase, statusCode: status);
+    private static IResult Ok<T>(T data, int status = StatusCodes.Status200OK) =>
+        TypedResults.Json(new CampaignAnswer<T>(true, data), ApiJson.CamelCase, statusCode: status);
 }

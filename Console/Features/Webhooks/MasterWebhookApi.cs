@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using DeliveryConsole.Infrastructure.Api;
 
 namespace DeliveryConsole.Features.Webhooks;
@@ -8,11 +9,20 @@ public static class MasterWebhookApi
     public static RouteGroupBuilder MapMasterWebhookApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapApiGroup(ApiGroups.AccountWebhooks);
-        group.MapGet("/", GetWebhook).WithName("GetWebhook");
-        group.MapPost("/", SaveWebhook).WithName("CreateOrUpdateWebhook");
-        group.MapDelete("/", DeleteWebhook).WithName("DeleteWebhook");
+        group.MapGet("/", GetWebhook).WithName("GetWebhook")
+            .WithSummary("The workspace's master webhook, or null when none").Produces<WebhookResponse>();
+        group.MapPost("/", SaveWebhook).WithName("CreateOrUpdateWebhook")
+            .WithSummary("Creates or updates the master webhook; a new secret is generated and returned once")
+            .Accepts<SaveWebhookRequest>("application/json").Produces<WebhookWithSecretResponse>();
+        group.MapDelete("/", DeleteWebhook).WithName("DeleteWebhook")
+            .WithSummary("Deletes the master webhook; its pending deliveries fail with \"endpoint deleted\"").Produces(StatusCodes.Status204NoContent);
         return group;
     }
+
+    public sealed record SaveWebhookRequest(
+        [property: Required, MaxLength(EndpointUrl.MaxLength)] string Url,
+        IReadOnlyList<string>? EventTypes,
+        [property: Range(0, 50)] int? ContextLimit);
 
     public sealed record WebhookResponse(Guid Id, string Url, string Status, IReadOnlyList<string> EventTypes, int ContextLimit, DateTime CreatedAt)
     {

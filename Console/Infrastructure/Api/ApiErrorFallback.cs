@@ -10,12 +10,24 @@ namespace DeliveryConsole.Infrastructure.Api;
 /// </summary>
 public sealed class ApiErrorFallback(RequestDelegate next, ILogger<ApiErrorFallback> logger)
 {
+    /// <summary>The longest API URL (path and query) served; Kestrel admits longer request lines so that this answer keeps the envelope.</summary>
+    public const int MaxUrlLength = 8 * 1024;
+
+    /// <summary>Kestrel's own limit on the request line, beyond which it answers 414 itself before any of this runs.</summary>
+    public const int KestrelRequestLineLimit = 64 * 1024;
+
     public async Task InvokeAsync(HttpContext http)
     {
         var envelope = ApiGroups.EnvelopeFor(http.Request.Path);
         if (envelope is null)
         {
             await next(http);
+            return;
+        }
+
+        if (http.Request.Path.Value!.Length + (http.Request.QueryString.Value?.Length ?? 0) > MaxUrlLength)
+        {
+            await WriteAsync(http, envelope, StatusCodes.Status414RequestUriTooLong, $"The request URL is longer than {MaxUrlLength} characters.");
             return;
         }
 

@@ -54,7 +54,8 @@ public static class ApiGroupExtensions
             .WithTags(api.Tag)
             .AddEndpointFilter(filter)
             .RequireRateLimiting(RateLimitPolicy)
-            .DisableAntiforgery();
+            .DisableAntiforgery()
+            .WithErrorResponses(api.Envelope);
         return group;
     }
 

@@ -4,6 +4,9 @@ using System.Text.Json.Serialization;
 
 namespace DeliveryConsole.Infrastructure.Api;
 
+/// <summary>A list answer without a documented envelope: <c>{"data": [...]}</c>.</summary>
+public sealed record DataList<T>(IReadOnlyList<T> Data);
+
 /// <summary>Serializer settings of the API groups: camelCase or snake_case, timestamps as UTC ISO-8601 with a Z.</summary>
 public static class ApiJson
 {

@@ -127,6 +127,22 @@ public sealed class QueryReader(IQueryCollection query)
         return date;
     }
 
+    /// <summary>An integer parameter by its documented definition: its bounds and default.</summary>
+    public int Int(QueryParam parameter) =>
+        OptionalInt(parameter.Name, (int)(parameter.Minimum ?? int.MinValue), (int)(parameter.Maximum ?? int.MaxValue), parameter.CapAtMaximum)
+        ?? int.Parse(parameter.Default ?? throw new InvalidOperationException($"{parameter.Name} has no default"), System.Globalization.CultureInfo.InvariantCulture);
+
+    public int? OptionalInt(QueryParam parameter) =>
+        OptionalInt(parameter.Name, (int)(parameter.Minimum ?? int.MinValue), (int)(parameter.Maximum ?? int.MaxValue), parameter.CapAtMaximum);
+
+    public string? String(QueryParam parameter) => String(parameter.Name, parameter.MaxLength ?? 200);
+
+    public string? OneOf(QueryParam parameter) => OneOf(parameter.Name, parameter.Values ?? []) ?? parameter.Default;
+
+    public DateOnly? Date(QueryParam parameter) => Date(parameter.Name);
+
+    public bool Bool(QueryParam parameter) => Bool(parameter.Name, parameter.Default == "true");
+
     public void Fail(string name, string message, string type) => _errors.Add(new FieldError(["query", name], message, type));
 
     public void ThrowIfInvalid()

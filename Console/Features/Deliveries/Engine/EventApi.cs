@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure.Api;
@@ -10,9 +12,20 @@ public static partial class EventApi
     public static RouteGroupBuilder MapEventApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapApiGroup(ApiGroups.Events);
-        group.MapPost("/", PublishEvent).WithName("PublishEvent");
+        group.MapPost("/", PublishEvent).WithName("PublishEvent")
+            .WithSummary("Publishes an event: one delivery per matching endpoint (master webhook, the application's finishedUrl, the campaign's webhooks)")
+            .Accepts<PublishRequest>("application/json").Produces<PublishResponse>(StatusCodes.Status202Accepted);
         return group;
     }
+
+    /// <summary>callId, applicationId and campaignId, when given, must belong to the key's workspace (else 404).</summary>
+    public sealed record PublishRequest(
+        [property: Required, MaxLength(100), RegularExpression("^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)+$")] string EventType,
+        [property: AllowedValues("voice", "sms")] string? Channel,
+        [property: Required] JsonElement Payload,
+        [property: MaxLength(48)] string? CallId,
+        Guid? ApplicationId,
+        Guid? CampaignId);
 
     public sealed record PublishResponse(string EventId, IReadOnlyList<Guid> DeliveryIds);
 

@@ -102,7 +102,8 @@ public static class ResendApi
     public static RouteGroupBuilder MapResendApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapApiGroup(ApiGroups.Applications);
-        group.MapPost("/{id}/deliveries/{deliveryId}/resend", ResendDelivery).WithName("ResendApplicationDelivery");
+        group.MapPost("/{id}/deliveries/{deliveryId}/resend", ResendDelivery).WithName("ResendApplicationDelivery")
+            .WithSummary("Resends a delivery now, with fresh signed links").Produces(StatusCodes.Status204NoContent);
         return group;
     }
 

@@ -64,7 +64,8 @@ public static class WebhookTestApi
     public static RouteGroupBuilder MapWebhookTestApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapApiGroup(ApiGroups.AccountWebhooks);
-        group.MapPost("/test", TestWebhook).WithName("TestWebhook");
+        group.MapPost("/test", TestWebhook).WithName("TestWebhook")
+            .WithSummary("Sends a webhook.test event to the master webhook now and returns its answer").Produces<WebhookTestResult>();
         return group;
     }
 
