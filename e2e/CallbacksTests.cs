@@ -14,9 +14,7 @@ public sealed class CallbacksTests(ConsoleFixture console) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var output = await console.Server.RunCommandAsync("keys", "create", "--role", "operator", "--name", "e2e callbacks");
-        _api = new HttpClient { BaseAddress = new Uri(console.Server.BaseUrl) };
-        _api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("dck_")));
+        _api = await console.Server.ApiClientAsync("operator", "e2e callbacks");
     }
 
     public Task DisposeAsync()

@@ -12,9 +12,7 @@ public sealed class CallsTests(ConsoleFixture console)
     [Fact]
     public async Task An_operator_finds_a_live_call_ends_it_and_hears_its_recording()
     {
-        var output = await console.Server.RunCommandAsync("keys", "create", "--role", "operator", "--name", "e2e calls");
-        using var api = new HttpClient { BaseAddress = new Uri(console.Server.BaseUrl) };
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("dck_")));
+        using var api = await console.Server.ApiClientAsync("operator", "e2e calls");
         var number = "+1312" + Random.Shared.Next(1000000, 9999999);
         var created = await api.PostAsJsonAsync("/api/v1/calls", new { to_number = number, call_type = "e2e_followup", load_number = "LD-E2E" });
         created.EnsureSuccessStatusCode();

@@ -82,6 +82,15 @@ public sealed class ConsoleServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>An API client with a new key of <paramref name="role"/>, made by the console's own <c>keys create</c> verb.</summary>
+    public async Task<HttpClient> ApiClientAsync(string role, string name)
+    {
+        var output = await RunCommandAsync("keys", "create", "--role", role, "--name", name);
+        var client = new HttpClient { BaseAddress = new Uri(BaseUrl) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("dck_")));
+        return client;
+    }
+
     /// <summary>Runs a verb of the same executable against this server's database.</summary>
     public async Task<string> RunCommandAsync(params string[] args)
     {

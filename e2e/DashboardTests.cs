@@ -26,9 +26,7 @@ public sealed class DashboardTests(SeededConsoleFixture console)
     [Fact]
     public async Task The_dashboard_shows_the_same_figures_as_the_stats_api()
     {
-        var output = await console.Server.RunCommandAsync("keys", "create", "--role", "viewer", "--name", "e2e dashboard");
-        using var api = new HttpClient { BaseAddress = new Uri(console.Server.BaseUrl) };
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("dck_")));
+        using var api = await console.Server.ApiClientAsync("viewer", "e2e dashboard");
 
         async Task<Figures> FromApiAsync()
         {

@@ -17,10 +17,7 @@ public sealed class TrustTests(ConsoleFixture console) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _receiver = await WebhookReceiver.StartAsync();
-        var output = await console.Server.RunCommandAsync("keys", "create", "--role", "admin", "--name", "e2e trust");
-        var key = output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("dck_"));
-        _api = new HttpClient { BaseAddress = new Uri(console.Server.BaseUrl) };
-        _api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        _api = await console.Server.ApiClientAsync("admin", "e2e trust");
         (await _api.PostAsJsonAsync("/v1/webhooks", new { url = _receiver.Url })).EnsureSuccessStatusCode();
     }
 
