@@ -25,6 +25,7 @@ public sealed class CallbacksPageTests : BunitTestBase
         Services.AddOptions<DeliveryOptions>();
         Services.AddSingleton<DeliveryNotifier>();
         Services.AddSingleton<IBackgroundJobClient>(new BackgroundJobClient(new InMemoryStorage()));
+        Services.AddSingleton<DeliveryConsole.Features.Deliveries.Engine.IDeliveryWakeup, DeliveryConsole.Features.Deliveries.Engine.InProcessWakeup>();
         Services.AddSingleton<ITelephonyProvider, NoTelephony>();
         Services.AddSingleton<SsrfGuard>();
         Services.AddSingleton<EndpointSecrets>();

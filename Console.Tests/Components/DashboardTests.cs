@@ -34,6 +34,7 @@ public sealed class DashboardTests : BunitTestBase
         Services.AddSingleton<DeliveryNotifier>();
         // The callbacks and calls cards ask their services.
         Services.AddSingleton<IBackgroundJobClient>(new BackgroundJobClient(new InMemoryStorage()));
+        Services.AddSingleton<DeliveryConsole.Features.Deliveries.Engine.IDeliveryWakeup, DeliveryConsole.Features.Deliveries.Engine.InProcessWakeup>();
         Services.AddSingleton<RecordingLinkSigner>();
         Services.AddSingleton<IPayloadEnricher, RecordingUrlEnricher>();
         Services.AddSingleton<DeliveryConsole.Data.DatabaseWriter>();

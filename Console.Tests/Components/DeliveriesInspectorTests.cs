@@ -30,6 +30,7 @@ public sealed class DeliveriesInspectorTests : BunitTestBase
         Services.AddSingleton<DeliveryNotifier>();
         Services.AddSingleton<DeliveryQueries>();
         Services.AddSingleton<IBackgroundJobClient>(new BackgroundJobClient(new InMemoryStorage()));
+        Services.AddSingleton<DeliveryConsole.Features.Deliveries.Engine.IDeliveryWakeup, DeliveryConsole.Features.Deliveries.Engine.InProcessWakeup>();
         Services.AddSingleton<ResendService>();
         Services.AddSingleton<ReplayService>();
     }

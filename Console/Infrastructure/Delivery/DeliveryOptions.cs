@@ -36,6 +36,10 @@ public sealed class DeliveryOptions : IValidatableObject
     /// </summary>
     public string AllowedPrivateNetworks { get; set; } = "";
 
+    /// <summary>At most this many deliveries being sent at once by this process, over all endpoints.</summary>
+    [Range(1, 10_000)]
+    public int MaxInFlight { get; set; } = 256;
+
     /// <summary>At most this many requests in flight to one endpoint from this process.</summary>
     [Range(1, 1000)]
     public int MaxConcurrencyPerEndpoint { get; set; } = 8;

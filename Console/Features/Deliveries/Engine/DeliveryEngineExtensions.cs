@@ -25,7 +25,11 @@ public static class DeliveryEngineExtensions
             });
         builder.Services.AddSingleton<WebhookSender>();
         builder.Services.AddSingleton<DeliveryProcessor>();
-        builder.Services.AddTransient<DeliverJob>();
+        builder.Services.AddSingleton<NodeIdentity>();
+        builder.Services.AddSingleton<IDeliveryQueue, SqliteDeliveryQueue>();
+        builder.Services.AddSingleton<IDeliveryWakeup, InProcessWakeup>();
+        builder.Services.AddSingleton<DeliveryDispatcher>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<DeliveryDispatcher>());
         builder.Services.AddSingleton<EventService>();
         builder.Services.AddSingleton<RecordingLinkSigner>();
         builder.Services.AddSingleton<IPayloadEnricher, RecordingUrlEnricher>();
@@ -33,8 +37,6 @@ public static class DeliveryEngineExtensions
         builder.Services.AddSingleton<ReplayService>();
         builder.Services.AddTransient<ReplayJob>();
         builder.Services.AddSingleton<WebhookTestService>();
-        builder.Services.AddSingleton<DeliverySweeper>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<DeliverySweeper>());
         return builder;
     }
 

@@ -3,16 +3,17 @@ using DeliveryConsole.Data;
 using DeliveryConsole.Features.Deliveries.Live;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure.Delivery;
-using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace DeliveryConsole.Features.Deliveries.Engine;
 
 /// <summary>
-/// Sends one due delivery: claims its row with a conditional UPDATE and a lease (so a job that
-/// runs twice, or on two hosts, sends once), POSTs it, and records the attempt and the new state
-/// in one transaction. A failed attempt schedules the next one; the last one fails the delivery.
+/// Sends one claimed delivery (the claim carries its payload, endpoint URL and secret) and records
+/// the attempt, the delivery's new state and the endpoint's health in one transaction of the
+/// writer. A failed attempt makes the row due again at its retry time, where the dispatcher finds
+/// it; the last one fails the delivery. A claim whose lease was taken over meanwhile records its
+/// attempt as history and leaves the state alone.
 /// </summary>
 public sealed class DeliveryProcessor(
     IDbContextFactory<AppDbContext> dbFactory,
@@ -20,87 +21,57 @@ public sealed class DeliveryProcessor(
     DeliveryNotifier notifier,
     WebhookSender sender,
     EndpointSecrets secrets,
-    IBackgroundJobClient jobs,
     IOptionsMonitor<DeliveryOptions> options,
     TimeProvider clock,
     ILogger<DeliveryProcessor> logger)
 {
-    private static readonly ConcurrentDictionary<Guid, SemaphoreSlim> EndpointSlots = new();
-    // Lease owners: this process, then one id per claim (at most 52 characters).
-    private readonly string _instance = $"{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
+    /// <summary>Unprotected endpoint secrets by their protected form: a rotation changes the key, so nothing stale is ever used.</summary>
+    private readonly ConcurrentDictionary<string, string> _secrets = new();
 
-    /// <summary>Returns false when the delivery was not due, already claimed, or finished.</summary>
-    public async Task<bool> ProcessAsync(Guid deliveryId, CancellationToken cancellationToken)
+    public async Task ProcessAsync(DeliveryClaim claim, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
-        var now = clock.GetUtcNow().UtcDateTime;
-        var owner = $"{_instance}-{Guid.NewGuid():N}";
-        var leaseUntil = now + settings.Lease;
-        var claimed = await writer.WriteAsync(db => db.Deliveries
-            .Where(d => d.Id == deliveryId && d.Status == DeliveryStatus.Pending
-                && (d.NextAttemptAt == null || d.NextAttemptAt <= now)
-                && (d.LeaseUntil == null || d.LeaseUntil < now))
-            .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, leaseUntil).SetProperty(d => d.LeaseOwner, owner)));
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        if (claimed == 0)
+        if (claim.EndpointDeleted || claim.EndpointStatus == EndpointStatus.Disabled)
         {
-            await RescheduleIfEarlyAsync(db, deliveryId, now, cancellationToken);
-            return false;
+            await FinishWithoutSendingAsync(claim.Id, claim.LeaseOwner, claim.EndpointDeleted ? "endpoint deleted" : $"endpoint disabled: {claim.DisabledReason}", cancellationToken);
+            notifier.Notify(claim.WorkspaceId);
+            return;
         }
 
-        var delivery = await db.Deliveries.AsNoTracking().SingleAsync(d => d.Id == deliveryId, cancellationToken);
-        var endpoint = await db.WebhookEndpoints.AsNoTracking().SingleAsync(e => e.Id == delivery.EndpointId, cancellationToken);
-        if (endpoint.DeletedAt is not null || endpoint.Status == EndpointStatus.Disabled)
-        {
-            await FinishWithoutSendingAsync(deliveryId, owner, endpoint.DeletedAt is not null ? "endpoint deleted" : $"endpoint disabled: {endpoint.DisabledReason}", cancellationToken);
-            notifier.Notify(delivery.WorkspaceId);
-            return true;
-        }
-
-        var slot = EndpointSlots.GetOrAdd(endpoint.Id, _ => new SemaphoreSlim(settings.MaxConcurrencyPerEndpoint));
         SendResult result;
-        await slot.WaitAsync(cancellationToken);
         try
         {
-            result = await sender.SendAsync(endpoint.Url, delivery.EventId, secrets.Unprotect(endpoint.SecretProtected), delivery.PayloadJson, cancellationToken);
+            result = await sender.SendAsync(claim.EndpointUrl, claim.EventId, Secret(claim.SecretProtected), claim.PayloadJson, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Shutting down mid-request: nothing is recorded, the lease is released, the sweep resends.
-            await ReleaseAsync(deliveryId, owner);
-            throw;
-        }
-        finally
-        {
-            slot.Release();
+            // Shutting down mid-request: nothing is recorded, the lease is released, the next run sends it.
+            await ReleaseAsync([claim]);
+            return;
         }
 
-        var outcome = await writer.WriteAsync(db => RecordAsync(db, delivery, endpoint, owner, result, settings));
-        notifier.Notify(delivery.WorkspaceId);
-        if (outcome.RetryAt is { } retryAt)
+        await writer.WriteAsync(db => RecordAsync(db, claim, result, settings));
+        notifier.Notify(claim.WorkspaceId);
+    }
+
+    private string Secret(string protectedSecret)
+    {
+        if (_secrets.TryGetValue(protectedSecret, out var secret))
         {
-            jobs.Schedule<DeliverJob>(j => j.RunAsync(deliveryId, CancellationToken.None), retryAt - clock.GetUtcNow().UtcDateTime);
+            return secret;
         }
 
-        return true;
+        if (_secrets.Count > 10_000)
+        {
+            _secrets.Clear();
+        }
+
+        return _secrets[protectedSecret] = secrets.Unprotect(protectedSecret);
     }
 
     /// <summary>Sends now, outside the retry schedule (the test endpoint). The caller records the outcome.</summary>
     public Task<SendResult> SendOnceAsync(WebhookEndpoint endpoint, string messageId, string body, CancellationToken cancellationToken) =>
         sender.SendAsync(endpoint.Url, messageId, secrets.Unprotect(endpoint.SecretProtected), body, cancellationToken);
-
-    /// <summary>Hangfire schedules to the second: a job that fires before the row is due waits for it instead of leaving it to the sweep.</summary>
-    private async Task RescheduleIfEarlyAsync(AppDbContext db, Guid deliveryId, DateTime now, CancellationToken cancellationToken)
-    {
-        var row = await db.Deliveries.AsNoTracking()
-            .Where(d => d.Id == deliveryId)
-            .Select(d => new { d.Status, d.NextAttemptAt, d.LeaseUntil })
-            .FirstOrDefaultAsync(cancellationToken);
-        if (row is { Status: DeliveryStatus.Pending, NextAttemptAt: { } due } && due > now && (row.LeaseUntil is null || row.LeaseUntil < now))
-        {
-            jobs.Schedule<DeliverJob>(j => j.RunAsync(deliveryId, CancellationToken.None), due - now + TimeSpan.FromMilliseconds(20));
-        }
-    }
 
     private sealed record Outcome(DeliveryStatus Status, DateTime? RetryAt);
 
@@ -109,23 +80,25 @@ public sealed class DeliveryProcessor(
     /// endpoint's health together. The delivery is updated only while this claim still holds its
     /// lease; otherwise the attempt is kept as history and the state left to whoever holds it now.
     /// </summary>
-    private async Task<Outcome> RecordAsync(AppDbContext db, Delivery snapshot, WebhookEndpoint endpoint, string owner, SendResult result, DeliveryOptions settings)
+    private async Task<Outcome> RecordAsync(AppDbContext db, DeliveryClaim claim, SendResult result, DeliveryOptions settings)
     {
-        var id = snapshot.Id;
+        var id = claim.Id;
+        var owner = claim.LeaseOwner;
         var previous = await db.DeliveryAttempts.Where(a => a.DeliveryId == id).MaxAsync(a => (int?)a.Number) ?? 0;
-        var trigger = snapshot.Attempts > 0 ? AttemptTrigger.Retry : previous > 0 ? AttemptTrigger.Resend : AttemptTrigger.Initial;
-        db.DeliveryAttempts.Add(AttemptRecords.From(result, snapshot, previous + 1, trigger));
+        var trigger = claim.Attempts > 0 ? AttemptTrigger.Retry : previous > 0 ? AttemptTrigger.Resend : AttemptTrigger.Initial;
+        db.DeliveryAttempts.Add(AttemptRecords.From(result, claim.Id, claim.WorkspaceId, claim.EndpointId, claim.PayloadJson, previous + 1, trigger));
         await db.SaveChangesAsync();
 
         var now = result.CompletedAt;
-        var attempts = snapshot.Attempts + 1;
+        var attempts = claim.Attempts + 1;
         var gone = result.ResponseStatus == 410;
         var status = result.Succeeded ? DeliveryStatus.Delivered
             : gone || attempts >= settings.MaxAttempts ? DeliveryStatus.Failed
             : DeliveryStatus.Pending;
         DateTime? retryAt = status == DeliveryStatus.Pending ? now + Jittered(settings.ParsedRetryDelays[attempts - 1], settings.Jitter) : null;
         DateTime? deliveredAt = result.Succeeded ? now : null;
-        var host = new Uri(endpoint.Url).Host.ToLowerInvariant();
+        var url = claim.EndpointUrl;
+        var host = new Uri(url).Host.ToLowerInvariant();
         var updated = await db.Deliveries
             .Where(d => d.Id == id && d.LeaseOwner == owner && d.Status == DeliveryStatus.Pending)
             .ExecuteUpdateAsync(s => s
@@ -137,7 +110,7 @@ public sealed class DeliveryProcessor(
                 .SetProperty(d => d.LastResponseStatus, result.ResponseStatus)
                 .SetProperty(d => d.LastDurationMs, result.DurationMs)
                 .SetProperty(d => d.LastError, result.Error)
-                .SetProperty(d => d.TargetUrl, endpoint.Url)
+                .SetProperty(d => d.TargetUrl, url)
                 .SetProperty(d => d.TargetHost, host)
                 .SetProperty(d => d.LeaseOwner, (string?)null)
                 .SetProperty(d => d.LeaseUntil, (DateTime?)null)
@@ -148,7 +121,7 @@ public sealed class DeliveryProcessor(
             return new Outcome(DeliveryStatus.Pending, null);
         }
 
-        var endpointId = endpoint.Id;
+        var endpointId = claim.EndpointId;
         if (result.Succeeded)
         {
             await db.WebhookEndpoints.Where(e => e.Id == endpointId)
@@ -205,10 +178,13 @@ public sealed class DeliveryProcessor(
                 .SetProperty(d => d.UpdatedAt, now), cancellationToken)).WaitAsync(cancellationToken);
     }
 
-    private async Task ReleaseAsync(Guid deliveryId, string owner)
+    /// <summary>Gives claimed deliveries back unsent: due again at once for whoever claims next.</summary>
+    public async Task ReleaseAsync(IReadOnlyCollection<DeliveryClaim> claims)
     {
+        var ids = claims.Select(c => c.Id).ToList();
+        var owner = claims.First().LeaseOwner;
         await using var db = await dbFactory.CreateDbContextAsync();
-        await db.Deliveries.Where(d => d.Id == deliveryId && d.LeaseOwner == owner)
+        await db.Deliveries.Where(d => ids.Contains(d.Id) && d.LeaseOwner == owner)
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseOwner, (string?)null).SetProperty(d => d.LeaseUntil, (DateTime?)null));
     }
 
@@ -232,17 +208,20 @@ public static class AttemptRecords
         delivery.UpdatedAt = result.CompletedAt;
     }
 
-    public static DeliveryAttempt From(SendResult result, Delivery delivery, int number, AttemptTrigger trigger) => new()
+    public static DeliveryAttempt From(SendResult result, Delivery delivery, int number, AttemptTrigger trigger) =>
+        From(result, delivery.Id, delivery.WorkspaceId, delivery.EndpointId, delivery.PayloadJson, number, trigger);
+
+    public static DeliveryAttempt From(SendResult result, Guid deliveryId, Guid workspaceId, Guid endpointId, string body, int number, AttemptTrigger trigger) => new()
     {
         Id = Guid.CreateVersion7(),
-        DeliveryId = delivery.Id,
-        WorkspaceId = delivery.WorkspaceId,
-        EndpointId = delivery.EndpointId,
+        DeliveryId = deliveryId,
+        WorkspaceId = workspaceId,
+        EndpointId = endpointId,
         Number = number,
         Trigger = trigger,
         RequestUrl = result.RequestUrl,
         RequestHeadersJson = result.RequestHeadersJson,
-        RequestBody = delivery.PayloadJson,
+        RequestBody = body,
         ResponseStatus = result.ResponseStatus,
         ResponseHeadersJson = result.ResponseHeadersJson,
         ResponseBody = result.ResponseBody,
@@ -253,11 +232,4 @@ public static class AttemptRecords
         StartedAt = result.StartedAt,
         CompletedAt = result.CompletedAt,
     };
-}
-
-/// <summary>The Hangfire job: one delivery id; safe to run twice (the claim decides).</summary>
-public sealed class DeliverJob(DeliveryProcessor processor)
-{
-    [AutomaticRetry(Attempts = 0)]
-    public Task RunAsync(Guid deliveryId, CancellationToken cancellationToken) => processor.ProcessAsync(deliveryId, cancellationToken);
 }

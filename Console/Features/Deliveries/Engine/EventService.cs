@@ -5,7 +5,6 @@ using DeliveryConsole.Features.Audit;
 using DeliveryConsole.Features.Deliveries.Live;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure;
-using Hangfire;
 using Microsoft.EntityFrameworkCore;
 
 namespace DeliveryConsole.Features.Deliveries.Engine;
@@ -16,10 +15,10 @@ public sealed record PublishedEvent(string EventId, IReadOnlyList<Guid> Delivery
 
 /// <summary>
 /// Stores an event and one delivery per matching active endpoint in one transaction, then
-/// enqueues them: the master webhook (if it takes the type), the application's finishedUrl, and
+/// wakes the dispatcher: the master webhook (if it takes the type), the application's finishedUrl, and
 /// the campaign's webhooks subscribed to it.
 /// </summary>
-public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, DatabaseWriter writer, DeliveryNotifier notifier, IBackgroundJobClient jobs, IPayloadEnricher enricher, TimeProvider clock, ILogger<EventService> logger)
+public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, DatabaseWriter writer, DeliveryNotifier notifier, IDeliveryWakeup wakeup, IPayloadEnricher enricher, TimeProvider clock)
 {
     public async Task<PublishedEvent> PublishAsync(Caller caller, NewEvent request, CancellationToken cancellationToken = default)
     {
@@ -72,11 +71,8 @@ public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, Data
             return await w.SaveChangesAsync();
         });
 
-        foreach (var delivery in deliveries)
-        {
-            jobs.TryEnqueueDelivery(delivery.Id, logger);
-        }
-
+        // Committed: the rows are due in the database; the dispatcher claims them now.
+        wakeup.Wake();
         notifier.Notify(caller.WorkspaceId);
 
         return new PublishedEvent(evt.Id, deliveries.Select(d => d.Id).ToList());
@@ -119,24 +115,5 @@ public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, Data
             call_id = evt.CallId,
             data = payload.RootElement,
         });
-    }
-}
-
-public static class DeliveryJobQueue
-{
-    /// <summary>
-    /// Enqueues a delivery that is already committed. If the queue refuses, the row is still due
-    /// in the database and the sweep sends it; the caller's request has succeeded either way.
-    /// </summary>
-    public static void TryEnqueueDelivery(this IBackgroundJobClient jobs, Guid deliveryId, ILogger logger)
-    {
-        try
-        {
-            jobs.Enqueue<DeliverJob>(j => j.RunAsync(deliveryId, CancellationToken.None));
-        }
-        catch (BackgroundJobClientException exception)
-        {
-            logger.LogWarning(exception, "Could not enqueue delivery {DeliveryId}; the sweep will send it", deliveryId);
-        }
     }
 }

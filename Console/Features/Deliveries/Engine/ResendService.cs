@@ -16,7 +16,7 @@ namespace DeliveryConsole.Features.Deliveries.Engine;
 /// recorded with the trigger "resend". One delivery, a selection, or (through
 /// <see cref="ReplayService"/>) every failed delivery matching a filter.
 /// </summary>
-public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, IPayloadEnricher enricher, IBackgroundJobClient jobs, DeliveryNotifier notifier, TimeProvider clock, ILogger<ResendService> logger)
+public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, IPayloadEnricher enricher, IDeliveryWakeup wakeup, DeliveryNotifier notifier, TimeProvider clock)
 {
     /// <summary>Most deliveries one "resend selected" takes.</summary>
     public const int MaxSelection = 500;
@@ -41,7 +41,7 @@ public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, IPa
         db.Record(caller, now, "delivery.resent", "delivery", delivery.Id.ToString(), $"{delivery.EventType} to {delivery.TargetHost}");
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        jobs.TryEnqueueDelivery(deliveryId, logger);
+        wakeup.Wake();
         notifier.Notify(caller.WorkspaceId);
     }
 
@@ -75,10 +75,7 @@ public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, IPa
             details ?? string.Join(", ", deliveries.Take(20).Select(d => d.Id)) + (deliveries.Count > 20 ? ", …" : ""));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        foreach (var delivery in deliveries)
-        {
-            jobs.TryEnqueueDelivery(delivery.Id, logger);
-        }
+        wakeup.Wake();
 
         notifier.Notify(caller.WorkspaceId);
         return deliveries.Count;
