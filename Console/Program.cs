@@ -22,7 +22,10 @@ if (command is { Error: not null })
     return 2;
 }
 
-var builder = WebApplication.CreateBuilder(command?.HostArgs ?? args);
+// Settings are read once at start-up (and validated then): watching appsettings for changes would
+// put a file-system watcher on the content root, which reacts to every write of the database's WAL
+// when the console runs in its data folder.
+var builder = WebApplication.CreateBuilder([.. command?.HostArgs ?? args, "--hostBuilder:reloadConfigOnChange=false"]);
 if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 {
     builder.WebHost.UseUrls("http://127.0.0.1:5080");

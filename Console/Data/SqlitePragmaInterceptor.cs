@@ -1,27 +1,58 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace DeliveryConsole.Data;
 
 /// <summary>
 /// Per-connection settings: synchronous=NORMAL is safe under WAL and much faster than FULL;
-/// busy_timeout makes writers wait for the lock instead of failing at once.
+/// busy_timeout makes writers wait for the lock instead of failing at once; foreign keys on; the
+/// file memory-mapped and a larger page cache, so reads are not a system call per page. Applied once
+/// per physical connection: a pooled connection that is opened again keeps them (its native handle
+/// is the same), so an open is not three more statements.
 /// </summary>
 public sealed class SqlitePragmaInterceptor(int busyTimeoutMs) : DbConnectionInterceptor
 {
-    private readonly string _pragmas = $"PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={busyTimeoutMs}; PRAGMA foreign_keys=ON;";
+    private static readonly object Applied = new();
+    private static readonly ConditionalWeakTable<object, object> Configured = new();
+
+    private readonly string _pragmas =
+        $"PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={busyTimeoutMs}; PRAGMA foreign_keys=ON; PRAGMA mmap_size=268435456; PRAGMA cache_size=-16384;";
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = _pragmas;
-        command.ExecuteNonQuery();
+        if (NeedsPragmas(connection, out var handle))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = _pragmas;
+            command.ExecuteNonQuery();
+            Remember(handle);
+        }
     }
 
     public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        await using var command = connection.CreateCommand();
-        command.CommandText = _pragmas;
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        if (NeedsPragmas(connection, out var handle))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = _pragmas;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            Remember(handle);
+        }
+    }
+
+    private static bool NeedsPragmas(DbConnection connection, out object? handle)
+    {
+        handle = (connection as SqliteConnection)?.Handle;
+        return handle is null || !Configured.TryGetValue(handle, out _);
+    }
+
+    private static void Remember(object? handle)
+    {
+        if (handle is not null)
+        {
+            Configured.AddOrUpdate(handle, Applied);
+        }
     }
 }

@@ -169,11 +169,13 @@ public sealed class SqliteDeliveryQueue(DatabaseWriter writer, IDbContextFactory
 
 /// <summary>
 /// Sends due deliveries. One loop claims batches from <see cref="IDeliveryQueue"/> (woken at once
-/// when a publish or resend commits, and at the next due time for retries), never more than there
-/// are free places: in all (<see cref="DeliveryOptions.MaxInFlight"/>) and in each endpoint's lane
-/// (<see cref="DeliveryOptions.MaxConcurrencyPerEndpoint"/>). Endpoints whose lane is full are left
-/// out of the claim, so a slow endpoint holds only its own lane and the others keep their pace.
-/// Each claimed delivery is sent and recorded by <see cref="DeliveryProcessor"/>.
+/// when a publish or resend commits, and at the next due time for retries) into per-endpoint
+/// lanes. A lane sends at most <see cref="DeliveryOptions.MaxConcurrencyPerEndpoint"/> at once
+/// and keeps up to as many again claimed and waiting, so a fast endpoint never waits for a
+/// claim round trip; a lane that holds that many is left out of the next claim, so a slow
+/// endpoint holds only its own lane and the others keep their pace. All lanes together hold at
+/// most <see cref="DeliveryOptions.MaxInFlight"/>. Each delivery is sent and recorded by
+/// <see cref="DeliveryProcessor"/>.
 /// </summary>
 public sealed class DeliveryDispatcher(
     IDeliveryQueue queue,
@@ -187,18 +189,31 @@ public sealed class DeliveryDispatcher(
     /// <summary>Longest wait between looks at the queue when nothing woke the loop (other nodes' work, expired leases).</summary>
     private static readonly TimeSpan IdleLook = TimeSpan.FromSeconds(2);
 
-    private readonly Dictionary<Guid, int> _lanes = [];
-    private readonly HashSet<Task> _inFlight = [];
-    private readonly object _gate = new();
+    /// <summary>Most claimed in one batch.</summary>
+    private const int MaxBatch = 256;
 
-    /// <summary>Deliveries being sent now by this process.</summary>
-    public int InFlight
+    private sealed class Lane
+    {
+        public readonly Queue<DeliveryClaim> Waiting = new();
+        public int Sending;
+
+        public int Held => Waiting.Count + Sending;
+    }
+
+    private readonly Dictionary<Guid, Lane> _lanes = [];
+    private readonly List<Task> _sends = [];
+    private readonly object _gate = new();
+    private int _held;
+    private CancellationToken _stoppingToken;
+
+    /// <summary>Deliveries this process holds now (sending or claimed and waiting for their lane).</summary>
+    public int Held
     {
         get
         {
             lock (_gate)
             {
-                return _inFlight.Count;
+                return _held;
             }
         }
     }
@@ -225,110 +240,96 @@ public sealed class DeliveryDispatcher(
             catch (Exception exception)
             {
                 logger.LogError(exception, "Delivery dispatcher cycle failed; trying again shortly");
-                await DelayAsync(TimeSpan.FromMilliseconds(500), stoppingToken);
+                await wakeup.WaitAsync(TimeSpan.FromMilliseconds(500), stoppingToken);
             }
         }
 
-        Task[] remaining;
-        lock (_gate)
-        {
-            remaining = [.. _inFlight];
-        }
-
-        // Sends in flight see the stopping token: they release their leases without recording.
-        await Task.WhenAll(remaining).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+        await DrainAsync();
     }
 
     private async Task CycleAsync(CancellationToken stoppingToken)
     {
         var settings = options.CurrentValue;
+        var perLane = settings.MaxConcurrencyPerEndpoint * 2;
         int free;
         List<Guid> full;
         lock (_gate)
         {
-            free = settings.MaxInFlight - _inFlight.Count;
-            full = _lanes.Where(l => l.Value >= settings.MaxConcurrencyPerEndpoint).Select(l => l.Key).ToList();
+            free = Math.Min(MaxBatch, settings.MaxInFlight - _held);
+            full = _lanes.Where(l => l.Value.Held >= perLane).Select(l => l.Key).ToList();
         }
 
         if (free > 0)
         {
-            // At most one lane's worth per endpoint, none of the full lanes; what still does not fit a partly used lane goes back.
-            var claims = await queue.ClaimAsync(Math.Min(free, 256), settings.MaxConcurrencyPerEndpoint, full, node.LeaseOwner, settings.Lease, stoppingToken);
-            var started = Start(claims, settings, out var overflow);
-            if (overflow.Count > 0)
-            {
-                await processor.ReleaseAsync(overflow);
-            }
-
-            if (claims.Count > 0 && started == claims.Count && claims.Count == Math.Min(free, 256))
+            var claims = await queue.ClaimAsync(free, perLane, full, node.LeaseOwner, settings.Lease, stoppingToken);
+            Admit(claims, settings);
+            if (claims.Count == free)
             {
                 return; // a full batch: there is likely more, look again at once
             }
         }
 
         var next = await queue.NextDueAsync(stoppingToken);
-        var now = clock.GetUtcNow().UtcDateTime;
-        var wait = next is { } due ? due - now : IdleLook;
+        var wait = next is { } due ? due - clock.GetUtcNow().UtcDateTime : IdleLook;
         if (wait <= TimeSpan.Zero)
         {
-            // Due now but nothing could be claimed: the lanes or all places are full; a finished send wakes us.
+            // Due now but not claimed: every place or the due rows' lanes are full; a finished send wakes the loop.
             wait = IdleLook;
-            lock (_gate)
-            {
-                if (_inFlight.Count == 0 && full.Count == 0)
-                {
-                    wait = TimeSpan.FromMilliseconds(20);
-                }
-            }
         }
 
-        await DelayAsync(wait > IdleLook ? IdleLook : wait, stoppingToken);
+        await wakeup.WaitAsync(wait > IdleLook ? IdleLook : wait, stoppingToken);
     }
 
-    /// <summary>Starts a send per claim that fits its endpoint's lane; returns how many started, and the claims that did not fit.</summary>
-    private int Start(IReadOnlyList<DeliveryClaim> claims, DeliveryOptions settings, out List<DeliveryClaim> overflow)
+    /// <summary>Puts claims into their lanes and starts what the lanes allow.</summary>
+    private void Admit(IReadOnlyList<DeliveryClaim> claims, DeliveryOptions settings)
     {
-        overflow = [];
-        var started = 0;
         lock (_gate)
         {
             foreach (var claim in claims)
             {
-                var used = _lanes.GetValueOrDefault(claim.EndpointId);
-                if (used >= settings.MaxConcurrencyPerEndpoint)
+                if (!_lanes.TryGetValue(claim.EndpointId, out var lane))
                 {
-                    overflow.Add(claim);
-                    continue;
+                    _lanes[claim.EndpointId] = lane = new Lane();
                 }
 
-                _lanes[claim.EndpointId] = used + 1;
-                var task = Task.Run(() => processor.ProcessAsync(claim, _stoppingToken));
-                _inFlight.Add(task);
-                task.ContinueWith(Finished, claim.EndpointId, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                started++;
+                lane.Waiting.Enqueue(claim);
+                _held++;
+                Pump(claim.EndpointId, lane, settings);
             }
         }
+    }
 
-        return started;
+    /// <summary>Starts waiting claims of a lane while it has free senders. Holds the gate.</summary>
+    private void Pump(Guid endpointId, Lane lane, DeliveryOptions settings)
+    {
+        while (lane.Sending < settings.MaxConcurrencyPerEndpoint && lane.Waiting.TryDequeue(out var claim))
+        {
+            lane.Sending++;
+            var task = Task.Run(() => processor.ProcessAsync(claim, _stoppingToken));
+            _sends.Add(task);
+            task.ContinueWith(Finished, endpointId, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
     }
 
     private void Finished(Task task, object? state)
     {
         var endpointId = (Guid)state!;
+        var settings = options.CurrentValue;
+        bool refill;
         lock (_gate)
         {
-            _inFlight.Remove(task);
-            if (_lanes.TryGetValue(endpointId, out var used))
+            _sends.Remove(task);
+            _held--;
+            var lane = _lanes[endpointId];
+            lane.Sending--;
+            Pump(endpointId, lane, settings);
+            if (lane.Held == 0)
             {
-                if (used <= 1)
-                {
-                    _lanes.Remove(endpointId);
-                }
-                else
-                {
-                    _lanes[endpointId] = used - 1;
-                }
+                _lanes.Remove(endpointId);
             }
+
+            // Claim more when this lane runs low on waiting work, or places opened up.
+            refill = lane.Waiting.Count <= settings.MaxConcurrencyPerEndpoint / 2;
         }
 
         if (task.Exception is { } exception)
@@ -336,13 +337,41 @@ public sealed class DeliveryDispatcher(
             logger.LogError(exception.GetBaseException(), "Sending a delivery failed unexpectedly; its lease expires and it is sent again");
         }
 
-        // A place is free, and the attempt may have scheduled a retry: look again.
-        wakeup.Wake();
+        if (refill)
+        {
+            wakeup.Wake();
+        }
     }
 
-    private CancellationToken _stoppingToken;
+    /// <summary>On shutdown: sends in flight see the stopping token and release their leases; claims not started are released.</summary>
+    private async Task DrainAsync()
+    {
+        Task[] sends;
+        List<DeliveryClaim> waiting;
+        lock (_gate)
+        {
+            sends = [.. _sends];
+            waiting = _lanes.Values.SelectMany(l => l.Waiting).ToList();
+            foreach (var lane in _lanes.Values)
+            {
+                lane.Waiting.Clear();
+            }
+        }
 
-    private Task DelayAsync(TimeSpan wait, CancellationToken stoppingToken) => wakeup.WaitAsync(wait, stoppingToken);
+        if (waiting.Count > 0)
+        {
+            try
+            {
+                await processor.ReleaseAsync(waiting);
+            }
+            catch (Exception exception)
+            {
+                logger.LogWarning(exception, "Could not release {Count} claimed deliveries on shutdown; their leases expire", waiting.Count);
+            }
+        }
+
+        await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+    }
 
     private static async Task<int> RetryAsync(Func<Task<int>> action, CancellationToken stoppingToken)
     {
@@ -358,5 +387,4 @@ public sealed class DeliveryDispatcher(
             }
         }
     }
-
 }
