@@ -15,6 +15,11 @@ public sealed partial class JsonBody
 
     private JsonBody(JsonElement root) => Root = root;
 
+    /// <summary>Reads a nested object (an item of a batch) with the same accessors; its problems are its own.</summary>
+    public static JsonBody Of(JsonElement element) => new(element);
+
+    public IReadOnlyList<FieldError> Errors => _errors;
+
     public JsonElement Root { get; }
 
     public static async Task<JsonBody> ReadAsync(HttpRequest request, long maxBytes = DefaultMaxBytes, bool allowEmpty = false)

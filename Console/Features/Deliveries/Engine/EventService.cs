@@ -20,62 +20,105 @@ public sealed record PublishedEvent(string EventId, IReadOnlyList<Guid> Delivery
 /// </summary>
 public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, DatabaseWriter writer, DeliveryNotifier notifier, IDeliveryWakeup wakeup, IPayloadEnricher enricher, TimeProvider clock)
 {
-    public async Task<PublishedEvent> PublishAsync(Caller caller, NewEvent request, CancellationToken cancellationToken = default)
+    /// <summary>Most events one batch publishes.</summary>
+    public const int MaxBatch = 1000;
+
+    public async Task<PublishedEvent> PublishAsync(Caller caller, NewEvent request, CancellationToken cancellationToken = default) =>
+        (await PublishManyAsync(caller, [request], cancellationToken))[0];
+
+    /// <summary>
+    /// Publishes events in one transaction, all or nothing: every id they name must belong to the
+    /// caller's workspace (else 404, nothing stored); one audit entry covers them all.
+    /// </summary>
+    public async Task<IReadOnlyList<PublishedEvent>> PublishManyAsync(Caller caller, IReadOnlyList<NewEvent> requests, CancellationToken cancellationToken = default)
     {
         caller.Require(Role.Operator);
+        if (requests.Count is 0 or > MaxBatch)
+        {
+            throw new ValidationException("body", "events", $"Send 1 to {MaxBatch} events.", "too_long");
+        }
+
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        if (request.ApplicationId is { } applicationId && !await db.Applications.AnyAsync(a => a.Id == applicationId && a.WorkspaceId == caller.WorkspaceId, cancellationToken))
-        {
-            throw new NotFoundException("Application not found.");
-        }
-
-        if (request.CampaignId is { } campaignId && !await db.Campaigns.AnyAsync(c => c.Id == campaignId && c.WorkspaceId == caller.WorkspaceId, cancellationToken))
-        {
-            throw new NotFoundException("Campaign not found.");
-        }
-
-        if (request.CallId is { } callId && !await db.Calls.AnyAsync(c => c.Id == callId && c.WorkspaceId == caller.WorkspaceId, cancellationToken))
-        {
-            throw new NotFoundException("Call not found.");
-        }
+        var applicationIds = requests.Where(r => r.ApplicationId is not null).Select(r => r.ApplicationId!.Value).Distinct().ToList();
+        var campaignIds = requests.Where(r => r.CampaignId is not null).Select(r => r.CampaignId!.Value).Distinct().ToList();
+        var callIds = requests.Where(r => r.CallId is not null).Select(r => r.CallId!).Distinct().ToList();
+        RequireOwn(requests, r => r.ApplicationId?.ToString(), "Application", applicationIds.Count == 0 ? [] :
+            (await db.Applications.Where(a => applicationIds.Contains(a.Id) && a.WorkspaceId == caller.WorkspaceId).Select(a => a.Id).ToListAsync(cancellationToken)).Select(id => id.ToString()).ToHashSet());
+        RequireOwn(requests, r => r.CampaignId?.ToString(), "Campaign", campaignIds.Count == 0 ? [] :
+            (await db.Campaigns.Where(c => campaignIds.Contains(c.Id) && c.WorkspaceId == caller.WorkspaceId).Select(c => c.Id).ToListAsync(cancellationToken)).Select(id => id.ToString()).ToHashSet());
+        RequireOwn(requests, r => r.CallId, "Call", callIds.Count == 0 ? [] :
+            (await db.Calls.Where(c => callIds.Contains(c.Id) && c.WorkspaceId == caller.WorkspaceId).Select(c => c.Id).ToListAsync(cancellationToken)).ToHashSet());
 
         var candidates = await db.WebhookEndpoints.AsNoTracking()
             .Where(e => e.WorkspaceId == caller.WorkspaceId && e.DeletedAt == null && e.Status == EndpointStatus.Active
                 && (e.Scope == EndpointScope.Master
-                    || (e.Scope == EndpointScope.Application && e.ApplicationId == request.ApplicationId && request.ApplicationId != null)
-                    || (e.Scope == EndpointScope.Campaign && e.CampaignId == request.CampaignId && request.CampaignId != null)))
+                    || (e.Scope == EndpointScope.Application && e.ApplicationId != null && applicationIds.Contains(e.ApplicationId.Value))
+                    || (e.Scope == EndpointScope.Campaign && e.CampaignId != null && campaignIds.Contains(e.CampaignId.Value))))
             .ToListAsync(cancellationToken);
-        // The application's finishedUrl receives every event of its calls; the others filter by type.
-        var targets = candidates.Where(e => e.Scope == EndpointScope.Application || e.Receives(request.EventType)).ToList();
 
         var now = clock.GetUtcNow().UtcDateTime;
-        var evt = new WebhookEvent
+        var events = new List<WebhookEvent>(requests.Count);
+        var deliveries = new List<Delivery>();
+        var published = new List<PublishedEvent>(requests.Count);
+        foreach (var request in requests)
         {
-            Id = NewEventId(now),
-            WorkspaceId = caller.WorkspaceId,
-            Type = request.EventType,
-            Channel = request.Channel,
-            PayloadJson = request.PayloadJson,
-            CallId = request.CallId,
-            ApplicationId = request.ApplicationId,
-            CampaignId = request.CampaignId,
-            CreatedAt = now,
-        };
-        var body = await enricher.EnrichAsync(Envelope(evt, request.PayloadJson), evt.WorkspaceId, evt.CallId, cancellationToken);
-        var deliveries = targets.Select(endpoint => NewDelivery(evt, endpoint, body, now)).ToList();
+            // The application's finishedUrl receives every event of its calls; the others filter by type.
+            var targets = candidates.Where(e =>
+                (e.Scope == EndpointScope.Master && e.Receives(request.EventType))
+                || (e.Scope == EndpointScope.Application && e.ApplicationId == request.ApplicationId)
+                || (e.Scope == EndpointScope.Campaign && e.CampaignId == request.CampaignId && e.Receives(request.EventType)));
+            var evt = new WebhookEvent
+            {
+                Id = NewEventId(now),
+                WorkspaceId = caller.WorkspaceId,
+                Type = request.EventType,
+                Channel = request.Channel,
+                PayloadJson = request.PayloadJson,
+                CallId = request.CallId,
+                ApplicationId = request.ApplicationId,
+                CampaignId = request.CampaignId,
+                CreatedAt = now,
+            };
+            var body = await enricher.EnrichAsync(Envelope(evt, request.PayloadJson), evt.WorkspaceId, evt.CallId, cancellationToken);
+            var mine = targets.Select(endpoint => NewDelivery(evt, endpoint, body, now)).ToList();
+            events.Add(evt);
+            deliveries.AddRange(mine);
+            published.Add(new PublishedEvent(evt.Id, mine.Select(d => d.Id).ToList()));
+        }
+
         await writer.WriteAsync(async w =>
         {
-            w.Events.Add(evt);
+            w.Events.AddRange(events);
             w.Deliveries.AddRange(deliveries);
-            w.Record(caller, now, "event.published", "event", evt.Id, $"{evt.Type}: {deliveries.Count} deliveries");
+            if (events.Count == 1)
+            {
+                w.Record(caller, now, "event.published", "event", events[0].Id, $"{events[0].Type}: {deliveries.Count} deliveries");
+            }
+            else
+            {
+                w.Record(caller, now, "events.published", "event", $"{events.Count} events",
+                    $"{events.Count} events ({string.Join(", ", events.GroupBy(e => e.Type).Select(g => $"{g.Count()} {g.Key}"))}): {deliveries.Count} deliveries");
+            }
+
             return await w.SaveChangesAsync();
         });
 
         // Committed: the rows are due in the database; the dispatcher claims them now.
         wakeup.Wake();
         notifier.Notify(caller.WorkspaceId);
+        return published;
+    }
 
-        return new PublishedEvent(evt.Id, deliveries.Select(d => d.Id).ToList());
+    /// <summary>404 when an id named by any of the requests is not among <paramref name="own"/>; names the first and, in a batch, where.</summary>
+    private static void RequireOwn(IReadOnlyList<NewEvent> requests, Func<NewEvent, string?> id, string what, IReadOnlySet<string> own)
+    {
+        for (var i = 0; i < requests.Count; i++)
+        {
+            if (id(requests[i]) is { } named && !own.Contains(named))
+            {
+                throw new NotFoundException(requests.Count == 1 ? $"{what} not found." : $"events[{i}]: {what} not found.");
+            }
+        }
     }
 
     /// <summary>A pending delivery of <paramref name="evt"/> to <paramref name="endpoint"/>, due now.</summary>
