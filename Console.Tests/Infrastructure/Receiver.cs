@@ -19,8 +19,8 @@ public sealed record ReceivedRequest(string Path, IReadOnlyDictionary<string, st
 public sealed class Receiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly ConcurrentQueue<(int Status, TimeSpan Delay, string Body)> _script = new();
-    private (int Status, TimeSpan Delay, string Body) _last = (200, TimeSpan.Zero, """{"ok":true}""");
+    private readonly ConcurrentQueue<(int Status, TimeSpan Delay, string Body, string? RetryAfter)> _script = new();
+    private (int Status, TimeSpan Delay, string Body, string? RetryAfter) _last = (200, TimeSpan.Zero, """{"ok":true}""", null);
 
     private Receiver(WebApplication app) => _app = app;
 
@@ -52,10 +52,10 @@ public sealed class Receiver : IAsyncDisposable
         return this;
     }
 
-    public Receiver Then(int status, TimeSpan delay = default, string body = """{"ok":true}""")
+    public Receiver Then(int status, TimeSpan delay = default, string body = """{"ok":true}""", string? retryAfter = null)
     {
-        _script.Enqueue((status, delay, body));
-        _last = (status, delay, body);
+        _script.Enqueue((status, delay, body, retryAfter));
+        _last = (status, delay, body, retryAfter);
         return this;
     }
 
@@ -68,7 +68,7 @@ public sealed class Receiver : IAsyncDisposable
             context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
             body,
             DateTime.UtcNow));
-        var (status, delay, responseBody) = _script.TryDequeue(out var next) ? next : _last;
+        var (status, delay, responseBody, retryAfter) = _script.TryDequeue(out var next) ? next : _last;
         if (delay > TimeSpan.Zero)
         {
             try
@@ -83,6 +83,11 @@ public sealed class Receiver : IAsyncDisposable
 
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
+        if (retryAfter is not null)
+        {
+            context.Response.Headers.RetryAfter = retryAfter;
+        }
+
         await context.Response.WriteAsync(responseBody);
     }
 

@@ -24,6 +24,12 @@ public sealed record SendResult(
     DateTime CompletedAt)
 {
     public bool Succeeded => ResponseStatus is >= 200 and < 300;
+
+    /// <summary>How long the endpoint asked us to wait (<c>Retry-After</c>, seconds or a date), when it did.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>429, 502, 503 and 504 mean "slow down" (Standard Webhooks): the endpoint is overloaded, not broken.</summary>
+    public bool AsksToSlowDown => ResponseStatus is 429 or 502 or 503 or 504;
 }
 
 /// <summary>
@@ -72,7 +78,7 @@ public sealed class WebhookSender(IHttpClientFactory httpClients, IOptionsMonito
             var status = (int)response.StatusCode;
             var ok = status is >= 200 and < 300;
             return Result(ok ? AttemptErrorClass.None : AttemptErrorClass.HttpStatus, ok ? null : $"HTTP {status} {response.ReasonPhrase}".TrimEnd(),
-                status, JsonSerializer.Serialize(responseHeaders), text, size);
+                status, JsonSerializer.Serialize(responseHeaders), text, size) with { RetryAfter = RetryAfterOf(response, clock.GetUtcNow()) };
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -92,6 +98,14 @@ public sealed class WebhookSender(IHttpClientFactory httpClients, IOptionsMonito
             new(url, headersJson, status, responseHeaders, responseBody, size, (int)stopwatch.ElapsedMilliseconds, errorClass,
                 error is { Length: > 1000 } ? error[..1000] : error, started.UtcDateTime, clock.GetUtcNow().UtcDateTime);
     }
+
+    private static TimeSpan? RetryAfterOf(HttpResponseMessage response, DateTimeOffset now) =>
+        response.Headers.RetryAfter switch
+        {
+            { Delta: { } delta } => delta < TimeSpan.Zero ? TimeSpan.Zero : delta,
+            { Date: { } date } => date > now ? date - now : TimeSpan.Zero,
+            _ => null,
+        };
 
     private static (AttemptErrorClass, string) Classify(HttpRequestException exception)
     {

@@ -197,6 +197,9 @@ public sealed class DeliveryDispatcher(
         public readonly Queue<DeliveryClaim> Waiting = new();
         public int Sending;
 
+        /// <summary>The endpoint asked to slow down (429, 502, 503, 504): nothing more is sent to it before then.</summary>
+        public DateTime PausedUntil;
+
         public int Held => Waiting.Count + Sending;
     }
 
@@ -256,7 +259,18 @@ public sealed class DeliveryDispatcher(
         lock (_gate)
         {
             free = Math.Min(MaxBatch, settings.MaxInFlight - _held);
-            full = _lanes.Where(l => l.Value.Held >= perLane).Select(l => l.Key).ToList();
+            var now = clock.GetUtcNow().UtcDateTime;
+            full = _lanes.Where(l => l.Value.Held >= perLane || l.Value.PausedUntil > now).Select(l => l.Key).ToList();
+            foreach (var (endpointId, lane) in _lanes.Where(l => l.Value.PausedUntil != default && l.Value.PausedUntil <= now).ToList())
+            {
+                // A pause is over: the lane sends what waited.
+                lane.PausedUntil = default;
+                Pump(endpointId, lane, settings);
+                if (lane.Held == 0)
+                {
+                    _lanes.Remove(endpointId);
+                }
+            }
         }
 
         if (free > 0)
@@ -270,6 +284,15 @@ public sealed class DeliveryDispatcher(
         }
 
         var next = await queue.NextDueAsync(stoppingToken);
+        lock (_gate)
+        {
+            // A paused lane resumes on time too.
+            foreach (var lane in _lanes.Values.Where(l => l.PausedUntil != default))
+            {
+                next = next is { } n && n < lane.PausedUntil ? n : lane.PausedUntil;
+            }
+        }
+
         var wait = next is { } due ? due - clock.GetUtcNow().UtcDateTime : IdleLook;
         if (wait <= TimeSpan.Zero)
         {
@@ -302,6 +325,11 @@ public sealed class DeliveryDispatcher(
     /// <summary>Starts waiting claims of a lane while it has free senders. Holds the gate.</summary>
     private void Pump(Guid endpointId, Lane lane, DeliveryOptions settings)
     {
+        if (lane.PausedUntil > clock.GetUtcNow().UtcDateTime)
+        {
+            return;
+        }
+
         while (lane.Sending < settings.MaxConcurrencyPerEndpoint && lane.Waiting.TryDequeue(out var claim))
         {
             lane.Sending++;
@@ -322,8 +350,14 @@ public sealed class DeliveryDispatcher(
             _held--;
             var lane = _lanes[endpointId];
             lane.Sending--;
+            if (task is Task<TimeSpan?> { IsCompletedSuccessfully: true, Result: { } pause })
+            {
+                var until = clock.GetUtcNow().UtcDateTime + pause;
+                lane.PausedUntil = until > lane.PausedUntil ? until : lane.PausedUntil;
+            }
+
             Pump(endpointId, lane, settings);
-            if (lane.Held == 0)
+            if (lane.Held == 0 && lane.PausedUntil <= clock.GetUtcNow().UtcDateTime)
             {
                 _lanes.Remove(endpointId);
             }

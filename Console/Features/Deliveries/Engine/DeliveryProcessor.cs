@@ -28,14 +28,15 @@ public sealed class DeliveryProcessor(
     /// <summary>Unprotected endpoint secrets by their protected form: a rotation changes the key, so nothing stale is ever used.</summary>
     private readonly ConcurrentDictionary<string, string> _secrets = new();
 
-    public async Task ProcessAsync(DeliveryClaim claim, CancellationToken cancellationToken)
+    /// <summary>Sends and records one claim; returns how long its endpoint's lane should pause when the endpoint asked to slow down.</summary>
+    public async Task<TimeSpan?> ProcessAsync(DeliveryClaim claim, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
         if (claim.EndpointDeleted || claim.EndpointStatus == EndpointStatus.Disabled)
         {
             await FinishWithoutSendingAsync(claim.Id, claim.LeaseOwner, claim.EndpointDeleted ? "endpoint deleted" : $"endpoint disabled: {claim.DisabledReason}", cancellationToken);
             notifier.Notify(claim.WorkspaceId);
-            return;
+            return null;
         }
 
         SendResult result;
@@ -47,11 +48,34 @@ public sealed class DeliveryProcessor(
         {
             // Shutting down mid-request: nothing is recorded, the lease is released, the next run sends it.
             await ReleaseAsync([claim]);
-            return;
+            return null;
         }
 
         await writer.WriteAsync(db => RecordAsync(db, claim, result, settings));
         notifier.Notify(claim.WorkspaceId);
+        return result.AsksToSlowDown ? LanePause(result.RetryAfter) : null;
+    }
+
+    /// <summary>The longest a lane pauses for one "slow down" answer, whatever Retry-After says (the delivery itself waits as long as asked, within the schedule).</summary>
+    public static readonly TimeSpan MaxLanePause = TimeSpan.FromSeconds(30);
+
+    private static TimeSpan LanePause(TimeSpan? retryAfter) =>
+        retryAfter is { } asked ? (asked > MaxLanePause ? MaxLanePause : asked) : TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// When the next attempt is due: the schedule's delay with jitter, but never earlier than a
+    /// <c>Retry-After</c> of a 429 or 503 says, and never later than the schedule's last delay.
+    /// </summary>
+    public static TimeSpan RetryDelay(SendResult result, int attempts, DeliveryOptions settings)
+    {
+        var delays = settings.ParsedRetryDelays;
+        var delay = Jittered(delays[attempts - 1], settings.Jitter);
+        if (result.ResponseStatus is 429 or 503 && result.RetryAfter is { } asked && asked > delay)
+        {
+            delay = asked > delays[^1] ? delays[^1] : asked;
+        }
+
+        return delay;
     }
 
     private string Secret(string protectedSecret)
@@ -95,7 +119,7 @@ public sealed class DeliveryProcessor(
         var status = result.Succeeded ? DeliveryStatus.Delivered
             : gone || attempts >= settings.MaxAttempts ? DeliveryStatus.Failed
             : DeliveryStatus.Pending;
-        DateTime? retryAt = status == DeliveryStatus.Pending ? now + Jittered(settings.ParsedRetryDelays[attempts - 1], settings.Jitter) : null;
+        DateTime? retryAt = status == DeliveryStatus.Pending ? now + RetryDelay(result, attempts, settings) : null;
         DateTime? deliveredAt = result.Succeeded ? now : null;
         var url = claim.EndpointUrl;
         var host = new Uri(url).Host.ToLowerInvariant();
