@@ -36,6 +36,17 @@ public sealed class BackgroundJobsTests(ConsoleAppFactory app) : IClassFixture<C
         Assert.Equal(SucceededState.StateName, connection.GetStateData(jobId).Name);
     }
 
+    [Fact]
+    public void Every_job_gets_the_projects_retry_policy_instead_of_hangfires_ten_retries()
+    {
+        _ = app.Services;
+        var retries = GlobalJobFilters.Filters.Select(f => f.Instance).OfType<AutomaticRetryAttribute>().ToList();
+        var policy = Assert.Single(retries);
+        Assert.Same(DeliveryConsole.Infrastructure.BackgroundJobs.RetryPolicy, policy);
+        Assert.Equal(3, policy.Attempts);
+        Assert.Equal(AttemptsExceededAction.Fail, policy.OnAttemptsExceeded);
+    }
+
     private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;

@@ -26,12 +26,45 @@ public static class BackgroundJobs
 {
     public const string DashboardPolicy = "HangfireDashboard";
 
+    /// <summary>
+    /// The project's retry policy for every job that does not set its own: three more tries after
+    /// 10 s, 1 min and 5 min, then the job is failed (and visible as such on the dashboard), instead
+    /// of Hangfire's default of ten retries spread over hours. Jobs are safe to run again: each
+    /// decides from the database (a callback dispatch claims its row first).
+    /// </summary>
+    public static readonly AutomaticRetryAttribute RetryPolicy = new()
+    {
+        Attempts = 3,
+        DelaysInSeconds = [10, 60, 300],
+        OnAttemptsExceeded = AttemptsExceededAction.Fail,
+    };
+
+    private static readonly object FiltersGate = new();
+
+    /// <summary>Hangfire's global filters are process-wide: replace its default retry filter by ours, once.</summary>
+    private static void UseRetryPolicy()
+    {
+        lock (FiltersGate)
+        {
+            foreach (var filter in GlobalJobFilters.Filters.Where(f => f.Instance is AutomaticRetryAttribute && !ReferenceEquals(f.Instance, RetryPolicy)).ToList())
+            {
+                GlobalJobFilters.Filters.Remove(filter.Instance);
+            }
+
+            if (!GlobalJobFilters.Filters.Any(f => ReferenceEquals(f.Instance, RetryPolicy)))
+            {
+                GlobalJobFilters.Filters.Add(RetryPolicy);
+            }
+        }
+    }
+
     public static IHostApplicationBuilder AddBackgroundJobs(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<JobsOptions>()
             .BindConfiguration(JobsOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        UseRetryPolicy();
 
         // Each host owns its storage through DI. UseInMemoryStorage() would set the static
         // JobStorage.Current, which several hosts in one process (tests) would share and dispose.
