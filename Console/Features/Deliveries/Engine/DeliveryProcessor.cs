@@ -20,6 +20,7 @@ public sealed class DeliveryProcessor(
     DatabaseWriter writer,
     DeliveryNotifier notifier,
     WebhookSender sender,
+    AttemptRecorder recorder,
     EndpointSecrets secrets,
     IOptionsMonitor<DeliveryOptions> options,
     TimeProvider clock,
@@ -48,6 +49,17 @@ public sealed class DeliveryProcessor(
         {
             // Shutting down mid-request: nothing is recorded, the lease is released, the next run sends it.
             await ReleaseAsync([claim]);
+            return null;
+        }
+
+        if (result.Succeeded)
+        {
+            // The common case, batched with the other successes that finished meanwhile.
+            if (!await recorder.RecordSuccessAsync(claim, result))
+            {
+                logger.LogWarning("Delivery {DeliveryId}: lease lost before the attempt was recorded", claim.Id);
+            }
+
             return null;
         }
 
