@@ -38,6 +38,7 @@ public class EngineAppFactory : ConsoleAppFactory
         ["Delivery:Timeout"] = "00:00:01",
         ["Delivery:SweepInterval"] = "00:00:00.300",
         ["Delivery:Lease"] = "00:00:05",
+        ["Delivery:SlowDownPause"] = "00:00:00.050",
         ["Jobs:SchedulePollingInterval"] = "00:00:00.100",
         ["Jobs:WorkerCount"] = "4",
     };

@@ -23,6 +23,14 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Wor
 {
     private static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long a resolved key is trusted without asking the database again. A revoke in this
+    /// process drops it at once; one made elsewhere (another node) takes effect within this time.
+    /// </summary>
+    public static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(5);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (AuthenticatedKey Key, DateTime At)> _resolved = new();
+
     public async Task<CreatedApiKey> CreateAsync(Caller caller, string? name, Role role, CancellationToken cancellationToken = default)
     {
         caller.Require(Role.Admin);
@@ -71,6 +79,7 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Wor
             key.RevokedAt = clock.GetUtcNow().UtcDateTime;
             db.Record(caller, key.RevokedAt.Value, "api_key.revoked", "api_key", key.Id.ToString(), $"{key.Prefix}… \"{key.Name}\"");
             await db.SaveChangesAsync(cancellationToken);
+            _resolved.TryRemove(key.Hash, out _);
             logger.LogInformation("API key {KeyPrefix} revoked by {Actor}", key.Prefix, caller.ActorName);
         }
 
@@ -86,6 +95,12 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Wor
         }
 
         var hash = ApiKeyGenerator.Hash(token);
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (_resolved.TryGetValue(hash, out var cached) && now - cached.At < CacheLifetime)
+        {
+            return cached.Key;
+        }
+
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var key = await db.ApiKeys.AsNoTracking()
             .Where(k => k.Hash == hash && k.RevokedAt == null)
@@ -93,16 +108,23 @@ public sealed class ApiKeyService(IDbContextFactory<AppDbContext> dbFactory, Wor
             .FirstOrDefaultAsync(cancellationToken);
         if (key is null)
         {
+            _resolved.TryRemove(hash, out _);
             return null;
         }
 
-        var now = clock.GetUtcNow().UtcDateTime;
         if (key.LastUsedAt is null || now - key.LastUsedAt > LastUsedResolution)
         {
             await db.ApiKeys.Where(k => k.Id == key.Id).ExecuteUpdateAsync(s => s.SetProperty(k => k.LastUsedAt, now), cancellationToken);
         }
 
-        return new AuthenticatedKey(key.Id, key.WorkspaceId, key.Role, key.Name, key.Prefix);
+        var resolved = new AuthenticatedKey(key.Id, key.WorkspaceId, key.Role, key.Name, key.Prefix);
+        if (_resolved.Count > 10_000)
+        {
+            _resolved.Clear();
+        }
+
+        _resolved[hash] = (resolved, now);
+        return resolved;
     }
 
     private CreatedApiKey AddKey(AppDbContext db, Guid workspaceId, string name, Role role, string createdBy)

@@ -36,6 +36,10 @@ public sealed class DeliveryOptions : IValidatableObject
     /// </summary>
     public string AllowedPrivateNetworks { get; set; } = "";
 
+    /// <summary>How long an endpoint's lane pauses after a 429, 502, 503 or 504 without Retry-After (with one: as long as it says, at most 30 s).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan SlowDownPause { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>At most this many deliveries being sent at once by this process, over all endpoints.</summary>
     [Range(1, 10_000)]
     public int MaxInFlight { get; set; } = 256;

@@ -65,14 +65,14 @@ public sealed class DeliveryProcessor(
 
         await writer.WriteAsync(db => RecordAsync(db, claim, result, settings));
         notifier.Notify(claim.WorkspaceId);
-        return result.AsksToSlowDown ? LanePause(result.RetryAfter) : null;
+        return result.AsksToSlowDown ? LanePause(result.RetryAfter, settings) : null;
     }
 
     /// <summary>The longest a lane pauses for one "slow down" answer, whatever Retry-After says (the delivery itself waits as long as asked, within the schedule).</summary>
     public static readonly TimeSpan MaxLanePause = TimeSpan.FromSeconds(30);
 
-    private static TimeSpan LanePause(TimeSpan? retryAfter) =>
-        retryAfter is { } asked ? (asked > MaxLanePause ? MaxLanePause : asked) : TimeSpan.FromSeconds(1);
+    private static TimeSpan LanePause(TimeSpan? retryAfter, DeliveryOptions settings) =>
+        retryAfter is { } asked ? (asked > MaxLanePause ? MaxLanePause : asked) : settings.SlowDownPause;
 
     /// <summary>
     /// When the next attempt is due: the schedule's delay with jitter, but never earlier than a
