@@ -118,10 +118,14 @@ static async Task<double> EngineAsync(Receiver receiver, int count, bool batch)
         // figure wanted is the steady state, so 3000 events go through first, untimed.
         await PublishAsync(http, receiver, Warmup, batch);
         var before = receiver.Count;
+        console.Refresh();
+        var cpuBefore = console.TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
         var published = await PublishAsync(http, receiver, count, batch);
         var elapsed = stopwatch.Elapsed;
-        Console.WriteLine($"  {(batch ? "batch route" : "single-event HTTP")}: published {count} events in {published.TotalSeconds:F2} s ({count / published.TotalSeconds:F0}/s); all received after {elapsed.TotalSeconds:F2} s; receiver got {receiver.Count - before}");
+        console.Refresh();
+        var cpuPerDelivery = (console.TotalProcessorTime - cpuBefore).TotalMicroseconds / count;
+        Console.WriteLine($"  {(batch ? "batch route" : "single-event HTTP")}: published {count} events in {published.TotalSeconds:F2} s ({count / published.TotalSeconds:F0}/s); all received after {elapsed.TotalSeconds:F2} s; receiver got {receiver.Count - before}; console CPU {cpuPerDelivery:F0} µs per delivery");
         return count / elapsed.TotalSeconds;
     }
     finally
