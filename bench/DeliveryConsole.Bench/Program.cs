@@ -69,6 +69,10 @@ var medianEngine = Median(results.Select(r => r.Engine));
 var medianBatch = Median(results.Select(r => r.Batch));
 var medianRaw = Median(results.Select(r => r.Raw));
 Console.WriteLine($"median of {runs}: single-event HTTP {medianEngine:F0} deliveries/s, batch route {medianBatch:F0} deliveries/s, raw {medianRaw:F0} POSTs/s, ratios {medianEngine / medianRaw:P2} / {medianBatch / medianRaw:P2}");
+if (Option("--quality", 1) == 1)
+{
+    await QualityAsync(receiver, (int)(medianEngine / 2), medianBatch);
+}
 return 0;
 
 // The ceiling: plain HttpClient POSTs of a similar body to the same receiver, 64 in flight.
@@ -141,6 +145,129 @@ static async Task<double> EngineAsync(Receiver receiver, int count, bool batch)
         {
         }
     }
+}
+
+// Latency and politeness, on a console whose first retry comes after exactly 1 s (no jitter):
+// commit-to-first-POST at half the measured single-event maximum, retry lateness, and batch
+// throughput while 8 readers page the deliveries list and read the stats.
+static async Task QualityAsync(Receiver receiver, int rate, double unloadedBatch)
+{
+    var folder = Path.Combine(Path.GetTempPath(), $"dc-bench-{Guid.NewGuid():N}");
+    Directory.CreateDirectory(folder);
+    var database = Path.Combine(folder, "dc.db");
+    var port = FreePort();
+    string[] settings =
+    [
+        $"--Database:Path={database}", "--Bootstrap:AdminPassword=Bench-Passw0rd-1", "--Delivery:AllowedPrivateNetworks=127.0.0.1/32",
+        "--RateLimit:PermitLimit=1000000", "--Logging:LogLevel:Default=Warning", "--Delivery:RetryDelays=00:00:01,00:00:01", "--Delivery:Jitter=0",
+    ];
+    var key = (await RunAsync(folder, ["keys", "create", "--role", "admin", .. settings])).Trim();
+    using var console = Start(folder, ["--urls", $"http://127.0.0.1:{port}", .. settings]);
+    try
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        await WaitHealthyAsync(http);
+        (await http.PostAsync("/v1/webhooks", Json(new { url = receiver.Url }))).EnsureSuccessStatusCode();
+        await PublishAsync(http, receiver, 3000, batch: false);
+
+        // Commit to first POST, at a steady half load.
+        rate = Math.Max(50, rate);
+        var acks = await PacedAsync(http, receiver, rate, TimeSpan.FromSeconds(10), failFirst: false);
+        var latencies = acks.Select(a => receiver.Arrivals.TryGetValue(a.Key, out var at) ? Math.Max(0, (at[0] - a.Value).TotalMilliseconds) : double.NaN).Where(l => !double.IsNaN(l)).ToList();
+        Console.WriteLine($"commit → first POST at {rate}/s (half the single-event median): p50 {Percentile(latencies, 0.50):F1} ms, p99 {Percentile(latencies, 0.99):F1} ms over {latencies.Count} deliveries");
+
+        // Retry lateness: the first attempt of each of these answers 500; the retry is due 1 s after it.
+        receiver.Arrivals.Clear();
+        var failing = await PacedAsync(http, receiver, 100, TimeSpan.FromSeconds(5), failFirst: true);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (failing.Keys.Any(id => !receiver.Arrivals.TryGetValue(id, out var at) || at.Count < 2) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        var lateness = failing.Keys.Select(id => receiver.Arrivals.TryGetValue(id, out var at) && at.Count >= 2 ? Math.Max(0, (at[1] - at[0]).TotalMilliseconds - 1000) : double.NaN)
+            .Where(l => !double.IsNaN(l)).ToList();
+        Console.WriteLine($"retry lateness (due 1 s after the failed attempt): p50 {Percentile(lateness, 0.50):F1} ms, p99 {Percentile(lateness, 0.99):F1} ms over {lateness.Count} retries");
+        receiver.Recording = false;
+        receiver.Arrivals.Clear();
+
+        // Throughput while 8 readers hammer the deliveries list and the stats.
+        using var stop = new CancellationTokenSource();
+        var reads = 0L;
+        var readers = Enumerable.Range(0, 8).Select(i => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var response = await http.GetAsync(i % 2 == 0 ? "/v1/webhooks/deliveries?limit=50" : "/v1/webhooks/deliveries/stats?hours=24");
+                Interlocked.Increment(ref reads);
+            }
+        })).ToList();
+        var stopwatch = Stopwatch.StartNew();
+        await PublishAsync(http, receiver, 10_000, batch: true);
+        var loaded = 10_000 / stopwatch.Elapsed.TotalSeconds;
+        await stop.CancelAsync();
+        await Task.WhenAll(readers).ContinueWith(_ => { });
+        Console.WriteLine($"batch route while 8 readers read ({reads / stopwatch.Elapsed.TotalSeconds:F0} reads/s): {loaded:F0} deliveries/s, {loaded / unloadedBatch:P0} of unloaded");
+    }
+    finally
+    {
+        console.Kill(entireProcessTree: true);
+        await console.WaitForExitAsync();
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+// Publishes single events at a steady rate for a while; returns each event id with the time its 202 came back.
+static async Task<Dictionary<string, DateTime>> PacedAsync(HttpClient http, Receiver receiver, int rate, TimeSpan duration, bool failFirst)
+{
+    receiver.Recording = true;
+    var acks = new System.Collections.Concurrent.ConcurrentDictionary<string, DateTime>();
+    var total = (int)(rate * duration.TotalSeconds);
+    var stopwatch = Stopwatch.StartNew();
+    var inFlight = new List<Task>();
+    for (var i = 0; i < total; i++)
+    {
+        var due = TimeSpan.FromSeconds(i / (double)rate);
+        if (due > stopwatch.Elapsed)
+        {
+            await Task.Delay(due - stopwatch.Elapsed);
+        }
+
+        inFlight.Add(Task.Run(async () =>
+        {
+            using var response = await http.PostAsync("/v1/events", Json(new { eventType = "call.completed", payload = new { fail_first = failFirst, n = 1 } }));
+            var at = DateTime.UtcNow;
+            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            acks[body.RootElement.GetProperty("eventId").GetString()!] = at;
+        }));
+    }
+
+    await Task.WhenAll(inFlight);
+    var deadline = DateTime.UtcNow.AddSeconds(30);
+    while (acks.Keys.Any(id => !receiver.Arrivals.ContainsKey(id)) && DateTime.UtcNow < deadline)
+    {
+        await Task.Delay(50);
+    }
+
+    return new Dictionary<string, DateTime>(acks);
+}
+
+static double Percentile(List<double> values, double p)
+{
+    if (values.Count == 0)
+    {
+        return double.NaN;
+    }
+
+    var sorted = values.Order().ToList();
+    return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 }
 
 // Publishes count events and waits until the receiver has count more requests; returns the time the publishing took.
@@ -269,6 +396,11 @@ internal sealed class Receiver : IAsyncDisposable
     private readonly WebApplication _app;
     private long _count;
 
+    /// <summary>When each message (webhook-id) arrived, every attempt; kept only while <see cref="Recording"/>.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, List<DateTime>> Arrivals { get; } = new();
+
+    public bool Recording { get; set; }
+
     private Receiver(WebApplication app) => _app = app;
 
     public string Url { get; private set; } = "";
@@ -284,8 +416,26 @@ internal sealed class Receiver : IAsyncDisposable
         var receiver = new Receiver(app);
         app.MapPost("/hooks", async (HttpContext context) =>
         {
+            var at = DateTime.UtcNow;
             using var reader = new StreamReader(context.Request.Body);
-            await reader.ReadToEndAsync();
+            var body = await reader.ReadToEndAsync();
+            var first = true;
+            if (receiver.Recording)
+            {
+                var arrivals = receiver.Arrivals.GetOrAdd(context.Request.Headers["webhook-id"].ToString(), _ => []);
+                lock (arrivals)
+                {
+                    first = arrivals.Count == 0;
+                    arrivals.Add(at);
+                }
+            }
+
+            // Events marked fail_first get a 500 on their first attempt, to measure how late the retry comes.
+            if (first && body.Contains("\"fail_first\":true", StringComparison.Ordinal))
+            {
+                return Results.StatusCode(500);
+            }
+
             Interlocked.Increment(ref receiver._count);
             return Results.Ok();
         });

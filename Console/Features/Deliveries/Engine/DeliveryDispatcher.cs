@@ -189,6 +189,9 @@ public sealed class DeliveryDispatcher(
     /// <summary>Longest wait between looks at the queue when nothing woke the loop (other nodes' work, expired leases).</summary>
     private static readonly TimeSpan IdleLook = TimeSpan.FromSeconds(2);
 
+    /// <summary>How soon to look again when something is due that the last claim did not take.</summary>
+    private static readonly TimeSpan ShortLook = TimeSpan.FromMilliseconds(25);
+
     /// <summary>Most claimed in one batch.</summary>
     private const int MaxBatch = 256;
 
@@ -296,8 +299,9 @@ public sealed class DeliveryDispatcher(
         var wait = next is { } due ? due - clock.GetUtcNow().UtcDateTime : IdleLook;
         if (wait <= TimeSpan.Zero)
         {
-            // Due now but not claimed: every place or the due rows' lanes are full; a finished send wakes the loop.
-            wait = IdleLook;
+            // Due now but not in this claim: it became due just after it, or its lane (or every place)
+            // is full, when a finished send wakes the loop anyway. Look again shortly.
+            wait = ShortLook;
         }
 
         await wakeup.WaitAsync(wait > IdleLook ? IdleLook : wait, stoppingToken);
