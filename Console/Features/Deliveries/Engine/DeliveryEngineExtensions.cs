@@ -37,6 +37,7 @@ public static class DeliveryEngineExtensions
         builder.Services.AddSingleton<ResendService>();
         builder.Services.AddSingleton<ReplayService>();
         builder.Services.AddTransient<ReplayJob>();
+        builder.Services.AddHostedService<ReplayResumer>();
         builder.Services.AddSingleton<WebhookTestService>();
         return builder;
     }
