@@ -63,6 +63,14 @@ public sealed class DeliveryOptions : IValidatableObject
     [Required]
     public string PublicBaseUrl { get; set; } = "http://127.0.0.1:5080";
 
+    /// <summary>Finished deliveries older than this are removed with their attempts (the hourly rollups keep their figures).</summary>
+    [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Deliveries removed per transaction by the retention job.</summary>
+    [Range(10, 10_000)]
+    public int RetentionBatch { get; set; } = 500;
+
     /// <summary>How long a signed recording link works.</summary>
     [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
     public TimeSpan RecordingLinkLifetime { get; set; } = TimeSpan.FromHours(24);

@@ -38,6 +38,8 @@ public static class DeliveryEngineExtensions
         builder.Services.AddSingleton<ReplayService>();
         builder.Services.AddTransient<ReplayJob>();
         builder.Services.AddHostedService<ReplayResumer>();
+        builder.Services.AddTransient<RetentionJob>();
+        builder.Services.AddHostedService<RetentionSchedule>();
         builder.Services.AddSingleton<WebhookTestService>();
         return builder;
     }
