@@ -100,24 +100,9 @@ static async Task<double> RawHttpAsync(string url, int count)
 static async Task<double> EngineAsync(Receiver receiver, int count, bool batch)
 {
     const int Warmup = 3000;
-    var folder = Path.Combine(Path.GetTempPath(), $"dc-bench-{Guid.NewGuid():N}");
-    Directory.CreateDirectory(folder);
-    var database = Path.Combine(folder, "dc.db");
-    var port = FreePort();
-    string[] settings =
-    [
-        $"--Database:Path={database}", "--Bootstrap:AdminPassword=Bench-Passw0rd-1", "--Delivery:AllowedPrivateNetworks=127.0.0.1/32",
-        "--RateLimit:PermitLimit=1000000", "--Logging:LogLevel:Default=Warning",
-    ];
-    var key = (await RunAsync(folder, ["keys", "create", "--role", "admin", .. settings])).Trim();
-    using var console = Start(folder, ["--urls", $"http://127.0.0.1:{port}", .. settings]);
+    var (console, http, folder) = await StartEngineConsoleAsync(receiver);
     try
     {
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        await WaitHealthyAsync(http);
-        (await http.PostAsync("/v1/webhooks", Json(new { url = receiver.Url }))).EnsureSuccessStatusCode();
-
         // Warm-up: a fresh process runs unoptimised (tier-0) code for its first seconds; the
         // figure wanted is the steady state, so 3000 events go through first, untimed.
         await PublishAsync(http, receiver, Warmup, batch);
@@ -134,23 +119,13 @@ static async Task<double> EngineAsync(Receiver receiver, int count, bool batch)
     }
     finally
     {
-        console.Kill(entireProcessTree: true);
-        await console.WaitForExitAsync();
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        await StopEngineConsoleAsync(console, http, folder);
     }
 }
 
-// Latency and politeness, on a console whose first retry comes after exactly 1 s (no jitter):
-// commit-to-first-POST at half the measured single-event maximum, retry lateness, and batch
-// throughput while 8 readers page the deliveries list and read the stats.
-static async Task QualityAsync(Receiver receiver, int rate, double unloadedBatch)
+// A console (Release) on a fresh SQLite file in its own folder, with an admin key and the
+// receiver as its master webhook.
+static async Task<(Process Console, HttpClient Http, string Folder)> StartEngineConsoleAsync(Receiver receiver, params string[] extra)
 {
     var folder = Path.Combine(Path.GetTempPath(), $"dc-bench-{Guid.NewGuid():N}");
     Directory.CreateDirectory(folder);
@@ -159,16 +134,41 @@ static async Task QualityAsync(Receiver receiver, int rate, double unloadedBatch
     string[] settings =
     [
         $"--Database:Path={database}", "--Bootstrap:AdminPassword=Bench-Passw0rd-1", "--Delivery:AllowedPrivateNetworks=127.0.0.1/32",
-        "--RateLimit:PermitLimit=1000000", "--Logging:LogLevel:Default=Warning", "--Delivery:RetryDelays=00:00:01,00:00:01", "--Delivery:Jitter=0",
+        "--RateLimit:PermitLimit=1000000", "--Logging:LogLevel:Default=Warning", .. extra,
     ];
     var key = (await RunAsync(folder, ["keys", "create", "--role", "admin", .. settings])).Trim();
-    using var console = Start(folder, ["--urls", $"http://127.0.0.1:{port}", .. settings]);
+    var console = Start(folder, ["--urls", $"http://127.0.0.1:{port}", .. settings]);
+    var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+    await WaitHealthyAsync(http);
+    (await http.PostAsync("/v1/webhooks", Json(new { url = receiver.Url }))).EnsureSuccessStatusCode();
+    return (console, http, folder);
+}
+
+static async Task StopEngineConsoleAsync(Process console, HttpClient http, string folder)
+{
+    http.Dispose();
+    console.Kill(entireProcessTree: true);
+    await console.WaitForExitAsync();
+    console.Dispose();
+    SqliteConnection.ClearAllPools();
     try
     {
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        await WaitHealthyAsync(http);
-        (await http.PostAsync("/v1/webhooks", Json(new { url = receiver.Url }))).EnsureSuccessStatusCode();
+        Directory.Delete(folder, recursive: true);
+    }
+    catch (IOException)
+    {
+    }
+}
+
+// Latency and politeness, on a console whose first retry comes after exactly 1 s (no jitter):
+// commit-to-first-POST at half the measured single-event maximum, retry lateness, and batch
+// throughput while 8 readers page the deliveries list and read the stats.
+static async Task QualityAsync(Receiver receiver, int rate, double unloadedBatch)
+{
+    var (console, http, folder) = await StartEngineConsoleAsync(receiver, "--Delivery:RetryDelays=00:00:01,00:00:01", "--Delivery:Jitter=0");
+    try
+    {
         await PublishAsync(http, receiver, 3000, batch: false);
 
         // Commit to first POST, at a steady half load.
@@ -212,15 +212,7 @@ static async Task QualityAsync(Receiver receiver, int rate, double unloadedBatch
     }
     finally
     {
-        console.Kill(entireProcessTree: true);
-        await console.WaitForExitAsync();
-        try
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        await StopEngineConsoleAsync(console, http, folder);
     }
 }
 

@@ -1,10 +1,8 @@
-using System.Data.Common;
 using System.Threading.Channels;
 using DeliveryConsole.Data;
 using DeliveryConsole.Features.Deliveries.Live;
 using DeliveryConsole.Infrastructure.Delivery;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace DeliveryConsole.Features.Deliveries.Engine;
 
@@ -92,86 +90,69 @@ public sealed class AttemptRecorder : IAsyncDisposable
 
     private static async Task<bool[]> RecordAsync(AppDbContext db, List<Pending> batch)
     {
-        var connection = db.Database.GetDbConnection();
-        var transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-        await using var insert = Command(connection, transaction, """
+        await using var insert = RawSql.Command(db, """
             INSERT INTO delivery_attempts ("Id", "DeliveryId", "WorkspaceId", "EndpointId", "Number", "Trigger", "RequestUrl", "RequestHeadersJson",
                 "RequestBody", "ResponseStatus", "ResponseHeadersJson", "ResponseBody", "ResponseBodySize", "DurationMs", "ErrorClass", "Error", "StartedAt", "CompletedAt")
             VALUES ($id, $delivery, $workspace, $endpoint,
                 (SELECT COALESCE(MAX("Number"), 0) + 1 FROM delivery_attempts WHERE "DeliveryId" = $delivery),
                 CASE WHEN $attempts > 0 THEN 1 WHEN EXISTS (SELECT 1 FROM delivery_attempts WHERE "DeliveryId" = $delivery) THEN 2 ELSE 0 END,
                 $url, $requestHeaders, $body, $status, $responseHeaders, $responseBody, $responseSize, $duration, 0, NULL, $started, $completed)
-            """, "$id", "$delivery", "$workspace", "$endpoint", "$attempts", "$url", "$requestHeaders", "$body", "$status", "$responseHeaders",
-            "$responseBody", "$responseSize", "$duration", "$started", "$completed");
-        await using var update = Command(connection, transaction, """
+            """, Names("$id", "$delivery", "$workspace", "$endpoint", "$attempts", "$url", "$requestHeaders", "$body", "$status", "$responseHeaders",
+            "$responseBody", "$responseSize", "$duration", "$started", "$completed"));
+        await using var update = RawSql.Command(db, """
             UPDATE deliveries SET "Status" = 1, "Attempts" = $attempts, "NextAttemptAt" = NULL, "DeliveredAt" = $completed, "LastAttemptAt" = $started,
                 "LastResponseStatus" = $status, "LastDurationMs" = $duration, "LastError" = NULL, "TargetUrl" = $url, "TargetHost" = $host,
                 "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = $completed
             WHERE "Id" = $delivery AND "LeaseOwner" = $owner AND "Status" = 0
-            """, "$attempts", "$completed", "$started", "$status", "$duration", "$url", "$host", "$delivery", "$owner");
-        await using var health = Command(connection, transaction, """
+            """, Names("$attempts", "$completed", "$started", "$status", "$duration", "$url", "$host", "$delivery", "$owner"));
+        await using var health = RawSql.Command(db, """
             UPDATE webhook_endpoints SET "ConsecutiveFailures" = 0, "LastSuccessAt" = $at WHERE "Id" = $endpoint
-            """, "$at", "$endpoint");
+            """, Names("$at", "$endpoint"));
 
         var marked = new bool[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
             var (claim, result, _) = batch[i];
             var delivery = claim.Id.ToString("D");
-            Set(insert, "$id", Guid.CreateVersion7().ToString("D"));
-            Set(insert, "$delivery", delivery);
-            Set(insert, "$workspace", claim.WorkspaceId.ToString("D"));
-            Set(insert, "$endpoint", claim.EndpointId.ToString("D"));
-            Set(insert, "$attempts", claim.Attempts);
-            Set(insert, "$url", result.RequestUrl);
-            Set(insert, "$requestHeaders", result.RequestHeadersJson);
-            Set(insert, "$body", claim.PayloadJson);
-            Set(insert, "$status", result.ResponseStatus);
-            Set(insert, "$responseHeaders", result.ResponseHeadersJson);
-            Set(insert, "$responseBody", result.ResponseBody);
-            Set(insert, "$responseSize", result.ResponseBodySize);
-            Set(insert, "$duration", result.DurationMs);
-            Set(insert, "$started", UtcTicksConverter.ToTicks(result.StartedAt));
-            Set(insert, "$completed", UtcTicksConverter.ToTicks(result.CompletedAt));
+            insert.Set("$id", Guid.CreateVersion7().ToString("D"));
+            insert.Set("$delivery", delivery);
+            insert.Set("$workspace", claim.WorkspaceId.ToString("D"));
+            insert.Set("$endpoint", claim.EndpointId.ToString("D"));
+            insert.Set("$attempts", claim.Attempts);
+            insert.Set("$url", result.RequestUrl);
+            insert.Set("$requestHeaders", result.RequestHeadersJson);
+            insert.Set("$body", claim.PayloadJson);
+            insert.Set("$status", result.ResponseStatus);
+            insert.Set("$responseHeaders", result.ResponseHeadersJson);
+            insert.Set("$responseBody", result.ResponseBody);
+            insert.Set("$responseSize", result.ResponseBodySize);
+            insert.Set("$duration", result.DurationMs);
+            insert.Set("$started", UtcTicksConverter.ToTicks(result.StartedAt));
+            insert.Set("$completed", UtcTicksConverter.ToTicks(result.CompletedAt));
             await insert.ExecuteNonQueryAsync();
 
-            Set(update, "$attempts", claim.Attempts + 1);
-            Set(update, "$completed", UtcTicksConverter.ToTicks(result.CompletedAt));
-            Set(update, "$started", UtcTicksConverter.ToTicks(result.StartedAt));
-            Set(update, "$status", result.ResponseStatus);
-            Set(update, "$duration", result.DurationMs);
-            Set(update, "$url", claim.EndpointUrl);
-            Set(update, "$host", new Uri(claim.EndpointUrl).Host.ToLowerInvariant());
-            Set(update, "$delivery", delivery);
-            Set(update, "$owner", claim.LeaseOwner);
+            update.Set("$attempts", claim.Attempts + 1);
+            update.Set("$completed", UtcTicksConverter.ToTicks(result.CompletedAt));
+            update.Set("$started", UtcTicksConverter.ToTicks(result.StartedAt));
+            update.Set("$status", result.ResponseStatus);
+            update.Set("$duration", result.DurationMs);
+            update.Set("$url", claim.EndpointUrl);
+            update.Set("$host", new Uri(claim.EndpointUrl).Host.ToLowerInvariant());
+            update.Set("$delivery", delivery);
+            update.Set("$owner", claim.LeaseOwner);
             marked[i] = await update.ExecuteNonQueryAsync() == 1;
         }
 
         // One health update per endpoint of the batch, with its latest success.
         foreach (var endpoint in batch.GroupBy(p => p.Claim.EndpointId))
         {
-            Set(health, "$at", UtcTicksConverter.ToTicks(endpoint.Max(p => p.Result.CompletedAt)));
-            Set(health, "$endpoint", endpoint.Key.ToString("D"));
+            health.Set("$at", UtcTicksConverter.ToTicks(endpoint.Max(p => p.Result.CompletedAt)));
+            health.Set("$endpoint", endpoint.Key.ToString("D"));
             await health.ExecuteNonQueryAsync();
         }
 
         return marked;
     }
 
-    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params string[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var name in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            command.Parameters.Add(parameter);
-        }
-
-        return command;
-    }
-
-    private static void Set(DbCommand command, string name, object? value) => command.Parameters[name].Value = value ?? DBNull.Value;
+    private static (string, object?)[] Names(params string[] names) => names.Select(n => (n, (object?)null)).ToArray();
 }

@@ -1,10 +1,7 @@
-using System.Data.Common;
-using System.Globalization;
 using DeliveryConsole.Data;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure.Delivery;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 
 namespace DeliveryConsole.Features.Deliveries.Engine;
@@ -89,12 +86,8 @@ public sealed class SqliteDeliveryQueue(DatabaseWriter writer, IDbContextFactory
         writer.WriteAsync<IReadOnlyList<DeliveryClaim>>(async db =>
         {
             var now = clock.GetUtcNow().UtcDateTime.Ticks;
-            var connection = db.Database.GetDbConnection();
-            var transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-            await using var claim = connection.CreateCommand();
-            claim.Transaction = transaction;
             var skip = skipEndpoints.Count == 0 ? "" : $" AND \"EndpointId\" NOT IN ({string.Join(",", skipEndpoints.Select((_, i) => "$s" + i))})";
-            claim.CommandText = $"""
+            await using var claim = RawSql.Command(db, $"""
                 UPDATE deliveries SET "LeaseOwner" = $owner, "LeaseUntil" = $until
                 WHERE "Id" IN (
                     SELECT "Id" FROM (
@@ -106,18 +99,9 @@ public sealed class SqliteDeliveryQueue(DatabaseWriter writer, IDbContextFactory
                     WHERE lane <= $perEndpoint
                     ORDER BY "NextAttemptAt" LIMIT $limit)
                 RETURNING "Id", "WorkspaceId", "EventId", "EndpointId", "PayloadJson", "Attempts"
-                """;
-            Add(claim, "$owner", owner);
-            Add(claim, "$until", now + lease.Ticks);
-            Add(claim, "$now", now);
-            Add(claim, "$limit", limit);
-            Add(claim, "$perEndpoint", perEndpoint);
-            Add(claim, "$scan", Scan);
-            var i = 0;
-            foreach (var endpoint in skipEndpoints)
-            {
-                Add(claim, "$s" + i++, endpoint.ToString("D"));
-            }
+                """,
+                [("$owner", owner), ("$until", now + lease.Ticks), ("$now", now), ("$limit", limit), ("$perEndpoint", perEndpoint), ("$scan", Scan),
+                    .. skipEndpoints.Select((endpoint, i) => ("$s" + i, (object?)endpoint.ToString("D")))]);
 
             var rows = new List<(Guid Id, Guid Workspace, string EventId, Guid Endpoint, string Payload, int Attempts)>();
             await using (var reader = await claim.ExecuteReaderAsync(cancellationToken))
@@ -157,14 +141,6 @@ public sealed class SqliteDeliveryQueue(DatabaseWriter writer, IDbContextFactory
         writer.WriteAsync(db => db.Deliveries
             .Where(d => d.Status == DeliveryStatus.Pending && d.LeaseOwner != null && d.LeaseOwner.StartsWith(nodePrefix) && d.LeaseOwner != currentOwner)
             .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseOwner, (string?)null).SetProperty(d => d.LeaseUntil, (DateTime?)null), cancellationToken));
-
-    private static void Add(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
-    }
 }
 
 /// <summary>

@@ -1,9 +1,7 @@
-using System.Data.Common;
 using DeliveryConsole.Data;
 using DeliveryConsole.Infrastructure.Delivery;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 
 namespace DeliveryConsole.Features.Deliveries.Engine;
@@ -61,10 +59,8 @@ public sealed class RetentionJob(DatabaseWriter writer, IDbContextFactory<AppDbC
 
     private static async Task<int> RemoveBatchAsync(AppDbContext db, Guid workspace, DateTime cutoff, int size)
     {
-        var connection = db.Database.GetDbConnection();
-        var transaction = db.Database.CurrentTransaction?.GetDbTransaction();
         var hour = Stats.RollupSql.HourTicks;
-        await Execute(connection, transaction, """
+        await ExecuteAsync(db, """
             CREATE TEMP TABLE IF NOT EXISTS retention_batch ("Id" TEXT PRIMARY KEY);
             DELETE FROM retention_batch;
             INSERT INTO retention_batch
@@ -74,7 +70,7 @@ public sealed class RetentionJob(DatabaseWriter writer, IDbContextFactory<AppDbC
             """, ("$workspace", workspace.ToString("D")), ("$cutoff", UtcTicksConverter.ToTicks(cutoff)), ("$size", size));
 
         // The hours whose rollups the delete's triggers would change: the deliveries' creation hours and their attempts' start hours.
-        await using var range = Command(connection, transaction, """
+        await using var range = RawSql.Command(db, """
             SELECT MIN(h), MAX(h), COUNT(*) FROM (
                 SELECT "CreatedAt" - "CreatedAt" % $hour AS h FROM deliveries WHERE "Id" IN (SELECT "Id" FROM retention_batch)
                 UNION ALL
@@ -92,7 +88,7 @@ public sealed class RetentionJob(DatabaseWriter writer, IDbContextFactory<AppDbC
             (from, to) = (reader.GetInt64(0), reader.GetInt64(1));
         }
 
-        return await Execute(connection, transaction, """
+        return await ExecuteAsync(db, """
             CREATE TEMP TABLE IF NOT EXISTS retention_delivery_rollups AS SELECT * FROM delivery_rollups WHERE 0;
             CREATE TEMP TABLE IF NOT EXISTS retention_latency_rollups AS SELECT * FROM latency_rollups WHERE 0;
             DELETE FROM retention_delivery_rollups;
@@ -111,27 +107,10 @@ public sealed class RetentionJob(DatabaseWriter writer, IDbContextFactory<AppDbC
             """, ("$workspace", workspace.ToString("D")), ("$from", from), ("$to", to), ("$cutoff", UtcTicksConverter.ToTicks(cutoff)));
     }
 
-    private static async Task<int> Execute(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
+    private static async Task<int> ExecuteAsync(AppDbContext db, string sql, params (string Name, object? Value)[] parameters)
     {
-        await using var command = Command(connection, transaction, sql, parameters);
-        var result = await command.ExecuteScalarAsync();
-        return result is long count ? (int)count : 0;
-    }
-
-    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value;
-            command.Parameters.Add(parameter);
-        }
-
-        return command;
+        await using var command = RawSql.Command(db, sql, parameters);
+        return await command.ExecuteScalarAsync() is long count ? (int)count : 0;
     }
 }
 
