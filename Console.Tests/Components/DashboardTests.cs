@@ -120,6 +120,7 @@ public sealed class DashboardTests : BunitTestBase
             }
 
             await db.SaveChangesAsync();
+            await History.RebuildRollupsAsync(db);
         }
 
         Render<MudPopoverProvider>();

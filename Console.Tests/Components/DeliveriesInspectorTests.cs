@@ -1,3 +1,4 @@
+using DeliveryConsole.Tests.Infrastructure;
 using Bunit;
 using DeliveryConsole.Data;
 using DeliveryConsole.Features.Access;
@@ -31,6 +32,7 @@ public sealed class DeliveriesInspectorTests : BunitTestBase
         Services.AddSingleton<DeliveryQueries>();
         Services.AddSingleton<IBackgroundJobClient>(new BackgroundJobClient(new InMemoryStorage()));
         Services.AddSingleton<DeliveryConsole.Features.Deliveries.Engine.IDeliveryWakeup, DeliveryConsole.Features.Deliveries.Engine.InProcessWakeup>();
+        Services.AddSingleton<DeliveryConsole.Data.DatabaseWriter>();
         Services.AddSingleton<ResendService>();
         Services.AddSingleton<ReplayService>();
     }
@@ -53,6 +55,7 @@ public sealed class DeliveriesInspectorTests : BunitTestBase
         }
 
         await db.SaveChangesAsync();
+        await History.RebuildRollupsAsync(db);
         return seeded;
     }
 

@@ -1,5 +1,7 @@
+using System.Data.Common;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace DeliveryConsole.Data;
 
@@ -8,13 +10,15 @@ namespace DeliveryConsole.Data;
 /// SQLite takes one write transaction at a time, and a connection that finds the lock taken
 /// sleeps in SQLite's busy handler (1, 2, 5 … 100 ms): dozens of request threads and workers each
 /// opening their own transaction spend their time asleep while the lock sits free. Instead,
-/// callers hand their writes here and one loop runs whatever has queued up
-/// in a single transaction, each write inside its own savepoint so one failing write fails only
-/// its caller. A caller's task completes only after the transaction has committed.
+/// callers hand their writes here and one loop runs whatever has queued up in a single
+/// transaction (group commit), each write inside its own savepoint so one failing write fails
+/// only its caller. A caller's task completes only after the transaction has committed.
+/// The loop keeps one context and its connection open for its lifetime, so the statements the
+/// typed operations prepare (<see cref="RawSql.Prepared"/>) are parsed once, not per write.
 /// </summary>
 public sealed class DatabaseWriter : IAsyncDisposable
 {
-    private const int MaxBatch = 128;
+    private const int MaxBatch = 256;
     private readonly Channel<IWrite> _queue = Channel.CreateUnbounded<IWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly IDbContextFactory<AppDbContext> _dbFactory;
     private readonly ILogger<DatabaseWriter> _logger;
@@ -48,50 +52,79 @@ public sealed class DatabaseWriter : IAsyncDisposable
     private async Task RunAsync()
     {
         var batch = new List<IWrite>(MaxBatch);
-        while (await _queue.Reader.WaitToReadAsync())
+        AppDbContext? db = null;
+        try
         {
-            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item))
+            while (await _queue.Reader.WaitToReadAsync())
             {
-                batch.Add(item);
-            }
-
-            try
-            {
-                await RunBatchAsync(batch);
-            }
-            catch (Exception exception)
-            {
-                // The transaction itself failed (begin or commit): nothing of the batch is stored.
-                _logger.LogError(exception, "Database write batch of {Count} failed", batch.Count);
-                foreach (var item in batch)
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item))
                 {
-                    item.Fail(exception);
+                    batch.Add(item);
                 }
-            }
 
-            batch.Clear();
+                try
+                {
+                    db ??= await OpenAsync();
+                    await RunBatchAsync(db, batch);
+                }
+                catch (Exception exception)
+                {
+                    // The transaction itself failed (begin or commit): nothing of the batch is stored.
+                    // The connection may be unusable: the next batch starts on a fresh one.
+                    _logger.LogError(exception, "Database write batch of {Count} failed", batch.Count);
+                    foreach (var item in batch)
+                    {
+                        item.Fail(exception);
+                    }
+
+                    if (db is not null)
+                    {
+                        await db.DisposeAsync();
+                        db = null;
+                    }
+                }
+
+                batch.Clear();
+            }
+        }
+        finally
+        {
+            if (db is not null)
+            {
+                await db.DisposeAsync();
+            }
         }
     }
 
-    private async Task RunBatchAsync(List<IWrite> batch)
+    private async Task<AppDbContext> OpenAsync()
     {
-        await using var db = await _dbFactory.CreateDbContextAsync();
+        var db = await _dbFactory.CreateDbContextAsync();
+        await db.Database.OpenConnectionAsync();
+        // Every write already runs in its own savepoint; EF's own per-SaveChanges savepoints would be two more statements each.
+        db.Database.AutoSavepointsEnabled = false;
+        return db;
+    }
+
+    private static async Task RunBatchAsync(AppDbContext db, List<IWrite> batch)
+    {
         await using var transaction = await db.Database.BeginTransactionAsync();
+        var sqlTransaction = transaction.GetDbTransaction();
+        var savepoint = RawSql.Prepared(db, "SAVEPOINT w");
+        var release = RawSql.Prepared(db, "RELEASE w");
+        var rollback = RawSql.Prepared(db, "ROLLBACK TO w; RELEASE w");
         var done = new List<IWrite>(batch.Count);
-        for (var i = 0; i < batch.Count; i++)
+        foreach (var item in batch)
         {
-            var item = batch[i];
-            var savepoint = $"w{i}";
-            await transaction.CreateSavepointAsync(savepoint);
+            await savepoint.ExecuteNonQueryAsync();
             try
             {
                 await item.RunAsync(db);
-                await transaction.ReleaseSavepointAsync(savepoint);
+                await release.ExecuteNonQueryAsync();
                 done.Add(item);
             }
             catch (Exception exception)
             {
-                await transaction.RollbackToSavepointAsync(savepoint);
+                await rollback.ExecuteNonQueryAsync();
                 item.Fail(exception);
             }
             finally
@@ -100,7 +133,7 @@ public sealed class DatabaseWriter : IAsyncDisposable
             }
         }
 
-        await transaction.CommitAsync();
+        await sqlTransaction.CommitAsync();
         foreach (var item in done)
         {
             item.Complete();

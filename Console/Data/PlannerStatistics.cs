@@ -21,8 +21,8 @@ public static class PlannerStatistics
         ["IX_deliveries_ApplicationId_CreatedAt"] = "1000000 50 1",
         ["IX_deliveries_EventId"] = "1000000 2",
         ["IX_deliveries_CallId"] = "1000000 5",
-        // The sweep's partial index of due rows is small.
-        ["IX_deliveries_due"] = "1000 1",
+        // The dispatcher's partial index of pending rows is small.
+        ["IX_deliveries_due"] = "1000 1 1",
         ["sqlite_autoindex_deliveries_1"] = "1000000 1",
     };
 

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -6,12 +7,14 @@ namespace DeliveryConsole.Data;
 
 /// <summary>
 /// Hand-written statements on a context's own connection and transaction, for the hot write
-/// paths the writer runs (claims, batched attempt recording, retention): a command can be
-/// prepared once and executed with new parameter values many times.
+/// paths the writer runs (publishing, claims, batched attempt recording, rollups, retention).
 /// </summary>
 public static class RawSql
 {
-    /// <summary>A command in <paramref name="db"/>'s current transaction, with parameters of these names and values.</summary>
+    /// <summary>Commands kept per connection object, by their text: prepared once, executed with new values many times.</summary>
+    private static readonly ConditionalWeakTable<DbConnection, Dictionary<string, DbCommand>> Cache = new();
+
+    /// <summary>A command in <paramref name="db"/>'s current transaction, with parameters of these names and values; the caller disposes it.</summary>
     public static DbCommand Command(AppDbContext db, string sql, params (string Name, object? Value)[] parameters)
     {
         var command = db.Database.GetDbConnection().CreateCommand();
@@ -28,6 +31,63 @@ public static class RawSql
         return command;
     }
 
-    /// <summary>Sets a parameter of a command made by <see cref="Command"/> for its next execution.</summary>
+    /// <summary>
+    /// The command for <paramref name="sql"/> on this context's connection, kept with the
+    /// connection and bound to the current transaction, with the parameters named (values set
+    /// with <see cref="Set"/>). Not to be disposed by the caller. Parameters are the <c>$name</c>
+    /// tokens of the text.
+    /// </summary>
+    public static DbCommand Prepared(AppDbContext db, string sql)
+    {
+        var connection = db.Database.GetDbConnection();
+        var commands = Cache.GetOrCreateValue(connection);
+        lock (commands)
+        {
+            if (!commands.TryGetValue(sql, out var command))
+            {
+                command = connection.CreateCommand();
+                command.CommandText = sql;
+                foreach (var name in ParameterNames(sql))
+                {
+                    var parameter = command.CreateParameter();
+                    parameter.ParameterName = name;
+                    parameter.Value = DBNull.Value;
+                    command.Parameters.Add(parameter);
+                }
+
+                commands[sql] = command;
+            }
+
+            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+            return command;
+        }
+    }
+
+    /// <summary>Sets a parameter of a command for its next execution.</summary>
     public static void Set(this DbCommand command, string name, object? value) => command.Parameters[name].Value = value ?? DBNull.Value;
+
+    private static IEnumerable<string> ParameterNames(string sql)
+    {
+        var seen = new HashSet<string>();
+        for (var i = 0; i < sql.Length; i++)
+        {
+            if (sql[i] != '$')
+            {
+                continue;
+            }
+
+            var end = i + 1;
+            while (end < sql.Length && (char.IsLetterOrDigit(sql[end]) || sql[end] == '_'))
+            {
+                end++;
+            }
+
+            if (end > i + 1 && seen.Add(sql[i..end]))
+            {
+                yield return sql[i..end];
+            }
+
+            i = end - 1;
+        }
+    }
 }

@@ -39,6 +39,7 @@ public sealed class DeliveryQueriesTests(EngineAppFactory app) : IClassFixture<E
         }
 
         await db.SaveChangesAsync();
+        await History.RebuildRollupsAsync(db);
         return (new Caller(workspaceId, Role.Viewer, "user", "u", "U"), endpoints, now);
     }
 

@@ -76,6 +76,7 @@ public sealed class DeliveryReadApiTests(EngineAppFactory app) : IClassFixture<E
         }
 
         await db.SaveChangesAsync();
+        await History.RebuildRollupsAsync(db);
         return rows;
     }
 

@@ -104,7 +104,8 @@ public sealed class DispatcherTests
         (await client.PostAsJsonAsync("/v1/webhooks", new { url = receiver.Url })).EnsureSuccessStatusCode();
         var nodeId = first.Service<DeliveryConsole.Features.Deliveries.Engine.NodeIdentity>().Id;
 
-        // As a kill -9 leaves them: two deliveries claimed by an earlier run of this node and one by another node, leased for minutes.
+        // As a kill -9 leaves them: two deliveries claimed by an earlier run of this node and one by another node, leased for minutes
+        // (a claim moves a row's due time to its lease's end).
         var now = DateTime.UtcNow;
         Guid mineA = Guid.CreateVersion7(), mineB = Guid.CreateVersion7(), theirs = Guid.CreateVersion7();
         await using (var db = await first.DbAsync())
@@ -117,7 +118,7 @@ public sealed class DispatcherTests
                 {
                     Id = id, WorkspaceId = workspace, EventId = "evt_crash" + id.ToString("N")[^12..], EndpointId = endpoint.Id, EndpointScope = EndpointScope.Master,
                     EventType = "call.completed", Channel = "voice", TargetUrl = endpoint.Url, TargetHost = "127.0.0.1", PayloadJson = "{}",
-                    Status = DeliveryStatus.Pending, NextAttemptAt = now.AddSeconds(-5), LeaseOwner = owner, LeaseUntil = now.AddMinutes(10),
+                    Status = DeliveryStatus.Pending, NextAttemptAt = now.AddMinutes(10), LeaseOwner = owner, LeaseUntil = now.AddMinutes(10),
                     CreatedAt = now.AddSeconds(-5), UpdatedAt = now.AddSeconds(-5),
                 });
             }

@@ -44,6 +44,7 @@ public sealed class RetentionTests(ConsoleAppFactory app) : IClassFixture<Consol
             }
 
             await db.SaveChangesAsync();
+            await History.RebuildRollupsAsync(db);
         }
 
         var rollupsBefore = await RollupsAsync(workspace);

@@ -7,12 +7,13 @@ using DeliveryConsole.Features.Deliveries;
 using DeliveryConsole.Features.Deliveries.Engine;
 using DeliveryConsole.Features.Stats;
 using DeliveryConsole.Features.Webhooks;
+using DeliveryConsole.Infrastructure.Delivery;
 using DeliveryConsole.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 
 namespace DeliveryConsole.Tests.Features.Stats;
 
-/// <summary>The hourly rollups against a GROUP BY over the raw rows, after real traffic and after direct writes.</summary>
+/// <summary>The hourly rollups against a GROUP BY over the raw rows, after real traffic and after every operation of the ledger.</summary>
 public sealed class RollupTests(EngineAppFactory app) : IClassFixture<EngineAppFactory>
 {
     private sealed record Key(DateTime Hour, Guid EndpointId, string EventType);
@@ -161,10 +162,10 @@ public sealed class RollupTests(EngineAppFactory app) : IClassFixture<EngineAppF
     }
 
     [Fact]
-    public async Task Rollups_follow_direct_and_bulk_writes_and_the_rebuild_job_reproduces_them()
+    public async Task Rollups_follow_every_ledger_operation_on_history_and_the_rebuild_job_reproduces_them()
     {
         var random = new Random(11);
-        var (_, workspaceId) = await app.CreateKeyAsync(Role.Admin, "rollup-direct-" + Guid.NewGuid().ToString("N")[..8]);
+        var (_, workspaceId) = await app.CreateKeyAsync(Role.Admin, "rollup-ledger-" + Guid.NewGuid().ToString("N")[..8]);
         var endpoints = new[] { Guid.NewGuid(), Guid.NewGuid() };
         var now = DateTime.UtcNow;
         await using (var db = await app.DbAsync())
@@ -174,38 +175,57 @@ public sealed class RollupTests(EngineAppFactory app) : IClassFixture<EngineAppF
                 db.WebhookEndpoints.Add(new WebhookEndpoint { Id = endpoint, WorkspaceId = workspaceId, Scope = EndpointScope.Campaign, Url = "https://h.example.com/", SecretProtected = "x", CreatedAt = now, UpdatedAt = now });
             }
 
-            for (var i = 0; i < 300; i++)
-            {
-                // Spread over 10 hours, some exactly on an hour.
-                var created = Hour(now).AddHours(-random.Next(10)).AddTicks(i % 7 == 0 ? 0 : random.NextInt64(TimeSpan.TicksPerHour));
-                var delivery = NewDelivery(workspaceId, endpoints[random.Next(2)], random.Next(3) == 0 ? "call.failed" : "call.completed", created);
-                Add(db, delivery);
-                for (var n = 1; n <= random.Next(4); n++)
-                {
-                    var started = created.AddMinutes(n * random.Next(1, 50));
-                    db.DeliveryAttempts.Add(NewAttempt(delivery, n, started, random.Next(3) == 0 ? null : random.Next(2) == 0 ? 200 : 503, random.Next(0, 40_000)));
-                }
-            }
-
             await db.SaveChangesAsync();
         }
 
-        // Bulk state changes (as resend, endpoint deletion and the engine do them) and single ones.
-        await using (var db = await app.DbAsync())
+        // History through the ledger: deliveries in every state spread over 10 hours (some exactly on an hour), the pending ones held by a claim.
+        const string Owner = "rollup-test:run";
+        var deliveries = new List<Delivery>();
+        for (var i = 0; i < 300; i++)
         {
-            var ws = db.Deliveries.Where(d => d.WorkspaceId == workspaceId);
-            await ws.Where(d => d.EventType == "call.failed").ExecuteUpdateAsync(s => s.SetProperty(d => d.Status, DeliveryStatus.Failed));
-            await ws.Where(d => d.EndpointId == endpoints[0] && d.Status == DeliveryStatus.Pending).ExecuteUpdateAsync(s => s.SetProperty(d => d.Status, DeliveryStatus.Delivered));
-            await ws.Where(d => d.EndpointId == endpoints[0] && d.EventType == "call.failed").ExecuteUpdateAsync(s => s.SetProperty(d => d.Status, DeliveryStatus.Pending));
-            var some = await ws.OrderBy(d => d.Id).Take(20).ToListAsync();
-            foreach (var d in some)
+            var created = Hour(now).AddHours(-random.Next(10)).AddTicks(i % 7 == 0 ? 0 : random.NextInt64(TimeSpan.TicksPerHour));
+            var delivery = NewDelivery(workspaceId, endpoints[random.Next(2)], random.Next(3) == 0 ? "call.failed" : "call.completed", created, (DeliveryStatus)random.Next(3));
+            if (delivery.Status == DeliveryStatus.Pending)
             {
-                d.Status = (DeliveryStatus)random.Next(3);
+                (delivery.LeaseOwner, delivery.LeaseUntil, delivery.NextAttemptAt) = (Owner, now.AddMinutes(5), now.AddMinutes(5));
             }
 
-            await db.SaveChangesAsync();
-            // Unchanged status: no change in the rollups.
-            await ws.ExecuteUpdateAsync(s => s.SetProperty(d => d.Attempts, d => d.Attempts));
+            deliveries.Add(delivery);
+        }
+
+        var writer = app.Service<DatabaseWriter>();
+        var events = deliveries.Select(d => new WebhookEvent { Id = d.EventId, WorkspaceId = d.WorkspaceId, Type = d.EventType, Channel = d.Channel, PayloadJson = "{}", CreatedAt = d.CreatedAt }).ToList();
+        await writer.WriteAsync(async db => { await DeliveryLedger.InsertAsync(db, events, deliveries); return 0; });
+
+        // Attempts of the claimed ones (the first decides the state; later ones find the lease gone and stay history), at random times and outcomes.
+        var ledger = app.Service<DeliveryLedger>();
+        var records = new List<Task>();
+        foreach (var delivery in deliveries.Where(d => d.Status == DeliveryStatus.Pending))
+        {
+            var claim = new DeliveryClaim(delivery.Id, workspaceId, delivery.EventId, delivery.EndpointId, "{}", random.Next(2), "https://h.example.com/", "x",
+                EndpointStatus.Active, null, false, Owner, delivery.EventType, delivery.CreatedAt);
+            for (var n = 1; n <= random.Next(4); n++)
+            {
+                var started = delivery.CreatedAt.AddMinutes(n * random.Next(1, 50));
+                var duration = random.Next(0, 40_000);
+                int? status = random.Next(3) == 0 ? null : random.Next(2) == 0 ? 200 : 503;
+                records.Add(ledger.RecordAsync(claim, new SendResult("https://h.example.com/", "{}", status, null, null, null, duration,
+                    status is null ? AttemptErrorClass.Timeout : AttemptErrorClass.None, status is null ? "timeout" : null, started, started.AddMilliseconds(duration))));
+            }
+        }
+
+        await Task.WhenAll(records);
+
+        // Resends of a selection, and one endpoint deleted (its pending deliveries fail).
+        var resent = deliveries.OrderBy(d => d.Id).Take(40).Select(d => new DeliveryLedger.Reset(d.Id, "{\"resent\":true}")).ToList();
+        await writer.WriteAsync(async db => (await DeliveryLedger.ResetAsync(db, workspaceId, resent, DateTime.UtcNow)).Count);
+        await writer.WriteAsync(db => DeliveryLedger.FailPendingAsync(db, endpoints[1], "endpoint deleted", DateTime.UtcNow));
+
+        await using (var db = await app.DbAsync())
+        {
+            var statuses = await db.Deliveries.Where(d => d.WorkspaceId == workspaceId).Select(d => d.Status).Distinct().ToListAsync();
+            Assert.Equal(3, statuses.Count);
+            Assert.True(await db.DeliveryAttempts.CountAsync(a => a.WorkspaceId == workspaceId) > 50);
         }
 
         await AssertRollupsEqualRawAsync(workspaceId);
@@ -235,14 +255,29 @@ public sealed class RollupTests(EngineAppFactory app) : IClassFixture<EngineAppF
         await using (var db = await app.DbAsync())
         {
             db.WebhookEndpoints.Add(new WebhookEndpoint { Id = endpoint, WorkspaceId = workspaceId, Scope = EndpointScope.Master, Url = "https://h.example.com/", SecretProtected = "x", CreatedAt = ten, UpdatedAt = ten });
-            var onTheHour = NewDelivery(workspaceId, endpoint, "call.completed", ten, DeliveryStatus.Delivered);
-            var justBefore = NewDelivery(workspaceId, endpoint, "call.completed", ten.AddTicks(-1), DeliveryStatus.Failed);
-            Add(db, onTheHour);
-            Add(db, justBefore);
-            db.DeliveryAttempts.Add(NewAttempt(onTheHour, 1, ten, 200, 120));
-            db.DeliveryAttempts.Add(NewAttempt(justBefore, 1, ten.AddTicks(-1), 500, 30));
             await db.SaveChangesAsync();
         }
+
+        // Both claimed, then answered: one on the hour (200 in 120 ms), one a tick before it (500 in 30 ms, a test: no retry).
+        const string Owner = "rollup-edge:run";
+        var onTheHour = NewDelivery(workspaceId, endpoint, "call.completed", ten);
+        var justBefore = NewDelivery(workspaceId, endpoint, "call.completed", ten.AddTicks(-1));
+        foreach (var d in new[] { onTheHour, justBefore })
+        {
+            (d.LeaseOwner, d.LeaseUntil, d.NextAttemptAt) = (Owner, DateTime.UtcNow.AddMinutes(5), DateTime.UtcNow.AddMinutes(5));
+        }
+
+        await app.Service<DatabaseWriter>().WriteAsync(async db =>
+        {
+            await DeliveryLedger.InsertAsync(db, [.. new[] { onTheHour, justBefore }.Select(d => new WebhookEvent { Id = d.EventId, WorkspaceId = d.WorkspaceId, Type = d.EventType, Channel = d.Channel, PayloadJson = "{}", CreatedAt = d.CreatedAt })], [onTheHour, justBefore]);
+            return 0;
+        });
+        var ledger = app.Service<DeliveryLedger>();
+        DeliveryClaim Claim(Delivery d) => new(d.Id, workspaceId, d.EventId, endpoint, "{}", 0, "https://h.example.com/", "x", EndpointStatus.Active, null, false, Owner, d.EventType, d.CreatedAt);
+        Assert.Equal(DeliveryStatus.Delivered, await ledger.RecordAsync(Claim(onTheHour),
+            new SendResult("https://h.example.com/", "{}", 200, null, null, null, 120, AttemptErrorClass.None, null, ten, ten.AddMilliseconds(120))));
+        Assert.Equal(DeliveryStatus.Failed, await ledger.RecordAsync(Claim(justBefore),
+            new SendResult("https://h.example.com/", "{}", 500, null, null, null, 30, AttemptErrorClass.HttpStatus, "HTTP 500", ten.AddTicks(-1), ten.AddTicks(-1).AddMilliseconds(30)), final: true));
 
         var stats = app.Service<StatsService>();
         var caller = Caller.System(workspaceId, "test");
@@ -260,12 +295,6 @@ public sealed class RollupTests(EngineAppFactory app) : IClassFixture<EngineAppF
         Assert.Equal(75.0, both.AvgLatencyMs);
     }
 
-    private static void Add(AppDbContext db, Delivery delivery)
-    {
-        db.Events.Add(new WebhookEvent { Id = delivery.EventId, WorkspaceId = delivery.WorkspaceId, Type = delivery.EventType, Channel = delivery.Channel, PayloadJson = "{}", CreatedAt = delivery.CreatedAt });
-        db.Deliveries.Add(delivery);
-    }
-
     private static Delivery NewDelivery(Guid workspaceId, Guid endpointId, string type, DateTime created, DeliveryStatus status = DeliveryStatus.Pending) => new()
     {
         Id = Guid.CreateVersion7(),
@@ -280,21 +309,5 @@ public sealed class RollupTests(EngineAppFactory app) : IClassFixture<EngineAppF
         Status = status,
         CreatedAt = created,
         UpdatedAt = created,
-    };
-
-    private static DeliveryAttempt NewAttempt(Delivery delivery, int number, DateTime started, int? status, int durationMs) => new()
-    {
-        Id = Guid.CreateVersion7(),
-        DeliveryId = delivery.Id,
-        WorkspaceId = delivery.WorkspaceId,
-        EndpointId = delivery.EndpointId,
-        Number = number,
-        RequestUrl = delivery.TargetUrl,
-        RequestHeadersJson = "{}",
-        RequestBody = "{}",
-        ResponseStatus = status,
-        DurationMs = durationMs,
-        StartedAt = started,
-        CompletedAt = started.AddMilliseconds(durationMs),
     };
 }

@@ -44,6 +44,7 @@ public sealed class StatsApiTests(EngineAppFactory app) : IClassFixture<EngineAp
         }
 
         await db.SaveChangesAsync();
+        await History.RebuildRollupsAsync(db);
     }
 
     [Fact]

@@ -53,6 +53,7 @@ public sealed class EndpointServiceTests(EngineAppFactory app) : IClassFixture<E
             }
 
             await db.SaveChangesAsync();
+            await History.RebuildRollupsAsync(db);
         }
 
         var overview = await Endpoints.OverviewAsync(admin);

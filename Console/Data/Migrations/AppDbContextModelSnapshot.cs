@@ -521,15 +521,15 @@ namespace DeliveryConsole.Data.Migrations
 
                     b.HasIndex("EventId");
 
-                    b.HasIndex("NextAttemptAt")
-                        .HasDatabaseName("IX_deliveries_due")
-                        .HasFilter("\"Status\" = 0");
-
                     b.HasIndex("ApplicationId", "CreatedAt")
                         .IsDescending(false, true);
 
                     b.HasIndex("EndpointId", "CreatedAt")
                         .IsDescending(false, true);
+
+                    b.HasIndex("NextAttemptAt", "EndpointId")
+                        .HasDatabaseName("IX_deliveries_due")
+                        .HasFilter("\"Status\" = 0");
 
                     b.HasIndex("TargetHost", "WorkspaceId", "CreatedAt")
                         .IsDescending(false, false, true);

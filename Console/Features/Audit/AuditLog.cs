@@ -19,7 +19,18 @@ public static class AuditLog
         string? details = null,
         string outcome = AuditOutcome.Success)
     {
-        db.AuditEntries.Add(new AuditEntry
+        db.AuditEntries.Add(Entry(caller, at, action, targetType, targetId, details, outcome));
+    }
+
+    /// <summary>The entry <see cref="Record"/> adds, for the writer's typed operations (<see cref="InsertAsync"/>).</summary>
+    public static AuditEntry Entry(
+        Caller caller,
+        DateTime at,
+        string action,
+        string? targetType,
+        string? targetId,
+        string? details = null,
+        string outcome = AuditOutcome.Success) => new()
         {
             WorkspaceId = caller.WorkspaceId,
             ActorType = caller.ActorType,
@@ -31,7 +42,26 @@ public static class AuditLog
             Outcome = outcome,
             Details = details is { Length: > 4000 } ? details[..4000] : details,
             At = at,
-        });
+        };
+
+    /// <summary>Inserts an entry with a prepared statement in <paramref name="db"/>'s transaction (no unit of work).</summary>
+    public static async Task InsertAsync(AppDbContext db, AuditEntry entry)
+    {
+        var insert = RawSql.Prepared(db, """
+            INSERT INTO audit_entries ("WorkspaceId", "ActorType", "ActorId", "ActorName", "Action", "TargetType", "TargetId", "Outcome", "Details", "At")
+            VALUES ($workspace, $actorType, $actorId, $actorName, $action, $targetType, $targetId, $outcome, $details, $at)
+            """);
+        insert.Set("$workspace", entry.WorkspaceId.ToString("D"));
+        insert.Set("$actorType", entry.ActorType);
+        insert.Set("$actorId", entry.ActorId);
+        insert.Set("$actorName", entry.ActorName);
+        insert.Set("$action", entry.Action);
+        insert.Set("$targetType", entry.TargetType);
+        insert.Set("$targetId", entry.TargetId);
+        insert.Set("$outcome", entry.Outcome);
+        insert.Set("$details", entry.Details);
+        insert.Set("$at", UtcTicksConverter.ToTicks(entry.At));
+        await insert.ExecuteNonQueryAsync();
     }
 }
 

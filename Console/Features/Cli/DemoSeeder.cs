@@ -63,6 +63,17 @@ public sealed class DemoSeeder(
         progress($"Calls: {calls.Count}.");
         var (events, deliveryCount, attempts) = SeedDeliveries(connection, workspace.Id, endpoints, calls, deliveries, start, now, progress);
         var callbacks = SeedCallbacks(connection, workspace.Id, calls, callbackCount, now);
+        // History is written in bulk, past the ledger: the rollups of its hours are recomputed from the rows.
+        progress("Rollups: rebuilding the seeded hours.");
+        using (var rebuild = connection.CreateCommand())
+        {
+            rebuild.CommandText = "BEGIN IMMEDIATE;\n" + Stats.RollupSql.Rebuild + "\nCOMMIT;";
+            rebuild.Parameters.AddWithValue("@from", Stats.StatsWindow.HourOf(start).Ticks);
+            rebuild.Parameters.AddWithValue("@to", Stats.StatsWindow.HourOf(now).AddDays(1).Ticks);
+            rebuild.CommandTimeout = 0;
+            rebuild.ExecuteNonQuery();
+        }
+
         Execute(connection, "PRAGMA synchronous=NORMAL; ANALYZE;");
 
         return new SeedResult(workspace.Name, endpoints.Count, calls.Count, events, deliveryCount, attempts, callbacks, stopwatch.Elapsed);

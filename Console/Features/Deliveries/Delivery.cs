@@ -70,8 +70,9 @@ internal sealed class DeliveryConfiguration : IEntityTypeConfiguration<Delivery>
         // Host search: one host (or each host of a prefix) in the workspace, newest first.
         builder.HasIndex(d => new { d.TargetHost, d.WorkspaceId, d.CreatedAt }).IsDescending(false, false, true);
         // Which of these SQLite picks is steered by fixed statistics (Data/PlannerStatistics.cs), not by luck.
-        // What the sweep looks for: pending rows whose next attempt is due.
-        builder.HasIndex(d => d.NextAttemptAt).HasFilter("\"Status\" = 0").HasDatabaseName("IX_deliveries_due");
+        // What the dispatcher claims: pending rows by due time (a claim moves it to the lease's end),
+        // with the endpoint for its per-endpoint lanes, so a claim reads the index alone.
+        builder.HasIndex(d => new { d.NextAttemptAt, d.EndpointId }).HasFilter("\"Status\" = 0").HasDatabaseName("IX_deliveries_due");
         builder.HasIndex(d => d.EventId);
         builder.HasIndex(d => d.CallId);
 

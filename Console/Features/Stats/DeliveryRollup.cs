@@ -7,7 +7,7 @@ namespace DeliveryConsole.Features.Stats;
 /// Delivery counts of one workspace, endpoint and event type in one UTC hour. Deliveries count in
 /// the hour they were created (their outcome moves between <see cref="Pending"/>, <see cref="Delivered"/>
 /// and <see cref="Failed"/> as it changes); attempts count in the hour they started.
-/// Maintained by SQLite triggers in the same transaction as the row change (see <see cref="RollupSql"/>).
+/// Maintained by the delivery ledger in the same transaction as the row change (see <see cref="RollupChanges"/>).
 /// </summary>
 public sealed class DeliveryRollup
 {

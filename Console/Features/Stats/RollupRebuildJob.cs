@@ -6,7 +6,7 @@ namespace DeliveryConsole.Features.Stats;
 
 /// <summary>
 /// Recomputes the rollups of a range of hours from the raw rows, in one write transaction (the
-/// triggers keep them current; this repairs a range after a restore, a bulk import or a change of
+/// ledger keeps them current; this repairs a range after a restore, a bulk import or a change of
 /// the rollup definition). Safe to run twice: the result depends only on the rows.
 /// </summary>
 public sealed class RollupRebuildJob(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock, ILogger<RollupRebuildJob> logger)

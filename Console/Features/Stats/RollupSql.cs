@@ -4,10 +4,10 @@ using System.Text;
 namespace DeliveryConsole.Features.Stats;
 
 /// <summary>
-/// The SQL that keeps <see cref="DeliveryRollup"/> and <see cref="LatencyRollup"/> equal to a GROUP BY
-/// over the raw rows. Triggers update them in the transaction that inserts a delivery, changes its
-/// status (any code path, bulk updates included) or records an attempt, so they can never drift
-/// from the rows they summarize; <see cref="Rebuild"/> recomputes a range from the rows.
+/// The SQL of <see cref="DeliveryRollup"/> and <see cref="LatencyRollup"/> beside the ledger's
+/// own upserts (<see cref="RollupChanges"/>): <see cref="Rebuild"/> recomputes a range of hours from
+/// the raw rows. The trigger statements are kept for the migrations that created (2026-11-23) and
+/// dropped (2026-12-01) them: since then the ledger keeps the rollups, aggregated per batch.
 /// </summary>
 public static class RollupSql
 {

@@ -188,7 +188,7 @@ public sealed class WebhookService(IDbContextFactory<AppDbContext> dbFactory, En
         endpoint.Status = EndpointStatus.Disabled;
         endpoint.DisabledReason = "deleted";
         endpoint.UpdatedAt = now;
-        var failed = await FailPendingDeliveriesAsync(db, endpoint.Id, "endpoint deleted", now, cancellationToken);
+        var failed = await Deliveries.Engine.DeliveryLedger.FailPendingAsync(db, endpoint.Id, "endpoint deleted", now);
         db.Record(caller, now, "webhook.deleted", "webhook_endpoint", endpoint.Id.ToString(), $"{endpoint.Scope} {endpoint.Url}; {failed} pending deliveries failed");
         await db.SaveChangesAsync(cancellationToken);
         if (transaction is not null)
@@ -196,16 +196,6 @@ public sealed class WebhookService(IDbContextFactory<AppDbContext> dbFactory, En
             await transaction.CommitAsync(cancellationToken);
         }
     }
-
-    internal static Task<int> FailPendingDeliveriesAsync(AppDbContext db, Guid endpointId, string reason, DateTime now, CancellationToken cancellationToken) =>
-        db.Deliveries
-            .Where(d => d.EndpointId == endpointId && d.Status == DeliveryStatus.Pending)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(d => d.Status, DeliveryStatus.Failed)
-                .SetProperty(d => d.LastError, reason)
-                .SetProperty(d => d.NextAttemptAt, (DateTime?)null)
-                .SetProperty(d => d.LeaseUntil, (DateTime?)null)
-                .SetProperty(d => d.UpdatedAt, now), cancellationToken);
 
     private static IQueryable<WebhookEndpoint> Master(AppDbContext db, Caller caller) =>
         db.WebhookEndpoints.Where(e => e.WorkspaceId == caller.WorkspaceId && e.Scope == EndpointScope.Master && e.DeletedAt == null);

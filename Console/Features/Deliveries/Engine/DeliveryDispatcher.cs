@@ -1,3 +1,4 @@
+using System.Text.Json;
 using DeliveryConsole.Data;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure.Delivery;
@@ -6,12 +7,13 @@ using Microsoft.Extensions.Options;
 
 namespace DeliveryConsole.Features.Deliveries.Engine;
 
-/// <summary>What the sender needs of one claimed delivery, carried by the claim so nothing is read again per delivery.</summary>
+/// <summary>What the sender and the ledger need of one claimed delivery, carried by the claim so nothing is read again per delivery.</summary>
 public sealed record DeliveryClaim(
     Guid Id, Guid WorkspaceId, string EventId, Guid EndpointId, string PayloadJson, int Attempts,
-    string EndpointUrl, string SecretProtected, EndpointStatus EndpointStatus, string? DisabledReason, bool EndpointDeleted, string LeaseOwner);
+    string EndpointUrl, string SecretProtected, EndpointStatus EndpointStatus, string? DisabledReason, bool EndpointDeleted, string LeaseOwner,
+    string EventType, DateTime CreatedAt);
 
-/// <summary>How due deliveries are claimed and how the dispatcher is woken: SQLite in process now; PostgreSQL adds SKIP LOCKED and NOTIFY behind it.</summary>
+/// <summary>How due deliveries are claimed: SQLite in process now; PostgreSQL adds SKIP LOCKED behind it.</summary>
 public interface IDeliveryQueue
 {
     /// <summary>
@@ -21,11 +23,14 @@ public interface IDeliveryQueue
     /// </summary>
     Task<IReadOnlyList<DeliveryClaim>> ClaimAsync(int limit, int perEndpoint, IReadOnlyCollection<Guid> skipEndpoints, string owner, TimeSpan lease, CancellationToken cancellationToken);
 
-    /// <summary>When the next pending delivery without a lease is due (null when none).</summary>
+    /// <summary>When the next pending delivery is due, or its lease expires (null when none is pending).</summary>
     Task<DateTime?> NextDueAsync(CancellationToken cancellationToken);
 
-    /// <summary>Releases the leases of earlier runs of this node (their process is gone); returns how many.</summary>
+    /// <summary>Releases the leases of earlier runs of this node (their process is gone), due at once; returns how many.</summary>
     Task<int> TakeBackAsync(string nodePrefix, string currentOwner, CancellationToken cancellationToken);
+
+    /// <summary>Gives claimed deliveries back unsent: due again at once for whoever claims next.</summary>
+    Task ReleaseAsync(IReadOnlyCollection<DeliveryClaim> claims);
 }
 
 /// <summary>
@@ -75,7 +80,11 @@ public sealed class InProcessWakeup : IDeliveryWakeup, IDisposable
 
 /// <summary>
 /// The database is the queue: claims due rows in batches through the one writer, in one
-/// conditional <c>UPDATE … RETURNING</c> with the endpoint's URL and secret beside them.
+/// conditional <c>UPDATE … RETURNING</c>, then reads their endpoints' URL and secret in one
+/// statement. A claim moves the row's <c>NextAttemptAt</c> to its lease's end (a visibility
+/// timeout): the due index then holds only what may be claimed now, a claim never steps over rows
+/// in flight, and a lease that runs out makes its row due again by itself. Part of the ledger's
+/// module: it changes only the lease and its due time.
 /// </summary>
 public sealed class SqliteDeliveryQueue(DatabaseWriter writer, IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock) : IDeliveryQueue
 {
@@ -86,29 +95,34 @@ public sealed class SqliteDeliveryQueue(DatabaseWriter writer, IDbContextFactory
         writer.WriteAsync<IReadOnlyList<DeliveryClaim>>(async db =>
         {
             var now = clock.GetUtcNow().UtcDateTime.Ticks;
-            var skip = skipEndpoints.Count == 0 ? "" : $" AND \"EndpointId\" NOT IN ({string.Join(",", skipEndpoints.Select((_, i) => "$s" + i))})";
-            await using var claim = RawSql.Command(db, $"""
-                UPDATE deliveries SET "LeaseOwner" = $owner, "LeaseUntil" = $until
-                WHERE "Id" IN (
-                    SELECT "Id" FROM (
-                        SELECT "Id", "NextAttemptAt", ROW_NUMBER() OVER (PARTITION BY "EndpointId" ORDER BY "NextAttemptAt") AS lane
+            var claim = RawSql.Prepared(db, """
+                UPDATE deliveries SET "LeaseOwner" = $owner, "LeaseUntil" = $until, "NextAttemptAt" = $until
+                WHERE rowid IN (
+                    SELECT rowid FROM (
+                        SELECT rowid, "NextAttemptAt", ROW_NUMBER() OVER (PARTITION BY "EndpointId" ORDER BY "NextAttemptAt") AS lane
                         FROM (
-                            SELECT "Id", "EndpointId", "NextAttemptAt" FROM deliveries
-                            WHERE "Status" = 0 AND "NextAttemptAt" <= $now AND ("LeaseUntil" IS NULL OR "LeaseUntil" < $now){skip}
+                            SELECT rowid, "EndpointId", "NextAttemptAt" FROM deliveries INDEXED BY "IX_deliveries_due"
+                            WHERE "Status" = 0 AND "NextAttemptAt" <= $now AND "EndpointId" NOT IN (SELECT value FROM json_each($skip))
                             ORDER BY "NextAttemptAt" LIMIT $scan))
                     WHERE lane <= $perEndpoint
                     ORDER BY "NextAttemptAt" LIMIT $limit)
-                RETURNING "Id", "WorkspaceId", "EventId", "EndpointId", "PayloadJson", "Attempts"
-                """,
-                [("$owner", owner), ("$until", now + lease.Ticks), ("$now", now), ("$limit", limit), ("$perEndpoint", perEndpoint), ("$scan", Scan),
-                    .. skipEndpoints.Select((endpoint, i) => ("$s" + i, (object?)endpoint.ToString("D")))]);
+                RETURNING "Id", "WorkspaceId", "EventId", "EndpointId", "PayloadJson", "Attempts", "EventType", "CreatedAt"
+                """);
+            claim.Set("$owner", owner);
+            claim.Set("$until", now + lease.Ticks);
+            claim.Set("$now", now);
+            claim.Set("$skip", JsonSerializer.Serialize(skipEndpoints.Select(e => e.ToString("D"))));
+            claim.Set("$scan", Scan);
+            claim.Set("$perEndpoint", perEndpoint);
+            claim.Set("$limit", limit);
 
-            var rows = new List<(Guid Id, Guid Workspace, string EventId, Guid Endpoint, string Payload, int Attempts)>();
+            var rows = new List<(Guid Id, Guid Workspace, string EventId, Guid Endpoint, string Payload, int Attempts, string EventType, long CreatedAt)>();
             await using (var reader = await claim.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    rows.Add((Guid.Parse(reader.GetString(0)), Guid.Parse(reader.GetString(1)), reader.GetString(2), Guid.Parse(reader.GetString(3)), reader.GetString(4), reader.GetInt32(5)));
+                    rows.Add((Guid.Parse(reader.GetString(0)), Guid.Parse(reader.GetString(1)), reader.GetString(2), Guid.Parse(reader.GetString(3)),
+                        reader.GetString(4), reader.GetInt32(5), reader.GetString(6), reader.GetInt64(7)));
                 }
             }
 
@@ -117,15 +131,26 @@ public sealed class SqliteDeliveryQueue(DatabaseWriter writer, IDbContextFactory
                 return [];
             }
 
-            var endpointIds = rows.Select(r => r.Endpoint).Distinct().ToList();
-            var endpoints = await db.WebhookEndpoints.AsNoTracking()
-                .Where(e => endpointIds.Contains(e.Id))
-                .Select(e => new { e.Id, e.Url, e.SecretProtected, e.Status, e.DisabledReason, e.DeletedAt })
-                .ToDictionaryAsync(e => e.Id, cancellationToken);
+            var read = RawSql.Prepared(db, """
+                SELECT "Id", "Url", "SecretProtected", "Status", "DisabledReason", "DeletedAt" IS NOT NULL FROM webhook_endpoints
+                WHERE "Id" IN (SELECT value FROM json_each($ids))
+                """);
+            read.Set("$ids", JsonSerializer.Serialize(rows.Select(r => r.Endpoint).Distinct().Select(e => e.ToString("D"))));
+            var endpoints = new Dictionary<Guid, (string Url, string Secret, EndpointStatus Status, string? Reason, bool Deleted)>();
+            await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    endpoints[Guid.Parse(reader.GetString(0))] = (reader.GetString(1), reader.GetString(2), (EndpointStatus)reader.GetInt32(3),
+                        reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetBoolean(5));
+                }
+            }
+
             return rows.Select(r =>
             {
                 var e = endpoints[r.Endpoint];
-                return new DeliveryClaim(r.Id, r.Workspace, r.EventId, r.Endpoint, r.Payload, r.Attempts, e.Url, e.SecretProtected, e.Status, e.DisabledReason, e.DeletedAt is not null, owner);
+                return new DeliveryClaim(r.Id, r.Workspace, r.EventId, r.Endpoint, r.Payload, r.Attempts, e.Url, e.Secret, e.Status, e.Reason, e.Deleted, owner,
+                    r.EventType, new DateTime(r.CreatedAt, DateTimeKind.Utc));
             }).ToList();
         });
 
@@ -133,21 +158,43 @@ public sealed class SqliteDeliveryQueue(DatabaseWriter writer, IDbContextFactory
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         return await db.Deliveries.AsNoTracking()
-            .Where(d => d.Status == DeliveryStatus.Pending && d.LeaseUntil == null && d.NextAttemptAt != null)
+            .Where(d => d.Status == DeliveryStatus.Pending && d.NextAttemptAt != null)
             .MinAsync(d => d.NextAttemptAt, cancellationToken);
     }
 
     public Task<int> TakeBackAsync(string nodePrefix, string currentOwner, CancellationToken cancellationToken) =>
-        writer.WriteAsync(db => db.Deliveries
-            .Where(d => d.Status == DeliveryStatus.Pending && d.LeaseOwner != null && d.LeaseOwner.StartsWith(nodePrefix) && d.LeaseOwner != currentOwner)
-            .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseOwner, (string?)null).SetProperty(d => d.LeaseUntil, (DateTime?)null), cancellationToken));
+        writer.WriteAsync(async db =>
+        {
+            var takeBack = RawSql.Prepared(db, """
+                UPDATE deliveries SET "LeaseOwner" = NULL, "LeaseUntil" = NULL, "NextAttemptAt" = $now
+                WHERE "Status" = 0 AND "NextAttemptAt" IS NOT NULL AND "LeaseOwner" IS NOT NULL
+                    AND substr("LeaseOwner", 1, length($prefix)) = $prefix AND "LeaseOwner" <> $current
+                """);
+            takeBack.Set("$now", clock.GetUtcNow().UtcDateTime.Ticks);
+            takeBack.Set("$prefix", nodePrefix);
+            takeBack.Set("$current", currentOwner);
+            return await takeBack.ExecuteNonQueryAsync(cancellationToken);
+        });
+
+    public Task ReleaseAsync(IReadOnlyCollection<DeliveryClaim> claims) =>
+        writer.WriteAsync(async db =>
+        {
+            var release = RawSql.Prepared(db, """
+                UPDATE deliveries SET "LeaseOwner" = NULL, "LeaseUntil" = NULL, "NextAttemptAt" = $now
+                WHERE "Id" IN (SELECT value FROM json_each($ids)) AND "LeaseOwner" = $owner AND "Status" = 0
+                """);
+            release.Set("$now", clock.GetUtcNow().UtcDateTime.Ticks);
+            release.Set("$ids", JsonSerializer.Serialize(claims.Select(c => c.Id.ToString("D"))));
+            release.Set("$owner", claims.First().LeaseOwner);
+            return await release.ExecuteNonQueryAsync();
+        });
 }
 
 /// <summary>
 /// Sends due deliveries. One loop claims batches from <see cref="IDeliveryQueue"/> (woken at once
 /// when a publish or resend commits, and at the next due time for retries) into per-endpoint
 /// lanes. A lane sends at most <see cref="DeliveryOptions.MaxConcurrencyPerEndpoint"/> at once
-/// and keeps up to as many again claimed and waiting, so a fast endpoint never waits for a
+/// and keeps up to three times as many claimed and waiting, so a fast endpoint never waits for a
 /// claim round trip; a lane that holds that many is left out of the next claim, so a slow
 /// endpoint holds only its own lane and the others keep their pace. All lanes together hold at
 /// most <see cref="DeliveryOptions.MaxInFlight"/>. Each delivery is sent and recorded by
@@ -183,7 +230,7 @@ public sealed class DeliveryDispatcher(
     }
 
     private readonly Dictionary<Guid, Lane> _lanes = [];
-    private readonly List<Task> _sends = [];
+    private readonly HashSet<Task> _tasks = [];
     private readonly object _gate = new();
     private int _held;
     private CancellationToken _stoppingToken;
@@ -232,7 +279,7 @@ public sealed class DeliveryDispatcher(
     private async Task CycleAsync(CancellationToken stoppingToken)
     {
         var settings = options.CurrentValue;
-        var perLane = settings.MaxConcurrencyPerEndpoint * 2;
+        var perLane = settings.MaxConcurrencyPerEndpoint * 4;
         int free;
         List<Guid> full;
         lock (_gate)
@@ -314,23 +361,29 @@ public sealed class DeliveryDispatcher(
         {
             lane.Sending++;
             var task = Task.Run(() => processor.ProcessAsync(claim, _stoppingToken));
-            _sends.Add(task);
-            task.ContinueWith(Finished, endpointId, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _tasks.Add(task);
+            task.ContinueWith(Sent, endpointId, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
-    private void Finished(Task task, object? state)
+    /// <summary>
+    /// A send finished: its lane's place is free at once (the next delivery of the endpoint goes
+    /// out while this attempt is recorded); the delivery still counts against
+    /// <see cref="DeliveryOptions.MaxInFlight"/> until its attempt is recorded.
+    /// </summary>
+    private void Sent(Task<DeliveryProcessor.Sent> task, object? state)
     {
         var endpointId = (Guid)state!;
         var settings = options.CurrentValue;
         bool refill;
+        var recorded = task.IsCompletedSuccessfully ? task.Result.Recorded : Task.CompletedTask;
         lock (_gate)
         {
-            _sends.Remove(task);
-            _held--;
+            _tasks.Remove(task);
+            _tasks.Add(recorded);
             var lane = _lanes[endpointId];
             lane.Sending--;
-            if (task is Task<TimeSpan?> { IsCompletedSuccessfully: true, Result: { } pause })
+            if (task is { IsCompletedSuccessfully: true, Result.Pause: { } pause })
             {
                 var until = clock.GetUtcNow().UtcDateTime + pause;
                 lane.PausedUntil = until > lane.PausedUntil ? until : lane.PausedUntil;
@@ -342,8 +395,8 @@ public sealed class DeliveryDispatcher(
                 _lanes.Remove(endpointId);
             }
 
-            // Claim more when this lane runs low on waiting work, or places opened up.
-            refill = lane.Waiting.Count <= settings.MaxConcurrencyPerEndpoint / 2;
+            // Claim more when this lane runs low on waiting work.
+            refill = lane.Waiting.Count <= settings.MaxConcurrencyPerEndpoint;
         }
 
         if (task.Exception is { } exception)
@@ -351,10 +404,27 @@ public sealed class DeliveryDispatcher(
             logger.LogError(exception.GetBaseException(), "Sending a delivery failed unexpectedly; its lease expires and it is sent again");
         }
 
+        recorded.ContinueWith(Recorded, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         if (refill)
         {
             wakeup.Wake();
         }
+    }
+
+    private void Recorded(Task task)
+    {
+        lock (_gate)
+        {
+            _tasks.Remove(task);
+            _held--;
+        }
+
+        if (task.Exception is { } exception)
+        {
+            logger.LogError(exception.GetBaseException(), "Recording an attempt failed; its lease expires and the delivery is sent again");
+        }
+
+        wakeup.Wake();
     }
 
     /// <summary>On shutdown: sends in flight see the stopping token and release their leases; claims not started are released.</summary>
@@ -364,7 +434,7 @@ public sealed class DeliveryDispatcher(
         List<DeliveryClaim> waiting;
         lock (_gate)
         {
-            sends = [.. _sends];
+            sends = [.. _tasks];
             waiting = _lanes.Values.SelectMany(l => l.Waiting).ToList();
             foreach (var lane in _lanes.Values)
             {
@@ -376,7 +446,7 @@ public sealed class DeliveryDispatcher(
         {
             try
             {
-                await processor.ReleaseAsync(waiting);
+                await queue.ReleaseAsync(waiting);
             }
             catch (Exception exception)
             {

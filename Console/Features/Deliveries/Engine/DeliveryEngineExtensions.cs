@@ -25,7 +25,7 @@ public static class DeliveryEngineExtensions
             });
         builder.Services.AddSingleton<WebhookSender>();
         builder.Services.AddSingleton<DeliveryProcessor>();
-        builder.Services.AddSingleton<AttemptRecorder>();
+        builder.Services.AddSingleton<DeliveryLedger>();
         builder.Services.AddSingleton<NodeIdentity>();
         builder.Services.AddSingleton<IDeliveryQueue, SqliteDeliveryQueue>();
         builder.Services.AddSingleton<IDeliveryWakeup, InProcessWakeup>();

@@ -86,21 +86,15 @@ public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, Data
             published.Add(new PublishedEvent(evt.Id, mine.Select(d => d.Id).ToList()));
         }
 
+        var audit = events.Count == 1
+            ? AuditLog.Entry(caller, now, "event.published", "event", events[0].Id, $"{events[0].Type}: {deliveries.Count} deliveries")
+            : AuditLog.Entry(caller, now, "events.published", "event", $"{events.Count} events",
+                $"{events.Count} events ({string.Join(", ", events.GroupBy(e => e.Type).Select(g => $"{g.Count()} {g.Key}"))}): {deliveries.Count} deliveries");
         await writer.WriteAsync(async w =>
         {
-            w.Events.AddRange(events);
-            w.Deliveries.AddRange(deliveries);
-            if (events.Count == 1)
-            {
-                w.Record(caller, now, "event.published", "event", events[0].Id, $"{events[0].Type}: {deliveries.Count} deliveries");
-            }
-            else
-            {
-                w.Record(caller, now, "events.published", "event", $"{events.Count} events",
-                    $"{events.Count} events ({string.Join(", ", events.GroupBy(e => e.Type).Select(g => $"{g.Count()} {g.Key}"))}): {deliveries.Count} deliveries");
-            }
-
-            return await w.SaveChangesAsync();
+            await DeliveryLedger.InsertAsync(w, events, deliveries);
+            await AuditLog.InsertAsync(w, audit);
+            return 0;
         });
 
         // Committed: the rows are due in the database; the dispatcher claims them now.

@@ -16,7 +16,7 @@ namespace DeliveryConsole.Features.Deliveries.Engine;
 /// recorded with the trigger "resend". One delivery, a selection, or (through
 /// <see cref="ReplayService"/>) every failed delivery matching a filter.
 /// </summary>
-public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, IPayloadEnricher enricher, IDeliveryWakeup wakeup, DeliveryNotifier notifier, TimeProvider clock)
+public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, DatabaseWriter writer, IPayloadEnricher enricher, IDeliveryWakeup wakeup, DeliveryNotifier notifier, TimeProvider clock)
 {
     /// <summary>Most deliveries one "resend selected" takes.</summary>
     public const int MaxSelection = 500;
@@ -24,25 +24,23 @@ public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, IPa
     public async Task ResendAsync(Caller caller, Guid? applicationId, Guid deliveryId, CancellationToken cancellationToken = default)
     {
         caller.Require(Role.Operator);
-        var now = clock.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (applicationId is { } appId && !await db.Applications.AnyAsync(a => a.Id == appId && a.WorkspaceId == caller.WorkspaceId, cancellationToken))
         {
             throw new NotFoundException("Application not found.");
         }
 
-        var delivery = await db.Deliveries.FirstOrDefaultAsync(
-                d => d.Id == deliveryId && d.WorkspaceId == caller.WorkspaceId && (applicationId == null || d.ApplicationId == applicationId),
-                cancellationToken)
+        var delivery = await db.Deliveries.AsNoTracking()
+                .Where(d => d.Id == deliveryId && d.WorkspaceId == caller.WorkspaceId && (applicationId == null || d.ApplicationId == applicationId))
+                .Select(d => new Target(d.Id, d.WorkspaceId, d.CallId, d.PayloadJson, d.EventType, d.TargetHost))
+                .FirstOrDefaultAsync(cancellationToken)
             ?? throw new NotFoundException("Delivery not found.");
 
-        await ResetAsync(delivery, now, cancellationToken);
-        db.Record(caller, now, "delivery.resent", "delivery", delivery.Id.ToString(), $"{delivery.EventType} to {delivery.TargetHost}");
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        wakeup.Wake();
-        notifier.Notify(caller.WorkspaceId);
+        var changed = await ResetAsync(caller, [delivery], d => ("delivery.resent", d[0].Id.ToString(), $"{delivery.EventType} to {delivery.TargetHost}"), cancellationToken);
+        if (changed == 0)
+        {
+            throw new NotFoundException("Delivery not found.");
+        }
     }
 
     /// <summary>
@@ -62,35 +60,51 @@ public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, IPa
             throw new ValidationException("body", "deliveryIds", $"At most {MaxSelection} deliveries can be resent at once.", "too_long");
         }
 
-        var now = clock.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var deliveries = await db.Deliveries.Where(d => deliveryIds.Contains(d.Id) && d.WorkspaceId == caller.WorkspaceId).ToListAsync(cancellationToken);
-        foreach (var delivery in deliveries)
+        var deliveries = await db.Deliveries.AsNoTracking()
+            .Where(d => deliveryIds.Contains(d.Id) && d.WorkspaceId == caller.WorkspaceId)
+            .Select(d => new Target(d.Id, d.WorkspaceId, d.CallId, d.PayloadJson, d.EventType, d.TargetHost))
+            .ToListAsync(cancellationToken);
+        if (deliveries.Count == 0)
         {
-            await ResetAsync(delivery, now, cancellationToken);
+            return 0;
         }
 
-        db.Record(caller, now, action, "delivery", deliveries.Count == 1 ? deliveries[0].Id.ToString() : $"{deliveries.Count} deliveries",
-            details ?? string.Join(", ", deliveries.Take(20).Select(d => d.Id)) + (deliveries.Count > 20 ? ", …" : ""));
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        wakeup.Wake();
-
-        notifier.Notify(caller.WorkspaceId);
-        return deliveries.Count;
+        return await ResetAsync(caller, deliveries, changed => (action, changed.Count == 1 ? changed[0].Id.ToString() : $"{changed.Count} deliveries",
+            details ?? string.Join(", ", changed.Take(20).Select(d => d.Id)) + (changed.Count > 20 ? ", …" : "")), cancellationToken);
     }
 
-    private async Task ResetAsync(Delivery delivery, DateTime now, CancellationToken cancellationToken)
+    private sealed record Target(Guid Id, Guid WorkspaceId, string? CallId, string PayloadJson, string EventType, string TargetHost);
+
+    /// <summary>Re-enriches the payloads, then resets the rows through the ledger with the audit entry in one write; wakes the dispatcher.</summary>
+    private async Task<int> ResetAsync(Caller caller, IReadOnlyList<Target> targets, Func<IReadOnlyList<Target>, (string Action, string TargetId, string Details)> audit, CancellationToken cancellationToken)
     {
-        delivery.PayloadJson = await enricher.EnrichAsync(delivery.PayloadJson, delivery.WorkspaceId, delivery.CallId, cancellationToken);
-        delivery.Status = DeliveryStatus.Pending;
-        delivery.Attempts = 0;
-        delivery.NextAttemptAt = now;
-        delivery.LeaseOwner = null;
-        delivery.LeaseUntil = null;
-        delivery.DeliveredAt = null;
-        delivery.UpdatedAt = now;
+        var resets = new List<DeliveryLedger.Reset>(targets.Count);
+        foreach (var target in targets)
+        {
+            resets.Add(new DeliveryLedger.Reset(target.Id, await enricher.EnrichAsync(target.PayloadJson, target.WorkspaceId, target.CallId, cancellationToken)));
+        }
+
+        var changed = await writer.WriteAsync(async db =>
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            var ids = (await DeliveryLedger.ResetAsync(db, caller.WorkspaceId, resets, now)).ToHashSet();
+            var done = targets.Where(t => ids.Contains(t.Id)).ToList();
+            if (done.Count > 0)
+            {
+                var (action, targetId, details) = audit(done);
+                await AuditLog.InsertAsync(db, AuditLog.Entry(caller, now, action, "delivery", targetId, details));
+            }
+
+            return done.Count;
+        });
+        if (changed > 0)
+        {
+            wakeup.Wake();
+            notifier.Notify(caller.WorkspaceId);
+        }
+
+        return changed;
     }
 }
 

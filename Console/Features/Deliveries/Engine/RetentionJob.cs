@@ -9,11 +9,10 @@ namespace DeliveryConsole.Features.Deliveries.Engine;
 /// <summary>
 /// Removes finished deliveries older than <see cref="DeliveryOptions.Retention"/> with their
 /// attempts, and events left without deliveries, in small batches through the one writer (each
-/// batch one short transaction, so the writer is never held for long). The hourly rollups keep
-/// their figures for what is removed: within the batch's transaction the rollup rows of the
-/// hours it touches are kept aside and put back after the delete (whose triggers would otherwise
-/// subtract them), so stats and the dashboard do not change when history is trimmed. Pending
-/// deliveries are never removed.
+/// batch one short transaction, so the writer is never held for long), through
+/// <see cref="DeliveryLedger.RemoveFinishedAsync"/>. The hourly rollups keep their figures for
+/// what is removed (only the ledger's state changes move them, a delete does not), so stats and
+/// the dashboard do not change when history is trimmed. Pending deliveries are never removed.
 /// </summary>
 public sealed class RetentionJob(DatabaseWriter writer, IDbContextFactory<AppDbContext> dbFactory, IOptionsMonitor<DeliveryOptions> options, TimeProvider clock, ILogger<RetentionJob> logger)
 {
@@ -40,7 +39,7 @@ public sealed class RetentionJob(DatabaseWriter writer, IDbContextFactory<AppDbC
             while (clock.GetUtcNow() - started < Budget)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var batch = await writer.WriteAsync(db => RemoveBatchAsync(db, workspace, cutoff, settings.RetentionBatch));
+                var batch = await writer.WriteAsync(db => DeliveryLedger.RemoveFinishedAsync(db, workspace, cutoff, settings.RetentionBatch));
                 removed += batch;
                 if (batch < settings.RetentionBatch)
                 {
@@ -55,62 +54,6 @@ public sealed class RetentionJob(DatabaseWriter writer, IDbContextFactory<AppDbC
         }
 
         return removed;
-    }
-
-    private static async Task<int> RemoveBatchAsync(AppDbContext db, Guid workspace, DateTime cutoff, int size)
-    {
-        var hour = Stats.RollupSql.HourTicks;
-        await ExecuteAsync(db, """
-            CREATE TEMP TABLE IF NOT EXISTS retention_batch ("Id" TEXT PRIMARY KEY);
-            DELETE FROM retention_batch;
-            INSERT INTO retention_batch
-                SELECT "Id" FROM deliveries
-                WHERE "WorkspaceId" = $workspace AND "CreatedAt" < $cutoff AND "Status" <> 0
-                ORDER BY "CreatedAt" LIMIT $size;
-            """, ("$workspace", workspace.ToString("D")), ("$cutoff", UtcTicksConverter.ToTicks(cutoff)), ("$size", size));
-
-        // The hours whose rollups the delete's triggers would change: the deliveries' creation hours and their attempts' start hours.
-        await using var range = RawSql.Command(db, """
-            SELECT MIN(h), MAX(h), COUNT(*) FROM (
-                SELECT "CreatedAt" - "CreatedAt" % $hour AS h FROM deliveries WHERE "Id" IN (SELECT "Id" FROM retention_batch)
-                UNION ALL
-                SELECT "StartedAt" - "StartedAt" % $hour FROM delivery_attempts WHERE "DeliveryId" IN (SELECT "Id" FROM retention_batch))
-            """, ("$hour", hour));
-        long from, to;
-        await using (var reader = await range.ExecuteReaderAsync())
-        {
-            await reader.ReadAsync();
-            if (reader.IsDBNull(0))
-            {
-                return 0;
-            }
-
-            (from, to) = (reader.GetInt64(0), reader.GetInt64(1));
-        }
-
-        return await ExecuteAsync(db, """
-            CREATE TEMP TABLE IF NOT EXISTS retention_delivery_rollups AS SELECT * FROM delivery_rollups WHERE 0;
-            CREATE TEMP TABLE IF NOT EXISTS retention_latency_rollups AS SELECT * FROM latency_rollups WHERE 0;
-            DELETE FROM retention_delivery_rollups;
-            DELETE FROM retention_latency_rollups;
-            INSERT INTO retention_delivery_rollups SELECT * FROM delivery_rollups WHERE "WorkspaceId" = $workspace AND "HourStart" BETWEEN $from AND $to;
-            INSERT INTO retention_latency_rollups SELECT * FROM latency_rollups WHERE "WorkspaceId" = $workspace AND "HourStart" BETWEEN $from AND $to;
-            DELETE FROM delivery_attempts WHERE "DeliveryId" IN (SELECT "Id" FROM retention_batch);
-            DELETE FROM deliveries WHERE "Id" IN (SELECT "Id" FROM retention_batch);
-            DELETE FROM delivery_rollups WHERE "WorkspaceId" = $workspace AND "HourStart" BETWEEN $from AND $to;
-            DELETE FROM latency_rollups WHERE "WorkspaceId" = $workspace AND "HourStart" BETWEEN $from AND $to;
-            INSERT INTO delivery_rollups SELECT * FROM retention_delivery_rollups;
-            INSERT INTO latency_rollups SELECT * FROM retention_latency_rollups;
-            DELETE FROM events WHERE "WorkspaceId" = $workspace AND "CreatedAt" < $cutoff
-                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d."EventId" = events."Id");
-            SELECT COUNT(*) FROM retention_batch;
-            """, ("$workspace", workspace.ToString("D")), ("$from", from), ("$to", to), ("$cutoff", UtcTicksConverter.ToTicks(cutoff)));
-    }
-
-    private static async Task<int> ExecuteAsync(AppDbContext db, string sql, params (string Name, object? Value)[] parameters)
-    {
-        await using var command = RawSql.Command(db, sql, parameters);
-        return await command.ExecuteScalarAsync() is long count ? (int)count : 0;
     }
 }
 

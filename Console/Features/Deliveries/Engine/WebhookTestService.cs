@@ -14,18 +14,21 @@ public sealed record WebhookTestResult(bool Success, int? HttpStatus, int Durati
 /// Sends a <c>webhook.test</c> event to the master webhook now and waits for the answer. It is a
 /// real delivery with one attempt (trigger "test") and no retries, so it shows in the inspector.
 /// </summary>
-public sealed class WebhookTestService(IDbContextFactory<AppDbContext> dbFactory, DeliveryProcessor processor, TimeProvider clock)
+public sealed class WebhookTestService(IDbContextFactory<AppDbContext> dbFactory, DatabaseWriter writer, DeliveryLedger ledger, DeliveryProcessor processor, TimeProvider clock)
 {
     /// <summary>Sends a <c>webhook.test</c> event now to the master webhook, or to <paramref name="endpointId"/>, and waits for the answer.</summary>
     public async Task<WebhookTestResult> SendTestAsync(Caller caller, Guid? endpointId = null, CancellationToken cancellationToken = default)
     {
         caller.Require(Role.Operator);
         var now = clock.GetUtcNow().UtcDateTime;
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var endpoints = db.WebhookEndpoints.AsNoTracking().Where(e => e.WorkspaceId == caller.WorkspaceId && e.DeletedAt == null);
-        var endpoint = await (endpointId is { } id ? endpoints.Where(e => e.Id == id) : endpoints.Where(e => e.Scope == EndpointScope.Master))
-            .FirstOrDefaultAsync(cancellationToken)
-            ?? throw new NotFoundException(endpointId is null ? "No webhook is configured for this workspace." : "Webhook not found.");
+        WebhookEndpoint endpoint;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            var endpoints = db.WebhookEndpoints.AsNoTracking().Where(e => e.WorkspaceId == caller.WorkspaceId && e.DeletedAt == null);
+            endpoint = await (endpointId is { } id ? endpoints.Where(e => e.Id == id) : endpoints.Where(e => e.Scope == EndpointScope.Master))
+                .FirstOrDefaultAsync(cancellationToken)
+                ?? throw new NotFoundException(endpointId is null ? "No webhook is configured for this workspace." : "Webhook not found.");
+        }
 
         var evt = new WebhookEvent
         {
@@ -37,23 +40,29 @@ public sealed class WebhookTestService(IDbContextFactory<AppDbContext> dbFactory
             CreatedAt = now,
         };
         var delivery = EventService.NewDelivery(evt, endpoint, EventService.Envelope(evt, evt.PayloadJson), now);
-        // Held by this request: the sweep leaves it alone while the test runs.
-        delivery.LeaseOwner = "webhook-test";
+        // Held by this request: no dispatcher claims it while the test runs (and one does, as any
+        // expired lease, should this process die before the answer is recorded).
+        delivery.LeaseOwner = DeliveryLedger.TestLeaseOwner;
         delivery.LeaseUntil = now.AddMinutes(5);
-        db.Events.Add(evt);
-        db.Deliveries.Add(delivery);
-        await db.SaveChangesAsync(cancellationToken);
+        delivery.NextAttemptAt = delivery.LeaseUntil;
+        await writer.WriteAsync(async db =>
+        {
+            await DeliveryLedger.InsertAsync(db, [evt], [delivery]);
+            return 0;
+        });
 
         var result = await processor.SendOnceAsync(endpoint, evt.Id, delivery.PayloadJson, cancellationToken);
 
-        db.DeliveryAttempts.Add(AttemptRecords.From(result, delivery, 1, AttemptTrigger.Test));
-        AttemptRecords.Apply(delivery, result);
-        delivery.Status = result.Succeeded ? DeliveryStatus.Delivered : DeliveryStatus.Failed;
-        delivery.NextAttemptAt = null;
-        delivery.DeliveredAt = result.Succeeded ? result.CompletedAt : null;
-        db.Record(caller, result.CompletedAt, "webhook.tested", "webhook_endpoint", endpoint.Id.ToString(),
-            result.Succeeded ? $"HTTP {result.ResponseStatus} in {result.DurationMs} ms" : result.Error, result.Succeeded ? AuditOutcome.Success : AuditOutcome.Failure);
-        await db.SaveChangesAsync(CancellationToken.None);
+        // The answer is recorded as any attempt is (the endpoint's health included); a test is never retried.
+        var claim = new DeliveryClaim(delivery.Id, delivery.WorkspaceId, evt.Id, endpoint.Id, delivery.PayloadJson, 0, endpoint.Url, endpoint.SecretProtected,
+            endpoint.Status, endpoint.DisabledReason, false, DeliveryLedger.TestLeaseOwner, evt.Type, now);
+        await ledger.RecordAsync(claim, result, final: true);
+        await writer.WriteAsync(async db =>
+        {
+            await AuditLog.InsertAsync(db, AuditLog.Entry(caller, result.CompletedAt, "webhook.tested", "webhook_endpoint", endpoint.Id.ToString(),
+                result.Succeeded ? $"HTTP {result.ResponseStatus} in {result.DurationMs} ms" : result.Error, result.Succeeded ? AuditOutcome.Success : AuditOutcome.Failure));
+            return 0;
+        });
 
         return new WebhookTestResult(result.Succeeded, result.ResponseStatus, result.DurationMs, result.ResponseBody, result.Error, delivery.Id);
     }

@@ -1,0 +1,458 @@
+using System.Threading.Channels;
+using DeliveryConsole.Data;
+using DeliveryConsole.Features.Deliveries.Live;
+using DeliveryConsole.Features.Stats;
+using DeliveryConsole.Features.Webhooks;
+using DeliveryConsole.Infrastructure.Delivery;
+using Microsoft.Extensions.Options;
+
+namespace DeliveryConsole.Features.Deliveries.Engine;
+
+/// <summary>
+/// The one owner of delivery state. Nothing else changes a delivery's status, attempts, lease,
+/// last-attempt fields or next attempt time, or an endpoint's health: publishing, claiming
+/// (<see cref="SqliteDeliveryQueue"/>, beside it in this module), recording attempts, resending,
+/// failing the pending deliveries of a deleted endpoint, the test send and retention all come
+/// here. Each operation is typed, hand-written SQL on the caller's transaction (the writer's,
+/// or the service's when the change must commit with its own rows), and keeps the hourly
+/// rollups in that same transaction: its changes to them are added up per batch
+/// (<see cref="RollupChanges"/>) and written once per rollup row, in key order.
+/// </summary>
+public sealed class DeliveryLedger : IAsyncDisposable
+{
+    private const int MaxRecordBatch = 256;
+
+    private readonly DatabaseWriter _writer;
+    private readonly DeliveryNotifier _notifier;
+    private readonly IOptionsMonitor<DeliveryOptions> _options;
+    private readonly ILogger<DeliveryLedger> _logger;
+    private readonly Channel<Pending> _records = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _recordLoop;
+
+    private sealed record Pending(DeliveryClaim Claim, SendResult Result, bool Final, TaskCompletionSource<DeliveryStatus?> Recorded);
+
+    public DeliveryLedger(DatabaseWriter writer, DeliveryNotifier notifier, IOptionsMonitor<DeliveryOptions> options, ILogger<DeliveryLedger> logger)
+    {
+        _writer = writer;
+        _notifier = notifier;
+        _options = options;
+        _logger = logger;
+        _recordLoop = Task.Run(RecordLoopAsync);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _records.Writer.TryComplete();
+        await _recordLoop;
+    }
+
+    // ---- Publishing --------------------------------------------------------------------------
+
+    /// <summary>Stores events and their new deliveries (pending, or as given) in <paramref name="db"/>'s transaction, with their rollups.</summary>
+    public static async Task InsertAsync(AppDbContext db, IReadOnlyList<WebhookEvent> events, IReadOnlyList<Delivery> deliveries)
+    {
+        var eventInsert = RawSql.Prepared(db, """
+            INSERT INTO events ("Id", "WorkspaceId", "Type", "Channel", "PayloadJson", "CallId", "ApplicationId", "CampaignId", "CreatedAt")
+            VALUES ($id, $workspace, $type, $channel, $payload, $call, $application, $campaign, $created)
+            """);
+        foreach (var evt in events)
+        {
+            eventInsert.Set("$id", evt.Id);
+            eventInsert.Set("$workspace", Text(evt.WorkspaceId));
+            eventInsert.Set("$type", evt.Type);
+            eventInsert.Set("$channel", evt.Channel);
+            eventInsert.Set("$payload", evt.PayloadJson);
+            eventInsert.Set("$call", evt.CallId);
+            eventInsert.Set("$application", Text(evt.ApplicationId));
+            eventInsert.Set("$campaign", Text(evt.CampaignId));
+            eventInsert.Set("$created", Ticks(evt.CreatedAt));
+            await eventInsert.ExecuteNonQueryAsync();
+        }
+
+        var deliveryInsert = RawSql.Prepared(db, """
+            INSERT INTO deliveries ("Id", "WorkspaceId", "EventId", "EndpointId", "EndpointScope", "ApplicationId", "CampaignId", "EventType", "Channel", "CallId",
+                "TargetUrl", "TargetHost", "PayloadJson", "Status", "Attempts", "NextAttemptAt", "LeaseUntil", "LeaseOwner", "CreatedAt", "UpdatedAt")
+            VALUES ($id, $workspace, $event, $endpoint, $scope, $application, $campaign, $type, $channel, $call,
+                $url, $host, $payload, $status, 0, $next, $leaseUntil, $leaseOwner, $created, $created)
+            """);
+        var rollups = new RollupChanges();
+        foreach (var delivery in deliveries)
+        {
+            deliveryInsert.Set("$id", Text(delivery.Id));
+            deliveryInsert.Set("$workspace", Text(delivery.WorkspaceId));
+            deliveryInsert.Set("$event", delivery.EventId);
+            deliveryInsert.Set("$endpoint", Text(delivery.EndpointId));
+            deliveryInsert.Set("$scope", (int)delivery.EndpointScope);
+            deliveryInsert.Set("$application", Text(delivery.ApplicationId));
+            deliveryInsert.Set("$campaign", Text(delivery.CampaignId));
+            deliveryInsert.Set("$type", delivery.EventType);
+            deliveryInsert.Set("$channel", delivery.Channel);
+            deliveryInsert.Set("$call", delivery.CallId);
+            deliveryInsert.Set("$url", delivery.TargetUrl);
+            deliveryInsert.Set("$host", delivery.TargetHost);
+            deliveryInsert.Set("$payload", delivery.PayloadJson);
+            deliveryInsert.Set("$status", (int)delivery.Status);
+            deliveryInsert.Set("$next", Ticks(delivery.NextAttemptAt));
+            deliveryInsert.Set("$leaseUntil", Ticks(delivery.LeaseUntil));
+            deliveryInsert.Set("$leaseOwner", delivery.LeaseOwner);
+            deliveryInsert.Set("$created", Ticks(delivery.CreatedAt));
+            await deliveryInsert.ExecuteNonQueryAsync();
+            rollups.DeliveryCreated(delivery.WorkspaceId, delivery.CreatedAt, delivery.EndpointId, delivery.EventType, delivery.Status);
+        }
+
+        await rollups.ApplyAsync(db);
+    }
+
+    // ---- Resending ---------------------------------------------------------------------------
+
+    /// <summary>What a resend changes: the delivery and the payload its next attempt sends (re-enriched).</summary>
+    public sealed record Reset(Guid Id, string PayloadJson);
+
+    /// <summary>
+    /// Puts deliveries of <paramref name="workspaceId"/> back to pending with no attempts, due
+    /// now, lease released, with their new payloads, in <paramref name="db"/>'s transaction.
+    /// Returns the ones changed (ids of other workspaces are skipped).
+    /// </summary>
+    public static async Task<IReadOnlyList<Guid>> ResetAsync(AppDbContext db, Guid workspaceId, IReadOnlyList<Reset> resets, DateTime now)
+    {
+        var read = RawSql.Prepared(db, """
+            SELECT "Status", "CreatedAt", "EndpointId", "EventType" FROM deliveries WHERE "Id" = $id AND "WorkspaceId" = $workspace
+            """);
+        var update = RawSql.Prepared(db, """
+            UPDATE deliveries SET "Status" = 0, "Attempts" = 0, "NextAttemptAt" = $now, "LeaseOwner" = NULL, "LeaseUntil" = NULL,
+                "DeliveredAt" = NULL, "PayloadJson" = $payload, "UpdatedAt" = $now
+            WHERE "Id" = $id
+            """);
+        var rollups = new RollupChanges();
+        var changed = new List<Guid>(resets.Count);
+        foreach (var reset in resets)
+        {
+            read.Set("$id", Text(reset.Id));
+            read.Set("$workspace", Text(workspaceId));
+            DeliveryStatus status;
+            DateTime createdAt;
+            Guid endpointId;
+            string eventType;
+            await using (var reader = await read.ExecuteReaderAsync())
+            {
+                if (!await reader.ReadAsync())
+                {
+                    continue;
+                }
+
+                (status, createdAt, endpointId, eventType) = ((DeliveryStatus)reader.GetInt32(0), FromTicks(reader.GetInt64(1)), Guid.Parse(reader.GetString(2)), reader.GetString(3));
+            }
+
+            update.Set("$id", Text(reset.Id));
+            update.Set("$now", Ticks(now));
+            update.Set("$payload", reset.PayloadJson);
+            await update.ExecuteNonQueryAsync();
+            rollups.StatusChanged(workspaceId, createdAt, endpointId, eventType, status, DeliveryStatus.Pending);
+            changed.Add(reset.Id);
+        }
+
+        await rollups.ApplyAsync(db);
+        return changed;
+    }
+
+    // ---- Endpoint deleted --------------------------------------------------------------------
+
+    /// <summary>Fails every pending delivery of an endpoint (it was deleted), releasing their leases, in <paramref name="db"/>'s transaction.</summary>
+    public static async Task<int> FailPendingAsync(AppDbContext db, Guid endpointId, string reason, DateTime now)
+    {
+        var fail = RawSql.Prepared(db, """
+            UPDATE deliveries SET "Status" = 2, "LastError" = $reason, "NextAttemptAt" = NULL, "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = $now
+            WHERE "EndpointId" = $endpoint AND "Status" = 0
+            RETURNING "WorkspaceId", "CreatedAt", "EventType"
+            """);
+        fail.Set("$reason", reason);
+        fail.Set("$now", Ticks(now));
+        fail.Set("$endpoint", Text(endpointId));
+        var rollups = new RollupChanges();
+        var count = 0;
+        await using (var reader = await fail.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                rollups.StatusChanged(Guid.Parse(reader.GetString(0)), FromTicks(reader.GetInt64(1)), endpointId, reader.GetString(2), DeliveryStatus.Pending, DeliveryStatus.Failed);
+                count++;
+            }
+        }
+
+        await rollups.ApplyAsync(db);
+        return count;
+    }
+
+    // ---- Recording attempts ------------------------------------------------------------------
+
+    /// <summary>
+    /// Records an attempt of a claimed delivery, batched with the others that finished meanwhile
+    /// (one write of the writer): the attempt, the delivery's new state (delivered; pending with
+    /// its retry time; failed after the last attempt, a 410, or when <paramref name="final"/>),
+    /// the endpoint's health, and the rollups. Returns the new status, or null when the claim had
+    /// lost its lease (the attempt is kept as history, the state left to whoever holds it now).
+    /// </summary>
+    public Task<DeliveryStatus?> RecordAsync(DeliveryClaim claim, SendResult result, bool final = false)
+    {
+        var pending = new Pending(claim, result, final, new TaskCompletionSource<DeliveryStatus?>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_records.Writer.TryWrite(pending))
+        {
+            throw new ObjectDisposedException(nameof(DeliveryLedger));
+        }
+
+        return pending.Recorded.Task;
+    }
+
+    /// <summary>Fails a claimed delivery without sending it (its endpoint was deleted or disabled).</summary>
+    public async Task FinishWithoutSendingAsync(DeliveryClaim claim, string reason, DateTime now)
+    {
+        await _writer.WriteAsync(async db =>
+        {
+            var fail = RawSql.Prepared(db, """
+                UPDATE deliveries SET "Status" = 2, "LastError" = $reason, "NextAttemptAt" = NULL, "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = $now
+                WHERE "Id" = $id AND "LeaseOwner" = $owner AND "Status" = 0
+                """);
+            fail.Set("$reason", reason);
+            fail.Set("$now", Ticks(now));
+            fail.Set("$id", Text(claim.Id));
+            fail.Set("$owner", claim.LeaseOwner);
+            if (await fail.ExecuteNonQueryAsync() == 1)
+            {
+                var rollups = new RollupChanges();
+                rollups.StatusChanged(claim.WorkspaceId, claim.CreatedAt, claim.EndpointId, claim.EventType, DeliveryStatus.Pending, DeliveryStatus.Failed);
+                await rollups.ApplyAsync(db);
+            }
+
+            return 0;
+        });
+        _notifier.Notify(claim.WorkspaceId);
+    }
+
+    private async Task RecordLoopAsync()
+    {
+        var batch = new List<Pending>(MaxRecordBatch);
+        while (await _records.Reader.WaitToReadAsync())
+        {
+            while (batch.Count < MaxRecordBatch && _records.Reader.TryRead(out var item))
+            {
+                batch.Add(item);
+            }
+
+            try
+            {
+                var settings = _options.CurrentValue;
+                var outcomes = await _writer.WriteAsync(db => RecordBatchAsync(db, batch, settings));
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Recorded.TrySetResult(outcomes[i]);
+                }
+
+                foreach (var workspace in batch.Select(p => p.Claim.WorkspaceId).Distinct())
+                {
+                    _notifier.Notify(workspace);
+                }
+            }
+            catch (Exception exception)
+            {
+                _logger.LogError(exception, "Recording {Count} attempts failed; their leases expire and they are sent again", batch.Count);
+                foreach (var item in batch)
+                {
+                    item.Recorded.TrySetException(exception);
+                }
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private async Task<DeliveryStatus?[]> RecordBatchAsync(AppDbContext db, List<Pending> batch, DeliveryOptions settings)
+    {
+        var insert = RawSql.Prepared(db, """
+            INSERT INTO delivery_attempts ("Id", "DeliveryId", "WorkspaceId", "EndpointId", "Number", "Trigger", "RequestUrl", "RequestHeadersJson",
+                "RequestBody", "ResponseStatus", "ResponseHeadersJson", "ResponseBody", "ResponseBodySize", "DurationMs", "ErrorClass", "Error", "StartedAt", "CompletedAt")
+            VALUES ($id, $delivery, $workspace, $endpoint,
+                (SELECT COALESCE(MAX("Number"), 0) + 1 FROM delivery_attempts WHERE "DeliveryId" = $delivery),
+                CASE WHEN $test THEN 3 WHEN $attempts > 0 THEN 1 WHEN EXISTS (SELECT 1 FROM delivery_attempts WHERE "DeliveryId" = $delivery) THEN 2 ELSE 0 END,
+                $url, $requestHeaders, $body, $status, $responseHeaders, $responseBody, $responseSize, $duration, $errorClass, $error, $started, $completed)
+            """);
+        var update = RawSql.Prepared(db, """
+            UPDATE deliveries SET "Status" = $newStatus, "Attempts" = $attempts, "NextAttemptAt" = $next, "DeliveredAt" = $delivered, "LastAttemptAt" = $started,
+                "LastResponseStatus" = $status, "LastDurationMs" = $duration, "LastError" = $error, "TargetUrl" = $url, "TargetHost" = $host,
+                "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = $completed
+            WHERE "Id" = $delivery AND "LeaseOwner" = $owner AND "Status" = 0
+            """);
+
+        var rollups = new RollupChanges();
+        var outcomes = new DeliveryStatus?[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var (claim, result, final, _) = batch[i];
+            var delivery = Text(claim.Id);
+            var test = claim.LeaseOwner == TestLeaseOwner;
+            insert.Set("$id", Text(Guid.CreateVersion7()));
+            insert.Set("$delivery", delivery);
+            insert.Set("$workspace", Text(claim.WorkspaceId));
+            insert.Set("$endpoint", Text(claim.EndpointId));
+            insert.Set("$test", test);
+            insert.Set("$attempts", claim.Attempts);
+            insert.Set("$url", result.RequestUrl);
+            insert.Set("$requestHeaders", result.RequestHeadersJson);
+            insert.Set("$body", claim.PayloadJson);
+            insert.Set("$status", result.ResponseStatus);
+            insert.Set("$responseHeaders", result.ResponseHeadersJson);
+            insert.Set("$responseBody", result.ResponseBody);
+            insert.Set("$responseSize", result.ResponseBodySize);
+            insert.Set("$duration", result.DurationMs);
+            insert.Set("$errorClass", (int)result.ErrorClass);
+            insert.Set("$error", result.Error);
+            insert.Set("$started", Ticks(result.StartedAt));
+            insert.Set("$completed", Ticks(result.CompletedAt));
+            await insert.ExecuteNonQueryAsync();
+            rollups.AttemptRecorded(claim.WorkspaceId, result.StartedAt, claim.EndpointId, claim.EventType, result.ResponseStatus, result.DurationMs);
+
+            var attempts = claim.Attempts + 1;
+            var status = result.Succeeded ? DeliveryStatus.Delivered
+                : final || result.ResponseStatus == 410 || attempts >= settings.MaxAttempts ? DeliveryStatus.Failed
+                : DeliveryStatus.Pending;
+            update.Set("$newStatus", (int)status);
+            update.Set("$attempts", attempts);
+            update.Set("$next", status == DeliveryStatus.Pending ? Ticks(result.CompletedAt + DeliveryProcessor.RetryDelay(result, attempts, settings)) : null);
+            update.Set("$delivered", result.Succeeded ? Ticks(result.CompletedAt) : null);
+            update.Set("$started", Ticks(result.StartedAt));
+            update.Set("$status", result.ResponseStatus);
+            update.Set("$duration", result.DurationMs);
+            update.Set("$error", result.Error);
+            update.Set("$url", claim.EndpointUrl);
+            update.Set("$host", new Uri(claim.EndpointUrl).Host.ToLowerInvariant());
+            update.Set("$completed", Ticks(result.CompletedAt));
+            update.Set("$delivery", delivery);
+            update.Set("$owner", claim.LeaseOwner);
+            if (await update.ExecuteNonQueryAsync() == 1)
+            {
+                outcomes[i] = status;
+                rollups.StatusChanged(claim.WorkspaceId, claim.CreatedAt, claim.EndpointId, claim.EventType, DeliveryStatus.Pending, status);
+            }
+            else
+            {
+                _logger.LogWarning("Delivery {DeliveryId}: lease lost before the attempt was recorded", claim.Id);
+            }
+
+            if (!result.Succeeded)
+            {
+                _logger.LogInformation("Delivery {DeliveryId} attempt {Attempt}: {Outcome} ({Status}) in {DurationMs} ms",
+                    claim.Id, attempts, outcomes[i]?.ToString() ?? "lease lost", result.ResponseStatus?.ToString() ?? result.ErrorClass.ToString(), result.DurationMs);
+            }
+        }
+
+        await UpdateHealthAsync(db, batch, outcomes, settings);
+        await rollups.ApplyAsync(db);
+        return outcomes;
+    }
+
+    /// <summary>
+    /// One health update per endpoint of the batch: the failure streak (reset by a success, then
+    /// counting the failures after it), the latest success and failure; and auto-disable on a 410
+    /// or when every delivery of the window failed.
+    /// </summary>
+    private static async Task UpdateHealthAsync(AppDbContext db, List<Pending> batch, DeliveryStatus?[] outcomes, DeliveryOptions settings)
+    {
+        var health = RawSql.Prepared(db, """
+            UPDATE webhook_endpoints SET
+                "ConsecutiveFailures" = CASE WHEN $reset THEN $failures ELSE "ConsecutiveFailures" + $failures END,
+                "LastSuccessAt" = COALESCE($success, "LastSuccessAt"),
+                "LastFailureAt" = COALESCE($failure, "LastFailureAt"),
+                "LastError" = CASE WHEN $failure IS NULL THEN "LastError" ELSE $error END
+            WHERE "Id" = $endpoint
+            """);
+        foreach (var endpoint in batch.Select((p, i) => (p.Claim, p.Result, Outcome: outcomes[i])).GroupBy(p => p.Claim.EndpointId))
+        {
+            var ordered = endpoint.OrderBy(p => p.Result.CompletedAt).ToList();
+            var lastSuccess = ordered.FindLastIndex(p => p.Result.Succeeded);
+            var failuresAfter = ordered.Skip(lastSuccess + 1).ToList();
+            var lastFailure = failuresAfter.Count > 0 ? failuresAfter[^1].Result : null;
+            health.Set("$reset", lastSuccess >= 0);
+            health.Set("$failures", failuresAfter.Count);
+            health.Set("$success", lastSuccess >= 0 ? Ticks(ordered[lastSuccess].Result.CompletedAt) : null);
+            health.Set("$failure", lastFailure is null ? null : Ticks(lastFailure.CompletedAt));
+            health.Set("$error", lastFailure?.Error);
+            health.Set("$endpoint", Text(endpoint.Key));
+            await health.ExecuteNonQueryAsync();
+
+            var now = ordered[^1].Result.CompletedAt;
+            var disableReason = ordered.Any(p => p.Result.ResponseStatus == 410 && p.Claim.LeaseOwner != TestLeaseOwner) ? "The endpoint answered 410 Gone"
+                : ordered.Any(p => p.Outcome == DeliveryStatus.Failed && p.Claim.LeaseOwner != TestLeaseOwner) && await KeepsFailingAsync(db, endpoint.Key, now, settings)
+                    ? $"Every delivery of the last {settings.DisableWindow.TotalHours:0.#} h failed ({settings.DisableAfterFailures} or more)"
+                : null;
+            if (disableReason is not null)
+            {
+                var disable = RawSql.Prepared(db, """
+                    UPDATE webhook_endpoints SET "Status" = 1, "DisabledReason" = $reason, "DisabledAt" = $now, "UpdatedAt" = $now
+                    WHERE "Id" = $endpoint AND "Status" = 0
+                    """);
+                disable.Set("$reason", disableReason);
+                disable.Set("$now", Ticks(now));
+                disable.Set("$endpoint", Text(endpoint.Key));
+                await disable.ExecuteNonQueryAsync();
+            }
+        }
+    }
+
+    /// <summary>True when the endpoint has no delivered delivery created in the window and at least the configured number of failed ones.</summary>
+    private static async Task<bool> KeepsFailingAsync(AppDbContext db, Guid endpointId, DateTime now, DeliveryOptions settings)
+    {
+        var recent = RawSql.Prepared(db, """
+            SELECT EXISTS (SELECT 1 FROM deliveries WHERE "EndpointId" = $endpoint AND "CreatedAt" >= $since AND "Status" = 1),
+                   (SELECT COUNT(*) FROM deliveries WHERE "EndpointId" = $endpoint AND "CreatedAt" >= $since AND "Status" = 2)
+            """);
+        recent.Set("$endpoint", Text(endpointId));
+        recent.Set("$since", Ticks(now - settings.DisableWindow));
+        await using var reader = await recent.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return reader.GetInt64(0) == 0 && reader.GetInt64(1) >= settings.DisableAfterFailures;
+    }
+
+    // ---- The test send -----------------------------------------------------------------------
+
+    /// <summary>The lease owner of a test send's delivery while its request runs: no dispatcher claims it.</summary>
+    public const string TestLeaseOwner = "webhook-test";
+
+    // ---- Retention ---------------------------------------------------------------------------
+
+    /// <summary>
+    /// Removes up to <paramref name="size"/> finished deliveries of a workspace created before
+    /// <paramref name="cutoff"/>, with their attempts and the events left without deliveries.
+    /// The rollups keep their figures: history is trimmed, the hourly counts are not.
+    /// </summary>
+    public static async Task<int> RemoveFinishedAsync(AppDbContext db, Guid workspace, DateTime cutoff, int size)
+    {
+        var remove = RawSql.Prepared(db, """
+            CREATE TEMP TABLE IF NOT EXISTS retention_batch ("Id" TEXT PRIMARY KEY);
+            DELETE FROM retention_batch;
+            INSERT INTO retention_batch
+                SELECT "Id" FROM deliveries
+                WHERE "WorkspaceId" = $workspace AND "CreatedAt" < $cutoff AND "Status" <> 0
+                ORDER BY "CreatedAt" LIMIT $size;
+            DELETE FROM delivery_attempts WHERE "DeliveryId" IN (SELECT "Id" FROM retention_batch);
+            DELETE FROM deliveries WHERE "Id" IN (SELECT "Id" FROM retention_batch);
+            DELETE FROM events WHERE "WorkspaceId" = $workspace AND "CreatedAt" < $cutoff
+                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d."EventId" = events."Id");
+            SELECT COUNT(*) FROM retention_batch;
+            """);
+        remove.Set("$workspace", Text(workspace));
+        remove.Set("$cutoff", Ticks(cutoff));
+        remove.Set("$size", size);
+        return await remove.ExecuteScalarAsync() is long count ? (int)count : 0;
+    }
+
+    // ---- Values as stored --------------------------------------------------------------------
+
+    internal static string Text(Guid id) => id.ToString("D");
+
+    internal static string? Text(Guid? id) => id?.ToString("D");
+
+    internal static long Ticks(DateTime at) => UtcTicksConverter.ToTicks(at);
+
+    internal static long? Ticks(DateTime? at) => at is { } value ? UtcTicksConverter.ToTicks(value) : null;
+
+    internal static DateTime FromTicks(long ticks) => new(ticks, DateTimeKind.Utc);
+}

@@ -1,0 +1,144 @@
+using DeliveryConsole.Data;
+
+namespace DeliveryConsole.Features.Stats;
+
+/// <summary>
+/// The changes one batch of delivery-state changes makes to the hourly rollups, added up in
+/// memory and written once per rollup row at the end of the batch, in key order. One upsert per
+/// (workspace, hour, endpoint, event type) the batch touched instead of one per row changed; and
+/// because every writer applies its rows in the same order, concurrent writers on a shared
+/// database wait for each other instead of deadlocking.
+/// </summary>
+public sealed class RollupChanges
+{
+    private readonly SortedDictionary<Key, long[]> _counts = new();
+    private readonly SortedDictionary<(Key Key, int Bucket), long> _latency = new();
+
+    private readonly record struct Key(string WorkspaceId, long HourStart, string EndpointId, string EventType) : IComparable<Key>
+    {
+        public int CompareTo(Key other)
+        {
+            var c = string.CompareOrdinal(WorkspaceId, other.WorkspaceId);
+            c = c != 0 ? c : HourStart.CompareTo(other.HourStart);
+            c = c != 0 ? c : string.CompareOrdinal(EndpointId, other.EndpointId);
+            return c != 0 ? c : string.CompareOrdinal(EventType, other.EventType);
+        }
+    }
+
+    private const int Created = 0, Pending = 1, Delivered = 2, Failed = 3, Attempts = 4, FailedAttempts = 5, LatencySum = 6;
+
+    public bool IsEmpty => _counts.Count == 0 && _latency.Count == 0;
+
+    private long[] Row(Guid workspaceId, DateTime at, Guid endpointId, string eventType)
+    {
+        var key = new Key(workspaceId.ToString("D"), StatsWindow.HourOf(at).Ticks, endpointId.ToString("D"), eventType);
+        if (!_counts.TryGetValue(key, out var row))
+        {
+            _counts[key] = row = new long[7];
+        }
+
+        return row;
+    }
+
+    /// <summary>A delivery was stored with <paramref name="status"/> (it counts in the hour it was created).</summary>
+    public void DeliveryCreated(Guid workspaceId, DateTime createdAt, Guid endpointId, string eventType, Deliveries.DeliveryStatus status)
+    {
+        var row = Row(workspaceId, createdAt, endpointId, eventType);
+        row[Created]++;
+        row[Column(status)]++;
+    }
+
+    /// <summary>A delivery's status moved from <paramref name="from"/> to <paramref name="to"/>.</summary>
+    public void StatusChanged(Guid workspaceId, DateTime createdAt, Guid endpointId, string eventType, Deliveries.DeliveryStatus from, Deliveries.DeliveryStatus to)
+    {
+        if (from == to)
+        {
+            return;
+        }
+
+        var row = Row(workspaceId, createdAt, endpointId, eventType);
+        row[Column(from)]--;
+        row[Column(to)]++;
+    }
+
+    /// <summary>An attempt was recorded (it counts in the hour it started).</summary>
+    public void AttemptRecorded(Guid workspaceId, DateTime startedAt, Guid endpointId, string eventType, int? responseStatus, int durationMs)
+    {
+        var row = Row(workspaceId, startedAt, endpointId, eventType);
+        row[Attempts]++;
+        if (responseStatus is not (>= 200 and <= 299))
+        {
+            row[FailedAttempts]++;
+        }
+
+        row[LatencySum] += durationMs;
+        var key = new Key(workspaceId.ToString("D"), StatsWindow.HourOf(startedAt).Ticks, endpointId.ToString("D"), eventType);
+        var bucket = (key, LatencyBuckets.Of(durationMs));
+        _latency[bucket] = _latency.GetValueOrDefault(bucket) + 1;
+    }
+
+    private static int Column(Deliveries.DeliveryStatus status) => status switch
+    {
+        Deliveries.DeliveryStatus.Pending => Pending,
+        Deliveries.DeliveryStatus.Delivered => Delivered,
+        _ => Failed,
+    };
+
+    /// <summary>Writes the changes in <paramref name="db"/>'s current transaction, in key order, and forgets them.</summary>
+    public async Task ApplyAsync(AppDbContext db)
+    {
+        if (IsEmpty)
+        {
+            return;
+        }
+
+        var upsert = RawSql.Prepared(db, """
+            INSERT INTO delivery_rollups ("WorkspaceId", "HourStart", "EndpointId", "EventType", "Created", "Pending", "Delivered", "Failed", "Attempts", "FailedAttempts", "LatencySumMs")
+            VALUES ($workspace, $hour, $endpoint, $type, $created, $pending, $delivered, $failed, $attempts, $failedAttempts, $latency)
+            ON CONFLICT ("WorkspaceId", "HourStart", "EndpointId", "EventType") DO UPDATE SET
+                "Created" = "Created" + excluded."Created", "Pending" = "Pending" + excluded."Pending",
+                "Delivered" = "Delivered" + excluded."Delivered", "Failed" = "Failed" + excluded."Failed",
+                "Attempts" = "Attempts" + excluded."Attempts", "FailedAttempts" = "FailedAttempts" + excluded."FailedAttempts",
+                "LatencySumMs" = "LatencySumMs" + excluded."LatencySumMs"
+            """);
+        foreach (var (key, row) in _counts)
+        {
+            if (row.All(v => v == 0))
+            {
+                continue;
+            }
+
+            upsert.Set("$workspace", key.WorkspaceId);
+            upsert.Set("$hour", key.HourStart);
+            upsert.Set("$endpoint", key.EndpointId);
+            upsert.Set("$type", key.EventType);
+            upsert.Set("$created", row[Created]);
+            upsert.Set("$pending", row[Pending]);
+            upsert.Set("$delivered", row[Delivered]);
+            upsert.Set("$failed", row[Failed]);
+            upsert.Set("$attempts", row[Attempts]);
+            upsert.Set("$failedAttempts", row[FailedAttempts]);
+            upsert.Set("$latency", row[LatencySum]);
+            await upsert.ExecuteNonQueryAsync();
+        }
+
+        var latency = RawSql.Prepared(db, """
+            INSERT INTO latency_rollups ("WorkspaceId", "HourStart", "EndpointId", "EventType", "Bucket", "Count")
+            VALUES ($workspace, $hour, $endpoint, $type, $bucket, $count)
+            ON CONFLICT ("WorkspaceId", "HourStart", "EndpointId", "EventType", "Bucket") DO UPDATE SET "Count" = "Count" + excluded."Count"
+            """);
+        foreach (var ((key, bucket), count) in _latency)
+        {
+            latency.Set("$workspace", key.WorkspaceId);
+            latency.Set("$hour", key.HourStart);
+            latency.Set("$endpoint", key.EndpointId);
+            latency.Set("$type", key.EventType);
+            latency.Set("$bucket", bucket);
+            latency.Set("$count", count);
+            await latency.ExecuteNonQueryAsync();
+        }
+
+        _counts.Clear();
+        _latency.Clear();
+    }
+}
