@@ -35,8 +35,11 @@ public abstract class BunitTestBase : BunitContext, IAsyncLifetime
         Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton(Options.Create(new DatabaseOptions { Path = _folder.File("bunit.db") }));
         Services.AddSingleton(Options.Create(new WorkspaceOptions()));
+        Services.AddSingleton<DeliveryConsole.Features.Webhooks.EndpointDirectory>();
+        Services.AddSingleton<DeliveryConsole.Features.Webhooks.EndpointChangeInterceptor>();
         Services.AddDbContextFactory<AppDbContext>((provider, options) =>
-            options.UseSqlite(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString));
+            options.UseSqlite(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString)
+                .AddInterceptors(provider.GetRequiredService<DeliveryConsole.Features.Webhooks.EndpointChangeInterceptor>()));
         Services.AddIdentityCore<ApplicationUser>().AddEntityFrameworkStores<AppDbContext>();
         Services.AddSingleton<WorkspaceService>();
         Services.AddSingleton<ApiKeyService>();

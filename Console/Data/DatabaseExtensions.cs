@@ -17,11 +17,13 @@ public static class DatabaseExtensions
         // Pooled: every service operation takes a short-lived context, and an Identity-sized model
         // makes creating one from scratch measurable on the hot paths.
         builder.Services.AddSingleton<DatabaseWriter>();
+        builder.Services.AddSingleton<Features.Webhooks.EndpointDirectory>();
+        builder.Services.AddSingleton<Features.Webhooks.EndpointChangeInterceptor>();
         builder.Services.AddPooledDbContextFactory<AppDbContext>((services, options) =>
         {
             var database = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             options.UseSqlite(database.ConnectionString)
-                .AddInterceptors(new SqlitePragmaInterceptor(database.BusyTimeoutMs));
+                .AddInterceptors(new SqlitePragmaInterceptor(database.BusyTimeoutMs), services.GetRequiredService<Features.Webhooks.EndpointChangeInterceptor>());
         });
         // Identity's stores take a scoped context; it comes from the same pool.
         builder.Services.AddScoped(services => services.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext());

@@ -26,13 +26,15 @@ public sealed class DeliveryLedger : IAsyncDisposable
     private readonly DeliveryNotifier _notifier;
     private readonly IOptionsMonitor<DeliveryOptions> _options;
     private readonly ILogger<DeliveryLedger> _logger;
+    private readonly EndpointDirectory _endpoints;
     private readonly Channel<Pending> _records = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _recordLoop;
 
     private sealed record Pending(DeliveryClaim Claim, SendResult Result, bool Final, TaskCompletionSource<DeliveryStatus?> Recorded);
 
-    public DeliveryLedger(DatabaseWriter writer, DeliveryNotifier notifier, IOptionsMonitor<DeliveryOptions> options, ILogger<DeliveryLedger> logger)
+    public DeliveryLedger(DatabaseWriter writer, DeliveryNotifier notifier, EndpointDirectory endpoints, IOptionsMonitor<DeliveryOptions> options, ILogger<DeliveryLedger> logger)
     {
+        _endpoints = endpoints;
         _writer = writer;
         _notifier = notifier;
         _options = options;
@@ -241,7 +243,13 @@ public sealed class DeliveryLedger : IAsyncDisposable
             try
             {
                 var settings = _options.CurrentValue;
-                var outcomes = await _writer.WriteAsync(db => RecordBatchAsync(db, batch, settings));
+                var (outcomes, disabled) = await _writer.WriteAsync(db => RecordBatchAsync(db, batch, settings));
+                if (disabled)
+                {
+                    // Committed: publishing stops matching the endpoints this batch disabled.
+                    _endpoints.Invalidate();
+                }
+
                 for (var i = 0; i < batch.Count; i++)
                 {
                     batch[i].Recorded.TrySetResult(outcomes[i]);
@@ -265,7 +273,7 @@ public sealed class DeliveryLedger : IAsyncDisposable
         }
     }
 
-    private async Task<DeliveryStatus?[]> RecordBatchAsync(AppDbContext db, List<Pending> batch, DeliveryOptions settings)
+    private async Task<(DeliveryStatus?[] Outcomes, bool Disabled)> RecordBatchAsync(AppDbContext db, List<Pending> batch, DeliveryOptions settings)
     {
         var insert = RawSql.Prepared(db, """
             INSERT INTO delivery_attempts ("Id", "DeliveryId", "WorkspaceId", "EndpointId", "Number", "Trigger", "RequestUrl", "RequestHeadersJson",
@@ -344,18 +352,19 @@ public sealed class DeliveryLedger : IAsyncDisposable
             }
         }
 
-        await UpdateHealthAsync(db, batch, outcomes, settings);
+        var disabled = await UpdateHealthAsync(db, batch, outcomes, settings);
         await rollups.ApplyAsync(db);
-        return outcomes;
+        return (outcomes, disabled);
     }
 
     /// <summary>
     /// One health update per endpoint of the batch: the failure streak (reset by a success, then
     /// counting the failures after it), the latest success and failure; and auto-disable on a 410
-    /// or when every delivery of the window failed.
+    /// or when every delivery of the window failed. True when it disabled one.
     /// </summary>
-    private static async Task UpdateHealthAsync(AppDbContext db, List<Pending> batch, DeliveryStatus?[] outcomes, DeliveryOptions settings)
+    private static async Task<bool> UpdateHealthAsync(AppDbContext db, List<Pending> batch, DeliveryStatus?[] outcomes, DeliveryOptions settings)
     {
+        var disabledAny = false;
         var health = RawSql.Prepared(db, """
             UPDATE webhook_endpoints SET
                 "ConsecutiveFailures" = CASE WHEN $reset THEN $failures ELSE "ConsecutiveFailures" + $failures END,
@@ -392,9 +401,11 @@ public sealed class DeliveryLedger : IAsyncDisposable
                 disable.Set("$reason", disableReason);
                 disable.Set("$now", Ticks(now));
                 disable.Set("$endpoint", Text(endpoint.Key));
-                await disable.ExecuteNonQueryAsync();
+                disabledAny |= await disable.ExecuteNonQueryAsync() == 1;
             }
         }
+
+        return disabledAny;
     }
 
     /// <summary>True when the endpoint has no delivered delivery created in the window and at least the configured number of failed ones.</summary>

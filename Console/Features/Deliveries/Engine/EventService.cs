@@ -18,7 +18,7 @@ public sealed record PublishedEvent(string EventId, IReadOnlyList<Guid> Delivery
 /// wakes the dispatcher: the master webhook (if it takes the type), the application's finishedUrl, and
 /// the campaign's webhooks subscribed to it.
 /// </summary>
-public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, DatabaseWriter writer, DeliveryNotifier notifier, IDeliveryWakeup wakeup, IPayloadEnricher enricher, TimeProvider clock)
+public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, DatabaseWriter writer, EndpointDirectory endpoints, DeliveryNotifier notifier, IDeliveryWakeup wakeup, IPayloadEnricher enricher, TimeProvider clock)
 {
     /// <summary>Most events one batch publishes.</summary>
     public const int MaxBatch = 1000;
@@ -38,23 +38,25 @@ public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, Data
             throw new ValidationException("body", "events", $"Send 1 to {MaxBatch} events.", "too_long");
         }
 
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var applicationIds = requests.Where(r => r.ApplicationId is not null).Select(r => r.ApplicationId!.Value).Distinct().ToList();
         var campaignIds = requests.Where(r => r.CampaignId is not null).Select(r => r.CampaignId!.Value).Distinct().ToList();
         var callIds = requests.Where(r => r.CallId is not null).Select(r => r.CallId!).Distinct().ToList();
-        RequireOwn(requests, r => r.ApplicationId?.ToString(), "Application", applicationIds.Count == 0 ? [] :
-            (await db.Applications.Where(a => applicationIds.Contains(a.Id) && a.WorkspaceId == caller.WorkspaceId).Select(a => a.Id).ToListAsync(cancellationToken)).Select(id => id.ToString()).ToHashSet());
-        RequireOwn(requests, r => r.CampaignId?.ToString(), "Campaign", campaignIds.Count == 0 ? [] :
-            (await db.Campaigns.Where(c => campaignIds.Contains(c.Id) && c.WorkspaceId == caller.WorkspaceId).Select(c => c.Id).ToListAsync(cancellationToken)).Select(id => id.ToString()).ToHashSet());
-        RequireOwn(requests, r => r.CallId, "Call", callIds.Count == 0 ? [] :
-            (await db.Calls.Where(c => callIds.Contains(c.Id) && c.WorkspaceId == caller.WorkspaceId).Select(c => c.Id).ToListAsync(cancellationToken)).ToHashSet());
+        if (applicationIds.Count + campaignIds.Count + callIds.Count > 0)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            RequireOwn(requests, r => r.ApplicationId?.ToString(), "Application", applicationIds.Count == 0 ? [] :
+                (await db.Applications.Where(a => applicationIds.Contains(a.Id) && a.WorkspaceId == caller.WorkspaceId).Select(a => a.Id).ToListAsync(cancellationToken)).Select(id => id.ToString()).ToHashSet());
+            RequireOwn(requests, r => r.CampaignId?.ToString(), "Campaign", campaignIds.Count == 0 ? [] :
+                (await db.Campaigns.Where(c => campaignIds.Contains(c.Id) && c.WorkspaceId == caller.WorkspaceId).Select(c => c.Id).ToListAsync(cancellationToken)).Select(id => id.ToString()).ToHashSet());
+            RequireOwn(requests, r => r.CallId, "Call", callIds.Count == 0 ? [] :
+                (await db.Calls.Where(c => callIds.Contains(c.Id) && c.WorkspaceId == caller.WorkspaceId).Select(c => c.Id).ToListAsync(cancellationToken)).ToHashSet());
+        }
 
-        var candidates = await db.WebhookEndpoints.AsNoTracking()
-            .Where(e => e.WorkspaceId == caller.WorkspaceId && e.DeletedAt == null && e.Status == EndpointStatus.Active
-                && (e.Scope == EndpointScope.Master
-                    || (e.Scope == EndpointScope.Application && e.ApplicationId != null && applicationIds.Contains(e.ApplicationId.Value))
-                    || (e.Scope == EndpointScope.Campaign && e.CampaignId != null && campaignIds.Contains(e.CampaignId.Value))))
-            .ToListAsync(cancellationToken);
+        var candidates = (await endpoints.ActiveAsync(caller.WorkspaceId, cancellationToken))
+            .Where(e => e.Scope == EndpointScope.Master
+                || (e.Scope == EndpointScope.Application && e.ApplicationId != null && applicationIds.Contains(e.ApplicationId.Value))
+                || (e.Scope == EndpointScope.Campaign && e.CampaignId != null && campaignIds.Contains(e.CampaignId.Value)))
+            .ToList();
 
         var now = clock.GetUtcNow().UtcDateTime;
         var events = new List<WebhookEvent>(requests.Count);
