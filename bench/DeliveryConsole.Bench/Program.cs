@@ -100,7 +100,9 @@ static async Task<double> RawHttpAsync(string url, int count)
 static async Task<double> EngineAsync(Receiver receiver, int count, bool batch)
 {
     const int Warmup = 3000;
-    var (console, http, folder) = await StartEngineConsoleAsync(receiver);
+    // One endpoint receives everything here, so its lane's cap is the engine's whole concurrency:
+    // raised to the 64 the publishers use, as a platform would for a high-volume receiver.
+    var (console, http, folder) = await StartEngineConsoleAsync(receiver, "--Delivery:MaxConcurrencyPerEndpoint=64");
     try
     {
         // Warm-up: a fresh process runs unoptimised (tier-0) code for its first seconds; the
