@@ -18,7 +18,7 @@ public sealed class SqlitePragmaInterceptor(int busyTimeoutMs) : DbConnectionInt
     private static readonly ConditionalWeakTable<object, object> Configured = new();
 
     private readonly string _pragmas =
-        $"PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={busyTimeoutMs}; PRAGMA foreign_keys=ON; PRAGMA mmap_size=268435456; PRAGMA cache_size=-16384;";
+        $"PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={busyTimeoutMs}; PRAGMA foreign_keys=ON; PRAGMA mmap_size=268435456; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=8192;";
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
