@@ -154,10 +154,17 @@ public sealed class EndpointService(IDbContextFactory<AppDbContext> dbFactory, W
         endpoint.Status = enabled ? EndpointStatus.Active : EndpointStatus.Disabled;
         endpoint.DisabledReason = enabled ? null : $"disabled by {caller.ActorName}";
         endpoint.DisabledAt = enabled ? null : now;
-        endpoint.ConsecutiveFailures = enabled ? 0 : endpoint.ConsecutiveFailures;
         endpoint.UpdatedAt = now;
         db.Record(caller, now, enabled ? "webhook.enabled" : "webhook.disabled", "webhook_endpoint", endpoint.Id.ToString(), Describe(endpoint));
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+        if (enabled)
+        {
+            // Enabled again: its failure streak starts over (the ledger owns the endpoint's health).
+            await Deliveries.Engine.DeliveryLedger.ResetFailureStreakAsync(db, endpoint.Id);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
         return EndpointView.From(endpoint);
     }
 

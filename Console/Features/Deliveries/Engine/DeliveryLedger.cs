@@ -422,6 +422,14 @@ public sealed class DeliveryLedger : IAsyncDisposable
         return reader.GetInt64(0) == 0 && reader.GetInt64(1) >= settings.DisableAfterFailures;
     }
 
+    /// <summary>An endpoint enabled again starts a new failure streak, in <paramref name="db"/>'s transaction.</summary>
+    public static async Task ResetFailureStreakAsync(AppDbContext db, Guid endpointId)
+    {
+        var reset = RawSql.Prepared(db, """UPDATE webhook_endpoints SET "ConsecutiveFailures" = 0 WHERE "Id" = $endpoint""");
+        reset.Set("$endpoint", Text(endpointId));
+        await reset.ExecuteNonQueryAsync();
+    }
+
     // ---- The test send -----------------------------------------------------------------------
 
     /// <summary>The lease owner of a test send's delivery while its request runs: no dispatcher claims it.</summary>

@@ -1,0 +1,191 @@
+using System.Text.Json;
+using DeliveryConsole.Data;
+using DeliveryConsole.Features.Webhooks;
+using DeliveryConsole.Infrastructure.Delivery;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace DeliveryConsole.Features.Deliveries.Engine;
+
+/// <summary>What the sender and the ledger need of one claimed delivery, carried by the claim so nothing is read again per delivery.</summary>
+public sealed record DeliveryClaim(
+    Guid Id, Guid WorkspaceId, string EventId, Guid EndpointId, string PayloadJson, int Attempts,
+    string EndpointUrl, string SecretProtected, EndpointStatus EndpointStatus, string? DisabledReason, bool EndpointDeleted, string LeaseOwner,
+    string EventType, DateTime CreatedAt);
+
+/// <summary>How due deliveries are claimed: SQLite in process now; PostgreSQL adds SKIP LOCKED behind it.</summary>
+public interface IDeliveryQueue
+{
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> due deliveries, oldest due first, at most
+    /// <paramref name="perEndpoint"/> of one endpoint and none of <paramref name="skipEndpoints"/>,
+    /// with a lease for <paramref name="owner"/>.
+    /// </summary>
+    Task<IReadOnlyList<DeliveryClaim>> ClaimAsync(int limit, int perEndpoint, IReadOnlyCollection<Guid> skipEndpoints, string owner, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>When the next pending delivery is due, or its lease expires (null when none is pending).</summary>
+    Task<DateTime?> NextDueAsync(CancellationToken cancellationToken);
+
+    /// <summary>Releases the leases of earlier runs of this node (their process is gone), due at once; returns how many.</summary>
+    Task<int> TakeBackAsync(string nodePrefix, string currentOwner, CancellationToken cancellationToken);
+
+    /// <summary>Gives claimed deliveries back unsent: due again at once for whoever claims next.</summary>
+    Task ReleaseAsync(IReadOnlyCollection<DeliveryClaim> claims);
+}
+
+/// <summary>
+/// Wakes the dispatcher when deliveries become due (a publish or resend committed). In process on
+/// SQLite; across nodes the PostgreSQL provider adds LISTEN/NOTIFY behind the same two calls.
+/// </summary>
+public interface IDeliveryWakeup
+{
+    void Wake();
+
+    /// <summary>Waits until woken or <paramref name="timeout"/> passes.</summary>
+    Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken);
+}
+
+public sealed class InProcessWakeup : IDeliveryWakeup, IDisposable
+{
+    private readonly SemaphoreSlim _signal = new(0, 1);
+
+    public void Wake()
+    {
+        try
+        {
+            if (_signal.CurrentCount == 0)
+            {
+                _signal.Release();
+            }
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled.
+        }
+    }
+
+    public async Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _signal.WaitAsync(timeout, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public void Dispose() => _signal.Dispose();
+}
+
+/// <summary>
+/// The database is the queue: claims due rows in batches through the one writer, in one
+/// conditional <c>UPDATE … RETURNING</c>, then reads their endpoints' URL and secret in one
+/// statement. A claim moves the row's <c>NextAttemptAt</c> to its lease's end (a visibility
+/// timeout): the due index then holds only what may be claimed now, a claim never steps over rows
+/// in flight, and a lease that runs out makes its row due again by itself. Part of the ledger's
+/// module: it changes only the lease and its due time.
+/// </summary>
+public sealed class SqliteDeliveryQueue(DatabaseWriter writer, IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock) : IDeliveryQueue
+{
+    /// <summary>How many of the oldest due rows one claim looks at to pick its batch.</summary>
+    private const int Scan = 2000;
+
+    public Task<IReadOnlyList<DeliveryClaim>> ClaimAsync(int limit, int perEndpoint, IReadOnlyCollection<Guid> skipEndpoints, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
+        writer.WriteAsync<IReadOnlyList<DeliveryClaim>>(async db =>
+        {
+            var now = clock.GetUtcNow().UtcDateTime.Ticks;
+            var claim = RawSql.Prepared(db, """
+                UPDATE deliveries SET "LeaseOwner" = $owner, "LeaseUntil" = $until, "NextAttemptAt" = $until
+                WHERE rowid IN (
+                    SELECT rowid FROM (
+                        SELECT rowid, "NextAttemptAt", ROW_NUMBER() OVER (PARTITION BY "EndpointId" ORDER BY "NextAttemptAt") AS lane
+                        FROM (
+                            SELECT rowid, "EndpointId", "NextAttemptAt" FROM deliveries INDEXED BY "IX_deliveries_due"
+                            WHERE "Status" = 0 AND "NextAttemptAt" <= $now AND "EndpointId" NOT IN (SELECT value FROM json_each($skip))
+                            ORDER BY "NextAttemptAt" LIMIT $scan))
+                    WHERE lane <= $perEndpoint
+                    ORDER BY "NextAttemptAt" LIMIT $limit)
+                RETURNING "Id", "WorkspaceId", "EventId", "EndpointId", "PayloadJson", "Attempts", "EventType", "CreatedAt"
+                """);
+            claim.Set("$owner", owner);
+            claim.Set("$until", now + lease.Ticks);
+            claim.Set("$now", now);
+            claim.Set("$skip", JsonSerializer.Serialize(skipEndpoints.Select(e => e.ToString("D"))));
+            claim.Set("$scan", Scan);
+            claim.Set("$perEndpoint", perEndpoint);
+            claim.Set("$limit", limit);
+
+            var rows = new List<(Guid Id, Guid Workspace, string EventId, Guid Endpoint, string Payload, int Attempts, string EventType, long CreatedAt)>();
+            await using (var reader = await claim.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    rows.Add((Guid.Parse(reader.GetString(0)), Guid.Parse(reader.GetString(1)), reader.GetString(2), Guid.Parse(reader.GetString(3)),
+                        reader.GetString(4), reader.GetInt32(5), reader.GetString(6), reader.GetInt64(7)));
+                }
+            }
+
+            if (rows.Count == 0)
+            {
+                return [];
+            }
+
+            var read = RawSql.Prepared(db, """
+                SELECT "Id", "Url", "SecretProtected", "Status", "DisabledReason", "DeletedAt" IS NOT NULL FROM webhook_endpoints
+                WHERE "Id" IN (SELECT value FROM json_each($ids))
+                """);
+            read.Set("$ids", JsonSerializer.Serialize(rows.Select(r => r.Endpoint).Distinct().Select(e => e.ToString("D"))));
+            var endpoints = new Dictionary<Guid, (string Url, string Secret, EndpointStatus Status, string? Reason, bool Deleted)>();
+            await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    endpoints[Guid.Parse(reader.GetString(0))] = (reader.GetString(1), reader.GetString(2), (EndpointStatus)reader.GetInt32(3),
+                        reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetBoolean(5));
+                }
+            }
+
+            return rows.Select(r =>
+            {
+                var e = endpoints[r.Endpoint];
+                return new DeliveryClaim(r.Id, r.Workspace, r.EventId, r.Endpoint, r.Payload, r.Attempts, e.Url, e.Secret, e.Status, e.Reason, e.Deleted, owner,
+                    r.EventType, new DateTime(r.CreatedAt, DateTimeKind.Utc));
+            }).ToList();
+        });
+
+    public async Task<DateTime?> NextDueAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Deliveries.AsNoTracking()
+            .Where(d => d.Status == DeliveryStatus.Pending && d.NextAttemptAt != null)
+            .MinAsync(d => d.NextAttemptAt, cancellationToken);
+    }
+
+    public Task<int> TakeBackAsync(string nodePrefix, string currentOwner, CancellationToken cancellationToken) =>
+        writer.WriteAsync(async db =>
+        {
+            var takeBack = RawSql.Prepared(db, """
+                UPDATE deliveries SET "LeaseOwner" = NULL, "LeaseUntil" = NULL, "NextAttemptAt" = $now
+                WHERE "Status" = 0 AND "NextAttemptAt" IS NOT NULL AND "LeaseOwner" IS NOT NULL
+                    AND substr("LeaseOwner", 1, length($prefix)) = $prefix AND "LeaseOwner" <> $current
+                """);
+            takeBack.Set("$now", clock.GetUtcNow().UtcDateTime.Ticks);
+            takeBack.Set("$prefix", nodePrefix);
+            takeBack.Set("$current", currentOwner);
+            return await takeBack.ExecuteNonQueryAsync(cancellationToken);
+        });
+
+    public Task ReleaseAsync(IReadOnlyCollection<DeliveryClaim> claims) =>
+        writer.WriteAsync(async db =>
+        {
+            var release = RawSql.Prepared(db, """
+                UPDATE deliveries SET "LeaseOwner" = NULL, "LeaseUntil" = NULL, "NextAttemptAt" = $now
+                WHERE "Id" IN (SELECT value FROM json_each($ids)) AND "LeaseOwner" = $owner AND "Status" = 0
+                """);
+            release.Set("$now", clock.GetUtcNow().UtcDateTime.Ticks);
+            release.Set("$ids", JsonSerializer.Serialize(claims.Select(c => c.Id.ToString("D"))));
+            release.Set("$owner", claims.First().LeaseOwner);
+            return await release.ExecuteNonQueryAsync();
+        });
+}
