@@ -95,7 +95,7 @@ public sealed class RollupTests(EngineAppFactory app) : IClassFixture<EngineAppF
     }
 
     [Fact]
-    public async Task Rollups_equal_the_raw_aggregation_after_real_deliveries_retries_resends_and_failures()
+    public async Task Rollups_equal_the_raw_aggregation_after_real_deliveries_retries_resends_a_replay_a_batch_and_an_endpoint_deletion()
     {
         var random = new Random(7);
         await using var good = await Receiver.StartAsync();
@@ -111,7 +111,9 @@ public sealed class RollupTests(EngineAppFactory app) : IClassFixture<EngineAppF
         var application = await (await client.PostAsJsonAsync("/v1/applications", new { name = "App", finishedUrl = flaky.Url })).Content.ReadFromJsonAsync<JsonElement>();
         var campaign = await (await client.PostAsJsonAsync("/api/v1/campaigns", new { name = "Spring" })).Content.ReadFromJsonAsync<JsonElement>();
         var campaignId = campaign.GetProperty("data").GetProperty("id").GetString();
-        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync($"/api/v1/campaigns/{campaignId}/webhooks", new { url = bad.Url, events = new[] { "call.completed" } })).StatusCode);
+        var campaignWebhook = await client.PostAsJsonAsync($"/api/v1/campaigns/{campaignId}/webhooks", new { url = bad.Url, events = new[] { "call.completed" } });
+        Assert.Equal(HttpStatusCode.Created, campaignWebhook.StatusCode);
+        var campaignWebhookId = (await campaignWebhook.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("data").GetProperty("id").GetString();
 
         string[] types = ["call.completed", "call.failed", "sms.delivered"];
         var ids = new List<Guid>();
@@ -143,6 +145,37 @@ public sealed class RollupTests(EngineAppFactory app) : IClassFixture<EngineAppF
         foreach (var id in resent)
         {
             await app.WaitForDeliveryAsync(id, d => d.Status != DeliveryStatus.Pending && d.Attempts > 0, TimeSpan.FromSeconds(30));
+        }
+
+        await AssertRollupsEqualRawAsync(workspaceId);
+
+        // A burst at once: a batch publish, a replay of everything that failed, and the failing
+        // campaign webhook deleted while its new deliveries are pending (they fail with it).
+        var batch = client.PostAsJsonAsync("/v1/events/batch", new
+        {
+            events = Enumerable.Range(0, 40).Select(i => new { eventType = "call.completed", payload = new { burst = i }, campaignId = i % 2 == 0 ? campaignId : null }),
+        });
+        var replay = await app.Service<ReplayService>().StartAsync(caller, new DeliveryFilter());
+        var published = await batch;
+        Assert.Equal(HttpStatusCode.Accepted, published.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/api/v1/campaigns/{campaignId}/webhooks/{campaignWebhookId}")).StatusCode);
+        var burstIds = (await published.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("events").EnumerateArray()
+            .SelectMany(e => e.GetProperty("deliveryIds").EnumerateArray().Select(d => Guid.Parse(d.GetString()!))).ToList();
+        for (var i = 0; i < 300 && app.Service<ReplayService>().Current(workspaceId) is not null; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(app.Service<ReplayService>().Latest(workspaceId)!.Finished, "the replay finished");
+        Assert.True(replay.Total > 0, "the replay had failed deliveries to resend");
+        foreach (var id in burstIds.Concat(ids))
+        {
+            await app.WaitForDeliveryAsync(id, d => d.Status != DeliveryStatus.Pending, TimeSpan.FromSeconds(30));
+        }
+
+        await using (var db = await app.DbAsync())
+        {
+            Assert.True(await db.Deliveries.CountAsync(d => d.WorkspaceId == workspaceId && d.LastError == "endpoint deleted") > 0, "the deletion failed pending deliveries");
         }
 
         await AssertRollupsEqualRawAsync(workspaceId);
