@@ -84,6 +84,7 @@ app.UseRateLimiter();
 app.UseAntiforgery();
 
 app.MapHealth();
+app.MapSystemApi();
 app.MapOpenApi();
 app.MapAccess();
 app.MapWebhooks();

@@ -22,8 +22,9 @@ public static class ApiGroups
     public static readonly ApiGroup Callbacks = new("/v1/callbacks", ErrorEnvelope.CodeSnake, "Callbacks");
     public static readonly ApiGroup Calls = new("/api/v1/calls", ErrorEnvelope.DetailSnake, "Calls");
     public static readonly ApiGroup Campaigns = new("/api/v1/campaigns", ErrorEnvelope.SuccessFalse, "Campaigns");
+    public static readonly ApiGroup System = new("/v1/system", ErrorEnvelope.Code, "System");
 
-    public static readonly IReadOnlyList<ApiGroup> All = [AccountWebhooks, Applications, Events, ApiKeys, Callbacks, Calls, Campaigns];
+    public static readonly IReadOnlyList<ApiGroup> All = [AccountWebhooks, Applications, Events, ApiKeys, Callbacks, Calls, Campaigns, System];
 
     /// <summary>Routes under /v1 that take no API key (the provider's token, a signed link); their errors are <c>{"detail"}</c>.</summary>
     public static readonly IReadOnlyList<ApiGroup> Unkeyed =

@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using System.Runtime;
+using DeliveryConsole.Features.Access;
+using DeliveryConsole.Infrastructure.Api;
+
+namespace DeliveryConsole.Features.Health;
+
+/// <summary>What this console process has used since it started: for operators sizing a node, and for the throughput benchmark's CPU and allocation figures.</summary>
+public sealed record ProcessFigures(
+    string Node,
+    double UptimeSeconds,
+    double ProcessorTimeMs,
+    long AllocatedBytes,
+    int Gen0Collections,
+    int Gen1Collections,
+    int Gen2Collections,
+    long WorkingSetBytes,
+    int Threads,
+    string GcMode,
+    int ProcessorCount);
+
+public static class SystemApi
+{
+    public static RouteGroupBuilder MapSystemApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapApiGroup(ApiGroups.System);
+        group.MapGet("/process", Process).WithName("GetProcessFigures")
+            .WithSummary("CPU time, bytes allocated, collections and memory of this console process since it started (admin)").Produces<ProcessFigures>();
+        return group;
+    }
+
+    public static IResult Process(HttpContext http, Deliveries.Engine.NodeIdentity node)
+    {
+        http.Caller().Require(Role.Admin);
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return TypedResults.Json(new ProcessFigures(
+            node.LeaseOwner,
+            (DateTime.Now - process.StartTime).TotalSeconds,
+            process.TotalProcessorTime.TotalMilliseconds,
+            GC.GetTotalAllocatedBytes(precise: false),
+            GC.CollectionCount(0),
+            GC.CollectionCount(1),
+            GC.CollectionCount(2),
+            process.WorkingSet64,
+            process.Threads.Count,
+            GCSettings.IsServerGC ? "server" : "workstation",
+            Environment.ProcessorCount), ApiJson.CamelCase);
+    }
+}
