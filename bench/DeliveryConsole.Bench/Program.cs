@@ -72,6 +72,7 @@ Console.WriteLine($"median of {runs}: single-event HTTP {medianEngine:F0} delive
 if (Option("--quality", 1) == 1)
 {
     await QualityAsync(receiver, (int)(medianEngine / 2), medianBatch);
+    await RecoveryAsync(receiver);
 }
 return 0;
 
@@ -109,14 +110,14 @@ static async Task<double> EngineAsync(Receiver receiver, int count, bool batch)
         // figure wanted is the steady state, so 3000 events go through first, untimed.
         await PublishAsync(http, receiver, Warmup, batch);
         var before = receiver.Count;
-        console.Refresh();
-        var cpuBefore = console.TotalProcessorTime;
+        var figuresBefore = await ProcessFiguresAsync(http);
         var stopwatch = Stopwatch.StartNew();
         var published = await PublishAsync(http, receiver, count, batch);
         var elapsed = stopwatch.Elapsed;
-        console.Refresh();
-        var cpuPerDelivery = (console.TotalProcessorTime - cpuBefore).TotalMicroseconds / count;
-        Console.WriteLine($"  {(batch ? "batch route" : "single-event HTTP")}: published {count} events in {published.TotalSeconds:F2} s ({count / published.TotalSeconds:F0}/s); all received after {elapsed.TotalSeconds:F2} s; receiver got {receiver.Count - before}; console CPU {cpuPerDelivery:F0} µs per delivery");
+        var figuresAfter = await ProcessFiguresAsync(http);
+        var cpuPerDelivery = (figuresAfter.CpuMs - figuresBefore.CpuMs) * 1000 / count;
+        var bytesPerDelivery = (figuresAfter.Allocated - figuresBefore.Allocated) / (double)count;
+        Console.WriteLine($"  {(batch ? "batch route" : "single-event HTTP")}: published {count} events in {published.TotalSeconds:F2} s ({count / published.TotalSeconds:F0}/s); all received after {elapsed.TotalSeconds:F2} s; receiver got {receiver.Count - before}; console CPU {cpuPerDelivery:F0} µs and {bytesPerDelivery / 1024:F1} KB allocated per delivery (gen0/1/2 collections {figuresAfter.Gen0 - figuresBefore.Gen0}/{figuresAfter.Gen1 - figuresBefore.Gen1}/{figuresAfter.Gen2 - figuresBefore.Gen2})");
         return count / elapsed.TotalSeconds;
     }
     finally
@@ -127,7 +128,10 @@ static async Task<double> EngineAsync(Receiver receiver, int count, bool batch)
 
 // A console (Release) on a fresh SQLite file in its own folder, with an admin key and the
 // receiver as its master webhook.
-static async Task<(Process Console, HttpClient Http, string Folder)> StartEngineConsoleAsync(Receiver receiver, params string[] extra)
+static Task<(Process Console, HttpClient Http, string Folder)> StartEngineConsoleAsync(Receiver receiver, params string[] extra) =>
+    StartEngineConsoleWithArgumentsAsync(receiver, extra).ContinueWith(t => (t.Result.Console, t.Result.Http, t.Result.Folder));
+
+static async Task<(Process Console, HttpClient Http, string Folder, string[] Arguments)> StartEngineConsoleWithArgumentsAsync(Receiver receiver, params string[] extra)
 {
     var folder = Path.Combine(Path.GetTempPath(), $"dc-bench-{Guid.NewGuid():N}");
     Directory.CreateDirectory(folder);
@@ -139,12 +143,13 @@ static async Task<(Process Console, HttpClient Http, string Folder)> StartEngine
         "--RateLimit:PermitLimit=1000000", "--Logging:LogLevel:Default=Warning", .. extra,
     ];
     var key = (await RunAsync(folder, ["keys", "create", "--role", "admin", .. settings])).Trim();
-    var console = Start(folder, ["--urls", $"http://127.0.0.1:{port}", .. settings]);
+    string[] arguments = ["--urls", $"http://127.0.0.1:{port}", .. settings];
+    var console = Start(folder, arguments);
     var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
     http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
     await WaitHealthyAsync(http);
     (await http.PostAsync("/v1/webhooks", Json(new { url = receiver.Url }))).EnsureSuccessStatusCode();
-    return (console, http, folder);
+    return (console, http, folder, arguments);
 }
 
 static async Task StopEngineConsoleAsync(Process console, HttpClient http, string folder)
@@ -168,7 +173,7 @@ static async Task StopEngineConsoleAsync(Process console, HttpClient http, strin
 // throughput while 8 readers page the deliveries list and read the stats.
 static async Task QualityAsync(Receiver receiver, int rate, double unloadedBatch)
 {
-    var (console, http, folder) = await StartEngineConsoleAsync(receiver, "--Delivery:RetryDelays=00:00:01,00:00:01", "--Delivery:Jitter=0");
+    var (console, http, folder) = await StartEngineConsoleAsync(receiver, "--Delivery:RetryDelays=00:00:01,00:00:01", "--Delivery:Jitter=0", "--Delivery:MaxConcurrencyPerEndpoint=64");
     try
     {
         await PublishAsync(http, receiver, 3000, batch: false);
@@ -309,6 +314,76 @@ static async Task<TimeSpan> PublishAsync(HttpClient http, Receiver receiver, int
     static object Event() => new { eventType = "call.completed", payload = new { call = new { id = "call_bench", duration = 42 } } };
 }
 
+// The console's own account of its CPU time and allocations (GET /v1/system/process, admin key).
+static async Task<(double CpuMs, long Allocated, int Gen0, int Gen1, int Gen2)> ProcessFiguresAsync(HttpClient http)
+{
+    using var figures = JsonDocument.Parse(await http.GetStringAsync("/v1/system/process"));
+    var root = figures.RootElement;
+    return (root.GetProperty("processorTimeMs").GetDouble(), root.GetProperty("allocatedBytes").GetInt64(),
+        root.GetProperty("gen0Collections").GetInt32(), root.GetProperty("gen1Collections").GetInt32(), root.GetProperty("gen2Collections").GetInt32());
+}
+
+// Recovery: a receiver that holds every request open; 2,000 events published and acknowledged, up
+// to the lane cap of them in flight and the rest claimed or pending, then the console is killed
+// (kill -9) and started again on the same data folder (same node identity). Reported: from the
+// moment the restarted console answers until each acknowledged event is received.
+static async Task RecoveryAsync(Receiver receiver)
+{
+    const int Count = 2000;
+    receiver.Hold = true;
+    var (console, http, folder, arguments) = await StartEngineConsoleWithArgumentsAsync(receiver, "--Delivery:MaxConcurrencyPerEndpoint=64");
+    try
+    {
+        var acked = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var next = 0;
+        await Task.WhenAll(Enumerable.Range(0, 64).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) <= Count)
+            {
+                using var response = await http.PostAsync("/v1/events", Json(new { eventType = "call.completed", payload = new { n = 1 } }));
+                using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                acked.Add(body.RootElement.GetProperty("eventId").GetString()!);
+            }
+        }));
+        var holdDeadline = DateTime.UtcNow.AddSeconds(30);
+        while (receiver.HeldCount < 64 && DateTime.UtcNow < holdDeadline)
+        {
+            await Task.Delay(20);
+        }
+
+        var held = receiver.HeldCount;
+        console.Kill(entireProcessTree: true);
+        await console.WaitForExitAsync();
+        console.Dispose();
+        receiver.Hold = false;
+        receiver.Arrivals.Clear();
+        receiver.Recording = true;
+
+        var restartedAt = Stopwatch.StartNew();
+        console = Start(folder, arguments);
+        await WaitHealthyAsync(http);
+        var answeredAt = DateTime.UtcNow;
+        var startup = restartedAt.Elapsed;
+        var deadline = DateTime.UtcNow.AddMinutes(4);
+        while (acked.Any(id => !receiver.Arrivals.ContainsKey(id)) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        var waits = acked.Select(id => receiver.Arrivals.TryGetValue(id, out var at) ? Math.Max(0, (at[0] - answeredAt).TotalMilliseconds) : double.NaN).ToList();
+        var missing = waits.Count(double.IsNaN);
+        var received = waits.Where(w => !double.IsNaN(w)).ToList();
+        Console.WriteLine($"recovery after kill -9 ({held} requests in flight, {Count} acknowledged, none answered): restarted console answered after {startup.TotalSeconds:F1} s; "
+            + $"then every acknowledged event received within p50 {Percentile(received, 0.5):F0} ms, max {(received.Count > 0 ? received.Max() : double.NaN):F0} ms; {missing} not received within 4 min");
+    }
+    finally
+    {
+        receiver.Recording = false;
+        receiver.Arrivals.Clear();
+        await StopEngineConsoleAsync(console, http, folder);
+    }
+}
+
 static StringContent Json(object value) => new(JsonSerializer.Serialize(value), Encoding.UTF8, "application/json");
 
 static async Task WaitHealthyAsync(HttpClient http)
@@ -395,6 +470,13 @@ internal sealed class Receiver : IAsyncDisposable
 
     public bool Recording { get; set; }
 
+    /// <summary>While set, requests are held open and never answered (the recovery measure kills the console meanwhile).</summary>
+    public bool Hold { get; set; }
+
+    private int _held;
+
+    public int HeldCount => Volatile.Read(ref _held);
+
     private Receiver(WebApplication app) => _app = app;
 
     public string Url { get; private set; } = "";
@@ -411,6 +493,24 @@ internal sealed class Receiver : IAsyncDisposable
         app.MapPost("/hooks", async (HttpContext context) =>
         {
             var at = DateTime.UtcNow;
+            if (receiver.Hold)
+            {
+                Interlocked.Increment(ref receiver._held);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref receiver._held);
+                }
+
+                return Results.StatusCode(503);
+            }
+
             using var reader = new StreamReader(context.Request.Body);
             var body = await reader.ReadToEndAsync();
             var first = true;

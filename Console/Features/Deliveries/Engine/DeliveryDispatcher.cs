@@ -52,6 +52,9 @@ public sealed class DeliveryDispatcher(
     private int _held;
     private CancellationToken _stoppingToken;
 
+    /// <summary>The last wait ended by its timeout, not by a wake-up.</summary>
+    private bool _quiet;
+
     /// <summary>Deliveries this process holds now (sending or claimed and waiting for their lane).</summary>
     public int Held
     {
@@ -116,17 +119,34 @@ public sealed class DeliveryDispatcher(
             }
         }
 
-        if (free > 0)
+        // After a quiet wait (nothing woke the loop), one read says whether anything is due before a
+        // claim (a write transaction) is tried: idle, the loop costs one statement per look.
+        DateTime? next = null;
+        var looked = false;
+        if (_quiet)
+        {
+            next = await queue.NextDueAsync(stoppingToken);
+            looked = true;
+        }
+
+        if (free > 0 && (!looked || next <= clock.GetUtcNow().UtcDateTime))
         {
             var claims = await queue.ClaimAsync(free, perLane, full, node.LeaseOwner, settings.Lease, stoppingToken);
             Admit(claims, settings);
             if (claims.Count == free)
             {
+                _quiet = false;
                 return; // a full batch: there is likely more, look again at once
             }
+
+            looked = false;
         }
 
-        var next = await queue.NextDueAsync(stoppingToken);
+        if (!looked)
+        {
+            next = await queue.NextDueAsync(stoppingToken);
+        }
+
         lock (_gate)
         {
             // A paused lane resumes on time too.
@@ -144,7 +164,7 @@ public sealed class DeliveryDispatcher(
             wait = ShortLook;
         }
 
-        await wakeup.WaitAsync(wait > IdleLook ? IdleLook : wait, stoppingToken);
+        _quiet = !await wakeup.WaitAsync(wait > IdleLook ? IdleLook : wait, stoppingToken);
     }
 
     /// <summary>Puts claims into their lanes and starts what the lanes allow.</summary>

@@ -41,8 +41,8 @@ public interface IDeliveryWakeup
 {
     void Wake();
 
-    /// <summary>Waits until woken or <paramref name="timeout"/> passes.</summary>
-    Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken);
+    /// <summary>Waits until woken (true) or <paramref name="timeout"/> passes (false).</summary>
+    Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken);
 }
 
 public sealed class InProcessWakeup : IDeliveryWakeup, IDisposable
@@ -64,14 +64,15 @@ public sealed class InProcessWakeup : IDeliveryWakeup, IDisposable
         }
     }
 
-    public async Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         try
         {
-            await _signal.WaitAsync(timeout, cancellationToken);
+            return await _signal.WaitAsync(timeout, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            return false;
         }
     }
 
