@@ -26,6 +26,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<Callback> Callbacks => Set<Callback>();
     public DbSet<DeliveryRollup> DeliveryRollups => Set<DeliveryRollup>();
     public DbSet<LatencyRollup> LatencyRollups => Set<LatencyRollup>();
+    public DbSet<WorkspaceLatencyRollup> WorkspaceLatencyRollups => Set<WorkspaceLatencyRollup>();
     public DbSet<Features.Deliveries.Engine.ReplayRun> ReplayRuns => Set<Features.Deliveries.Engine.ReplayRun>();
 
     protected override void OnModelCreating(ModelBuilder builder)

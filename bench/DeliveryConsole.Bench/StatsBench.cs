@@ -96,6 +96,8 @@ public static class StatsBench
             .AddSingleton<RecordingLinkSigner>()
             .AddSingleton<IPayloadEnricher, RecordingUrlEnricher>()
             .AddSingleton<DatabaseWriter>()
+            .AddSingleton<DeliveryConsole.Features.Webhooks.EndpointDirectory>()
+            .AddSingleton<DeliveryConsole.Features.Deliveries.Engine.IDeliveryWakeup, DeliveryConsole.Features.Deliveries.Engine.InProcessWakeup>()
             .AddSingleton<EventService>()
             .AddSingleton<CallLifecycle>()
             .AddSingleton<ITelephonyProvider, SimulatedTelephony>()

@@ -92,6 +92,12 @@ public sealed class RollupTests(EngineAppFactory app) : IClassFixture<EngineAppF
             rollups.Counts.OrderBy(p => p.Key.Hour).ThenBy(p => p.Key.EndpointId).ThenBy(p => p.Key.EventType));
         Assert.Equal(raw.Latency.OrderBy(p => p.Key.Item1.Hour).ThenBy(p => p.Key.Item1.EndpointId).ThenBy(p => p.Key.Item1.EventType).ThenBy(p => p.Key.Item2),
             rollups.Latency.OrderBy(p => p.Key.Item1.Hour).ThenBy(p => p.Key.Item1.EndpointId).ThenBy(p => p.Key.Item1.EventType).ThenBy(p => p.Key.Item2));
+
+        // The workspace-wide histogram the stats windows read: the same attempts by hour and bucket.
+        var workspaceLatency = await db.WorkspaceLatencyRollups.AsNoTracking().Where(r => r.WorkspaceId == workspaceId && r.Count != 0)
+            .ToDictionaryAsync(r => (r.HourStart, r.Bucket), r => r.Count);
+        var expected = raw.Latency.GroupBy(p => (p.Key.Item1.Hour, p.Key.Item2)).ToDictionary(g => g.Key, g => g.Sum(p => p.Value));
+        Assert.Equal(expected.OrderBy(p => p.Key), workspaceLatency.OrderBy(p => p.Key));
     }
 
     [Fact]
@@ -269,6 +275,7 @@ public sealed class RollupTests(EngineAppFactory app) : IClassFixture<EngineAppF
         {
             await db.DeliveryRollups.Where(r => r.WorkspaceId == workspaceId).ExecuteDeleteAsync();
             await db.LatencyRollups.Where(r => r.WorkspaceId == workspaceId).ExecuteDeleteAsync();
+            await db.WorkspaceLatencyRollups.Where(r => r.WorkspaceId == workspaceId).ExecuteDeleteAsync();
         }
 
         await app.Service<RollupRebuildJob>().RunAsync(Hour(now).AddHours(-12), now.AddHours(2));

@@ -55,7 +55,7 @@ namespace DeliveryConsole.Data.Migrations
 
             migrationBuilder.Sql(RollupSql.CreateTriggers);
             // Existing rows: every hour they cover.
-            migrationBuilder.Sql(RollupSql.Rebuild.Replace("@from", "0").Replace("@to", long.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            migrationBuilder.Sql(RollupSql.HourlyRebuild.Replace("@from", "0").Replace("@to", long.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
 
         /// <inheritdoc />

@@ -790,6 +790,25 @@ namespace DeliveryConsole.Data.Migrations
                     b.ToTable("latency_rollups", (string)null);
                 });
 
+            modelBuilder.Entity("DeliveryConsole.Features.Stats.WorkspaceLatencyRollup", b =>
+                {
+                    b.Property<string>("WorkspaceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("HourStart")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Bucket")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("WorkspaceId", "HourStart", "Bucket");
+
+                    b.ToTable("workspace_latency_rollups", (string)null);
+                });
+
             modelBuilder.Entity("DeliveryConsole.Features.Webhooks.Application", b =>
                 {
                     b.Property<string>("Id")

@@ -36,6 +36,28 @@ public sealed class LatencyRollup
     public long Count { get; set; }
 }
 
+/// <summary>
+/// How many attempts of a workspace in one hour took a duration in latency bucket
+/// <see cref="Bucket"/>, whatever the endpoint and event type: what a window's p50 / p95 read (a
+/// week is at most 168 × 18 rows, against tens of thousands of <see cref="LatencyRollup"/> rows).
+/// </summary>
+public sealed class WorkspaceLatencyRollup
+{
+    public Guid WorkspaceId { get; set; }
+    public DateTime HourStart { get; set; }
+    public int Bucket { get; set; }
+    public long Count { get; set; }
+}
+
+internal sealed class WorkspaceLatencyRollupConfiguration : IEntityTypeConfiguration<WorkspaceLatencyRollup>
+{
+    public void Configure(EntityTypeBuilder<WorkspaceLatencyRollup> builder)
+    {
+        builder.ToTable("workspace_latency_rollups");
+        builder.HasKey(r => new { r.WorkspaceId, r.HourStart, r.Bucket });
+    }
+}
+
 internal sealed class DeliveryRollupConfiguration : IEntityTypeConfiguration<DeliveryRollup>
 {
     public void Configure(EntityTypeBuilder<DeliveryRollup> builder)

@@ -138,6 +138,20 @@ public sealed class RollupChanges
             await latency.ExecuteNonQueryAsync();
         }
 
+        var workspaceLatency = RawSql.Prepared(db, """
+            INSERT INTO workspace_latency_rollups ("WorkspaceId", "HourStart", "Bucket", "Count")
+            VALUES ($workspace, $hour, $bucket, $count)
+            ON CONFLICT ("WorkspaceId", "HourStart", "Bucket") DO UPDATE SET "Count" = "Count" + excluded."Count"
+            """);
+        foreach (var (key, count) in _latency.GroupBy(p => (p.Key.Key.WorkspaceId, p.Key.Key.HourStart, p.Key.Bucket)).Select(g => (g.Key, g.Sum(p => p.Value))).OrderBy(p => p.Key))
+        {
+            workspaceLatency.Set("$workspace", key.WorkspaceId);
+            workspaceLatency.Set("$hour", key.HourStart);
+            workspaceLatency.Set("$bucket", key.Bucket);
+            workspaceLatency.Set("$count", count);
+            await workspaceLatency.ExecuteNonQueryAsync();
+        }
+
         _counts.Clear();
         _latency.Clear();
     }

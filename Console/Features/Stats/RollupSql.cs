@@ -84,10 +84,10 @@ public static class RollupSql
         """;
 
     /// <summary>
-    /// Recomputes the rollups of the hours in [@from, @to) (ticks, hour-aligned) from the raw rows.
-    /// Run it inside one write transaction so no trigger interleaves.
+    /// Recomputes delivery_rollups and latency_rollups of the hours in [@from, @to) (ticks, hour-aligned) from the raw rows.
+    /// Run it inside one write transaction.
     /// </summary>
-    public static readonly string Rebuild = $"""
+    public static readonly string HourlyRebuild = $"""
         DELETE FROM delivery_rollups WHERE HourStart >= @from AND HourStart < @to;
         DELETE FROM latency_rollups WHERE HourStart >= @from AND HourStart < @to;
         INSERT INTO delivery_rollups (WorkspaceId, HourStart, EndpointId, EventType, Created, Pending, Delivered, Failed, Attempts, FailedAttempts, LatencySumMs)
@@ -112,4 +112,19 @@ public static class RollupSql
         WHERE a.StartedAt >= @from AND a.StartedAt < @to
         GROUP BY 1, 2, 3, 4, 5;
         """;
+
+    /// <summary>The workspace-wide latency histogram of [@from, @to) from <c>latency_rollups</c> (which <see cref="HourlyRebuild"/> fills first).</summary>
+    public const string WorkspaceLatencyRebuild = """
+        DELETE FROM workspace_latency_rollups WHERE HourStart >= @from AND HourStart < @to;
+        INSERT INTO workspace_latency_rollups (WorkspaceId, HourStart, Bucket, Count)
+        SELECT WorkspaceId, HourStart, Bucket, SUM(Count) FROM latency_rollups
+        WHERE HourStart >= @from AND HourStart < @to
+        GROUP BY 1, 2, 3;
+        """;
+
+    /// <summary>
+    /// Recomputes every rollup of the hours in [@from, @to) (ticks, hour-aligned) from the raw rows.
+    /// Run it inside one write transaction.
+    /// </summary>
+    public static readonly string Rebuild = HourlyRebuild + "\n" + WorkspaceLatencyRebuild;
 }

@@ -101,7 +101,7 @@ public sealed class StatsService(IDbContextFactory<AppDbContext> dbFactory, Time
                 g.Sum(r => r.Attempts), g.Sum(r => r.FailedAttempts)))
             .OrderBy(e => e.EndpointId)
             .ToList();
-        var latency = await db.LatencyRollups.AsNoTracking()
+        var latency = await db.WorkspaceLatencyRollups.AsNoTracking()
             .Where(r => r.WorkspaceId == caller.WorkspaceId && r.HourStart >= window.From && r.HourStart < window.To)
             .GroupBy(r => r.Bucket)
             .Select(g => new { Bucket = g.Key, Count = g.Sum(r => r.Count) })
