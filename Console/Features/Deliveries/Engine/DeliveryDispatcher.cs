@@ -1,8 +1,4 @@
-using System.Text.Json;
-using DeliveryConsole.Data;
-using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure.Delivery;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace DeliveryConsole.Features.Deliveries.Engine;
