@@ -20,7 +20,7 @@ public sealed class DeliveryDispatcher(
     NodeIdentity node,
     IOptionsMonitor<DeliveryOptions> options,
     TimeProvider clock,
-    ILogger<DeliveryDispatcher> logger) : BackgroundService
+    ILogger<DeliveryDispatcher> logger)
 {
     /// <summary>Longest wait between looks at the queue when nothing woke the loop (other nodes' work, expired leases).</summary>
     private static readonly TimeSpan IdleLook = TimeSpan.FromSeconds(2);
@@ -63,7 +63,8 @@ public sealed class DeliveryDispatcher(
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Runs until <paramref name="stoppingToken"/> is cancelled, then drains (see <see cref="DeliveryDispatcherProcess"/>).</summary>
+    public async Task RunAsync(CancellationToken stoppingToken)
     {
         _stoppingToken = stoppingToken;
         await Task.Yield();
@@ -304,4 +305,17 @@ public sealed class DeliveryDispatcher(
             }
         }
     }
+}
+
+/// <summary>
+/// The dispatcher as a process of the Hangfire server (DESIGN.md: Hangfire runs the engine's
+/// background work): the server starts it with its workers and stops it with them. It holds one
+/// of the server's threads for as long as it runs.
+/// </summary>
+public sealed class DeliveryDispatcherProcess(DeliveryDispatcher dispatcher) : Hangfire.Server.IBackgroundProcess
+{
+    public void Execute(Hangfire.Server.BackgroundProcessContext context) =>
+        dispatcher.RunAsync(context.StoppingToken).GetAwaiter().GetResult();
+
+    public override string ToString() => "Delivery dispatcher";
 }

@@ -30,7 +30,8 @@ public static class DeliveryEngineExtensions
         builder.Services.AddSingleton<IDeliveryQueue, SqliteDeliveryQueue>();
         builder.Services.AddSingleton<IDeliveryWakeup, InProcessWakeup>();
         builder.Services.AddSingleton<DeliveryDispatcher>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<DeliveryDispatcher>());
+        // Given to the Hangfire server (it takes every registered IBackgroundProcess).
+        builder.Services.AddSingleton<Hangfire.Server.IBackgroundProcess, DeliveryDispatcherProcess>();
         builder.Services.AddSingleton<EventService>();
         builder.Services.AddSingleton<RecordingLinkSigner>();
         builder.Services.AddSingleton<IPayloadEnricher, RecordingUrlEnricher>();
