@@ -28,6 +28,7 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
     public DbSet<LatencyRollup> LatencyRollups => Set<LatencyRollup>();
     public DbSet<WorkspaceLatencyRollup> WorkspaceLatencyRollups => Set<WorkspaceLatencyRollup>();
     public DbSet<Features.Deliveries.Engine.ReplayRun> ReplayRuns => Set<Features.Deliveries.Engine.ReplayRun>();
+    public DbSet<Features.Deliveries.Engine.EngineMark> EngineMarks => Set<Features.Deliveries.Engine.EngineMark>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -624,6 +624,20 @@ namespace DeliveryConsole.Data.Migrations
                     b.ToTable("delivery_attempts", (string)null);
                 });
 
+            modelBuilder.Entity("DeliveryConsole.Features.Deliveries.Engine.EngineMark", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Value")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("engine_marks", (string)null);
+                });
+
             modelBuilder.Entity("DeliveryConsole.Features.Deliveries.Engine.ReplayRun", b =>
                 {
                     b.Property<string>("Id")

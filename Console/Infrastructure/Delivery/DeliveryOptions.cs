@@ -67,6 +67,14 @@ public sealed class DeliveryOptions : IValidatableObject
     [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// Response bodies of attempts older than this are removed sooner than the attempts themselves
+    /// (status, headers, size and timing stay until <see cref="Retention"/>); they are the bulk of
+    /// the file. At or above <see cref="Retention"/> nothing is trimmed early.
+    /// </summary>
+    [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
+    public TimeSpan ResponseBodyRetention { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>Deliveries removed per transaction by the retention job.</summary>
     [Range(10, 10_000)]
     public int RetentionBatch { get; set; } = 500;

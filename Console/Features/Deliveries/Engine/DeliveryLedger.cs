@@ -463,6 +463,44 @@ public sealed class DeliveryLedger : IAsyncDisposable
         return await remove.ExecuteScalarAsync() is long count ? (int)count : 0;
     }
 
+    /// <summary>The mark of <see cref="TrimResponseBodiesAsync"/>: attempts started before it have had their bodies removed.</summary>
+    public const string BodiesTrimmedMark = "response-bodies-trimmed";
+
+    /// <summary>
+    /// Removes the response bodies of up to <paramref name="size"/> attempts that started in
+    /// [<paramref name="from"/>, <paramref name="to"/>), read per endpoint through the
+    /// (endpoint, started) index; their status, headers, size and timing stay. When fewer than
+    /// <paramref name="size"/> were left, the range is done and the mark moves to <paramref name="to"/>.
+    /// Returns how many were trimmed.
+    /// </summary>
+    public static async Task<int> TrimResponseBodiesAsync(AppDbContext db, long from, long to, int size)
+    {
+        var trim = RawSql.Prepared(db, """
+            UPDATE delivery_attempts SET "ResponseBody" = NULL
+            WHERE rowid IN (
+                SELECT a.rowid FROM webhook_endpoints e
+                JOIN delivery_attempts a ON a."EndpointId" = e."Id" AND a."StartedAt" >= $from AND a."StartedAt" < $to
+                WHERE a."ResponseBody" IS NOT NULL
+                LIMIT $size)
+            """);
+        trim.Set("$from", from);
+        trim.Set("$to", to);
+        trim.Set("$size", size);
+        var trimmed = await trim.ExecuteNonQueryAsync();
+        if (trimmed < size)
+        {
+            var mark = RawSql.Prepared(db, """
+                INSERT INTO engine_marks ("Name", "Value") VALUES ($name, $value)
+                ON CONFLICT ("Name") DO UPDATE SET "Value" = MAX("Value", excluded."Value")
+                """);
+            mark.Set("$name", BodiesTrimmedMark);
+            mark.Set("$value", to);
+            await mark.ExecuteNonQueryAsync();
+        }
+
+        return trimmed;
+    }
+
     // ---- Values as stored --------------------------------------------------------------------
 
     internal static string Text(Guid id) => id.ToString("D");

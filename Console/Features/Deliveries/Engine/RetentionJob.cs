@@ -53,6 +53,34 @@ public sealed class RetentionJob(DatabaseWriter writer, IDbContextFactory<AppDbC
             logger.LogInformation("Retention removed {Count} deliveries created before {Cutoff:u}", removed, cutoff);
         }
 
+        // Response bodies go sooner: from where the last run stopped up to the body cutoff.
+        if (settings.ResponseBodyRetention < settings.Retention)
+        {
+            var bodyCutoff = UtcTicksConverter.ToTicks(clock.GetUtcNow().UtcDateTime - settings.ResponseBodyRetention);
+            long from;
+            await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+            {
+                from = await db.EngineMarks.AsNoTracking().Where(m => m.Name == DeliveryLedger.BodiesTrimmedMark).Select(m => (long?)m.Value).FirstOrDefaultAsync(cancellationToken) ?? 0;
+            }
+
+            var trimmed = 0;
+            while (from < bodyCutoff && clock.GetUtcNow() - started < Budget)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var batch = await writer.WriteAsync(db => DeliveryLedger.TrimResponseBodiesAsync(db, from, bodyCutoff, settings.RetentionBatch));
+                trimmed += batch;
+                if (batch < settings.RetentionBatch)
+                {
+                    break;
+                }
+            }
+
+            if (trimmed > 0)
+            {
+                logger.LogInformation("Retention removed the response bodies of {Count} attempts started before {Cutoff:u}", trimmed, new DateTime(bodyCutoff, DateTimeKind.Utc));
+            }
+        }
+
         return removed;
     }
 }
