@@ -65,6 +65,13 @@ double Median(IEnumerable<double> values)
     return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
 }
 
+var inProcess = new List<double>();
+for (var run = 1; run <= runs; run++)
+{
+    inProcess.Add(await DeliveryConsole.Bench.InProcessBench.RunAsync(receiver.Url, events, () => receiver.Count));
+}
+
+Console.WriteLine($"in-process publishing (EventService in the console's own process, 500 a batch, 4 in flight): runs {string.Join(", ", inProcess.Select(r => r.ToString("F0")))} deliveries/s, median {Median(inProcess):F0}/s");
 var medianEngine = Median(results.Select(r => r.Engine));
 var medianBatch = Median(results.Select(r => r.Batch));
 var medianRaw = Median(results.Select(r => r.Raw));
