@@ -36,16 +36,8 @@ public sealed class RetentionJob(DatabaseWriter writer, IDbContextFactory<AppDbC
         var removed = 0;
         foreach (var workspace in workspaces)
         {
-            while (clock.GetUtcNow() - started < Budget)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var batch = await writer.WriteAsync(db => DeliveryLedger.RemoveFinishedAsync(db, workspace, cutoff, settings.RetentionBatch));
-                removed += batch;
-                if (batch < settings.RetentionBatch)
-                {
-                    break;
-                }
-            }
+            removed += await InBatchesAsync(started, settings.RetentionBatch,
+                db => DeliveryLedger.RemoveFinishedAsync(db, workspace, cutoff, settings.RetentionBatch), cancellationToken);
         }
 
         if (removed > 0)
@@ -63,17 +55,8 @@ public sealed class RetentionJob(DatabaseWriter writer, IDbContextFactory<AppDbC
                 from = await db.EngineMarks.AsNoTracking().Where(m => m.Name == DeliveryLedger.BodiesTrimmedMark).Select(m => (long?)m.Value).FirstOrDefaultAsync(cancellationToken) ?? 0;
             }
 
-            var trimmed = 0;
-            while (from < bodyCutoff && clock.GetUtcNow() - started < Budget)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var batch = await writer.WriteAsync(db => DeliveryLedger.TrimResponseBodiesAsync(db, from, bodyCutoff, settings.RetentionBatch));
-                trimmed += batch;
-                if (batch < settings.RetentionBatch)
-                {
-                    break;
-                }
-            }
+            var trimmed = from >= bodyCutoff ? 0 : await InBatchesAsync(started, settings.RetentionBatch,
+                db => DeliveryLedger.TrimResponseBodiesAsync(db, from, bodyCutoff, settings.RetentionBatch), cancellationToken);
 
             if (trimmed > 0)
             {
@@ -82,6 +65,24 @@ public sealed class RetentionJob(DatabaseWriter writer, IDbContextFactory<AppDbC
         }
 
         return removed;
+    }
+
+    /// <summary>Runs <paramref name="batch"/> through the writer until one comes back short of <paramref name="size"/> or the run's budget is spent; returns the total.</summary>
+    private async Task<int> InBatchesAsync(DateTimeOffset started, int size, Func<AppDbContext, Task<int>> batch, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (clock.GetUtcNow() - started < Budget)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var done = await writer.WriteAsync(batch);
+            total += done;
+            if (done < size)
+            {
+                break;
+            }
+        }
+
+        return total;
     }
 }
 
