@@ -63,8 +63,17 @@ public static class RawSql
         }
     }
 
-    /// <summary>Sets a parameter of a command for its next execution.</summary>
-    public static void Set(this DbCommand command, string name, object? value) => command.Parameters[name].Value = value ?? DBNull.Value;
+    /// <summary>
+    /// Sets a parameter of a command for its next execution, stored as the model stores it: a GUID
+    /// as lowercase canonical text, a timestamp as UTC ticks (see <see cref="AppDbContext"/>'s conventions).
+    /// </summary>
+    public static void Set(this DbCommand command, string name, object? value) => command.Parameters[name].Value = value switch
+    {
+        null => DBNull.Value,
+        Guid id => id.ToString("D"),
+        DateTime at => UtcTicksConverter.ToTicks(at),
+        _ => value,
+    };
 
     private static IEnumerable<string> ParameterNames(string sql)
     {

@@ -51,7 +51,7 @@ public static class AuditLog
             INSERT INTO audit_entries ("WorkspaceId", "ActorType", "ActorId", "ActorName", "Action", "TargetType", "TargetId", "Outcome", "Details", "At")
             VALUES ($workspace, $actorType, $actorId, $actorName, $action, $targetType, $targetId, $outcome, $details, $at)
             """);
-        insert.Set("$workspace", entry.WorkspaceId.ToString("D"));
+        insert.Set("$workspace", entry.WorkspaceId);
         insert.Set("$actorType", entry.ActorType);
         insert.Set("$actorId", entry.ActorId);
         insert.Set("$actorName", entry.ActorName);
@@ -60,7 +60,7 @@ public static class AuditLog
         insert.Set("$targetId", entry.TargetId);
         insert.Set("$outcome", entry.Outcome);
         insert.Set("$details", entry.Details);
-        insert.Set("$at", UtcTicksConverter.ToTicks(entry.At));
+        insert.Set("$at", entry.At);
         await insert.ExecuteNonQueryAsync();
     }
 }

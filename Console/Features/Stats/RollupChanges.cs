@@ -29,9 +29,11 @@ public sealed class RollupChanges
 
     public bool IsEmpty => _counts.Count == 0 && _latency.Count == 0;
 
-    private long[] Row(Guid workspaceId, DateTime at, Guid endpointId, string eventType)
+    private static Key KeyOf(Guid workspaceId, DateTime at, Guid endpointId, string eventType) =>
+        new(workspaceId.ToString("D"), StatsWindow.HourOf(at).Ticks, endpointId.ToString("D"), eventType);
+
+    private long[] Row(Key key)
     {
-        var key = new Key(workspaceId.ToString("D"), StatsWindow.HourOf(at).Ticks, endpointId.ToString("D"), eventType);
         if (!_counts.TryGetValue(key, out var row))
         {
             _counts[key] = row = new long[7];
@@ -43,7 +45,7 @@ public sealed class RollupChanges
     /// <summary>A delivery was stored with <paramref name="status"/> (it counts in the hour it was created).</summary>
     public void DeliveryCreated(Guid workspaceId, DateTime createdAt, Guid endpointId, string eventType, Deliveries.DeliveryStatus status)
     {
-        var row = Row(workspaceId, createdAt, endpointId, eventType);
+        var row = Row(KeyOf(workspaceId, createdAt, endpointId, eventType));
         row[Created]++;
         row[Column(status)]++;
     }
@@ -56,7 +58,7 @@ public sealed class RollupChanges
             return;
         }
 
-        var row = Row(workspaceId, createdAt, endpointId, eventType);
+        var row = Row(KeyOf(workspaceId, createdAt, endpointId, eventType));
         row[Column(from)]--;
         row[Column(to)]++;
     }
@@ -64,7 +66,8 @@ public sealed class RollupChanges
     /// <summary>An attempt was recorded (it counts in the hour it started).</summary>
     public void AttemptRecorded(Guid workspaceId, DateTime startedAt, Guid endpointId, string eventType, int? responseStatus, int durationMs)
     {
-        var row = Row(workspaceId, startedAt, endpointId, eventType);
+        var key = KeyOf(workspaceId, startedAt, endpointId, eventType);
+        var row = Row(key);
         row[Attempts]++;
         if (responseStatus is not (>= 200 and <= 299))
         {
@@ -72,7 +75,6 @@ public sealed class RollupChanges
         }
 
         row[LatencySum] += durationMs;
-        var key = new Key(workspaceId.ToString("D"), StatsWindow.HourOf(startedAt).Ticks, endpointId.ToString("D"), eventType);
         var bucket = (key, LatencyBuckets.Of(durationMs));
         _latency[bucket] = _latency.GetValueOrDefault(bucket) + 1;
     }

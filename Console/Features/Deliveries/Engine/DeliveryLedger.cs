@@ -60,14 +60,14 @@ public sealed class DeliveryLedger : IAsyncDisposable
         foreach (var evt in events)
         {
             eventInsert.Set("$id", evt.Id);
-            eventInsert.Set("$workspace", Text(evt.WorkspaceId));
+            eventInsert.Set("$workspace", evt.WorkspaceId);
             eventInsert.Set("$type", evt.Type);
             eventInsert.Set("$channel", evt.Channel);
             eventInsert.Set("$payload", evt.PayloadJson);
             eventInsert.Set("$call", evt.CallId);
-            eventInsert.Set("$application", Text(evt.ApplicationId));
-            eventInsert.Set("$campaign", Text(evt.CampaignId));
-            eventInsert.Set("$created", Ticks(evt.CreatedAt));
+            eventInsert.Set("$application", evt.ApplicationId);
+            eventInsert.Set("$campaign", evt.CampaignId);
+            eventInsert.Set("$created", evt.CreatedAt);
             await eventInsert.ExecuteNonQueryAsync();
         }
 
@@ -80,13 +80,13 @@ public sealed class DeliveryLedger : IAsyncDisposable
         var rollups = new RollupChanges();
         foreach (var delivery in deliveries)
         {
-            deliveryInsert.Set("$id", Text(delivery.Id));
-            deliveryInsert.Set("$workspace", Text(delivery.WorkspaceId));
+            deliveryInsert.Set("$id", delivery.Id);
+            deliveryInsert.Set("$workspace", delivery.WorkspaceId);
             deliveryInsert.Set("$event", delivery.EventId);
-            deliveryInsert.Set("$endpoint", Text(delivery.EndpointId));
+            deliveryInsert.Set("$endpoint", delivery.EndpointId);
             deliveryInsert.Set("$scope", (int)delivery.EndpointScope);
-            deliveryInsert.Set("$application", Text(delivery.ApplicationId));
-            deliveryInsert.Set("$campaign", Text(delivery.CampaignId));
+            deliveryInsert.Set("$application", delivery.ApplicationId);
+            deliveryInsert.Set("$campaign", delivery.CampaignId);
             deliveryInsert.Set("$type", delivery.EventType);
             deliveryInsert.Set("$channel", delivery.Channel);
             deliveryInsert.Set("$call", delivery.CallId);
@@ -94,10 +94,10 @@ public sealed class DeliveryLedger : IAsyncDisposable
             deliveryInsert.Set("$host", delivery.TargetHost);
             deliveryInsert.Set("$payload", delivery.PayloadJson);
             deliveryInsert.Set("$status", (int)delivery.Status);
-            deliveryInsert.Set("$next", Ticks(delivery.NextAttemptAt));
-            deliveryInsert.Set("$leaseUntil", Ticks(delivery.LeaseUntil));
+            deliveryInsert.Set("$next", delivery.NextAttemptAt);
+            deliveryInsert.Set("$leaseUntil", delivery.LeaseUntil);
             deliveryInsert.Set("$leaseOwner", delivery.LeaseOwner);
-            deliveryInsert.Set("$created", Ticks(delivery.CreatedAt));
+            deliveryInsert.Set("$created", delivery.CreatedAt);
             await deliveryInsert.ExecuteNonQueryAsync();
             rollups.DeliveryCreated(delivery.WorkspaceId, delivery.CreatedAt, delivery.EndpointId, delivery.EventType, delivery.Status);
         }
@@ -129,8 +129,8 @@ public sealed class DeliveryLedger : IAsyncDisposable
         var changed = new List<Guid>(resets.Count);
         foreach (var reset in resets)
         {
-            read.Set("$id", Text(reset.Id));
-            read.Set("$workspace", Text(workspaceId));
+            read.Set("$id", reset.Id);
+            read.Set("$workspace", workspaceId);
             DeliveryStatus status;
             DateTime createdAt;
             Guid endpointId;
@@ -145,8 +145,8 @@ public sealed class DeliveryLedger : IAsyncDisposable
                 (status, createdAt, endpointId, eventType) = ((DeliveryStatus)reader.GetInt32(0), FromTicks(reader.GetInt64(1)), Guid.Parse(reader.GetString(2)), reader.GetString(3));
             }
 
-            update.Set("$id", Text(reset.Id));
-            update.Set("$now", Ticks(now));
+            update.Set("$id", reset.Id);
+            update.Set("$now", now);
             update.Set("$payload", reset.PayloadJson);
             await update.ExecuteNonQueryAsync();
             rollups.StatusChanged(workspaceId, createdAt, endpointId, eventType, status, DeliveryStatus.Pending);
@@ -168,8 +168,8 @@ public sealed class DeliveryLedger : IAsyncDisposable
             RETURNING "WorkspaceId", "CreatedAt", "EventType"
             """);
         fail.Set("$reason", reason);
-        fail.Set("$now", Ticks(now));
-        fail.Set("$endpoint", Text(endpointId));
+        fail.Set("$now", now);
+        fail.Set("$endpoint", endpointId);
         var rollups = new RollupChanges();
         var count = 0;
         await using (var reader = await fail.ExecuteReaderAsync())
@@ -215,8 +215,8 @@ public sealed class DeliveryLedger : IAsyncDisposable
                 WHERE "Id" = $id AND "LeaseOwner" = $owner AND "Status" = 0
                 """);
             fail.Set("$reason", reason);
-            fail.Set("$now", Ticks(now));
-            fail.Set("$id", Text(claim.Id));
+            fail.Set("$now", now);
+            fail.Set("$id", claim.Id);
             fail.Set("$owner", claim.LeaseOwner);
             if (await fail.ExecuteNonQueryAsync() == 1)
             {
@@ -295,12 +295,12 @@ public sealed class DeliveryLedger : IAsyncDisposable
         for (var i = 0; i < batch.Count; i++)
         {
             var (claim, result, final, _) = batch[i];
-            var delivery = Text(claim.Id);
+            var delivery = claim.Id;
             var test = claim.LeaseOwner == TestLeaseOwner;
-            insert.Set("$id", Text(Guid.CreateVersion7()));
+            insert.Set("$id", Guid.CreateVersion7());
             insert.Set("$delivery", delivery);
-            insert.Set("$workspace", Text(claim.WorkspaceId));
-            insert.Set("$endpoint", Text(claim.EndpointId));
+            insert.Set("$workspace", claim.WorkspaceId);
+            insert.Set("$endpoint", claim.EndpointId);
             insert.Set("$test", test);
             insert.Set("$attempts", claim.Attempts);
             insert.Set("$url", result.RequestUrl);
@@ -313,8 +313,8 @@ public sealed class DeliveryLedger : IAsyncDisposable
             insert.Set("$duration", result.DurationMs);
             insert.Set("$errorClass", (int)result.ErrorClass);
             insert.Set("$error", result.Error);
-            insert.Set("$started", Ticks(result.StartedAt));
-            insert.Set("$completed", Ticks(result.CompletedAt));
+            insert.Set("$started", result.StartedAt);
+            insert.Set("$completed", result.CompletedAt);
             await insert.ExecuteNonQueryAsync();
             rollups.AttemptRecorded(claim.WorkspaceId, result.StartedAt, claim.EndpointId, claim.EventType, result.ResponseStatus, result.DurationMs);
 
@@ -324,15 +324,15 @@ public sealed class DeliveryLedger : IAsyncDisposable
                 : DeliveryStatus.Pending;
             update.Set("$newStatus", (int)status);
             update.Set("$attempts", attempts);
-            update.Set("$next", status == DeliveryStatus.Pending ? Ticks(result.CompletedAt + DeliveryProcessor.RetryDelay(result, attempts, settings)) : null);
-            update.Set("$delivered", result.Succeeded ? Ticks(result.CompletedAt) : null);
-            update.Set("$started", Ticks(result.StartedAt));
+            update.Set("$next", status == DeliveryStatus.Pending ? result.CompletedAt + DeliveryProcessor.RetryDelay(result, attempts, settings) : null);
+            update.Set("$delivered", result.Succeeded ? result.CompletedAt : null);
+            update.Set("$started", result.StartedAt);
             update.Set("$status", result.ResponseStatus);
             update.Set("$duration", result.DurationMs);
             update.Set("$error", result.Error);
             update.Set("$url", claim.EndpointUrl);
             update.Set("$host", new Uri(claim.EndpointUrl).Host.ToLowerInvariant());
-            update.Set("$completed", Ticks(result.CompletedAt));
+            update.Set("$completed", result.CompletedAt);
             update.Set("$delivery", delivery);
             update.Set("$owner", claim.LeaseOwner);
             if (await update.ExecuteNonQueryAsync() == 1)
@@ -381,10 +381,10 @@ public sealed class DeliveryLedger : IAsyncDisposable
             var lastFailure = failuresAfter.Count > 0 ? failuresAfter[^1].Result : null;
             health.Set("$reset", lastSuccess >= 0);
             health.Set("$failures", failuresAfter.Count);
-            health.Set("$success", lastSuccess >= 0 ? Ticks(ordered[lastSuccess].Result.CompletedAt) : null);
-            health.Set("$failure", lastFailure is null ? null : Ticks(lastFailure.CompletedAt));
+            health.Set("$success", lastSuccess >= 0 ? ordered[lastSuccess].Result.CompletedAt : null);
+            health.Set("$failure", lastFailure?.CompletedAt);
             health.Set("$error", lastFailure?.Error);
-            health.Set("$endpoint", Text(endpoint.Key));
+            health.Set("$endpoint", endpoint.Key);
             await health.ExecuteNonQueryAsync();
 
             var now = ordered[^1].Result.CompletedAt;
@@ -399,8 +399,8 @@ public sealed class DeliveryLedger : IAsyncDisposable
                     WHERE "Id" = $endpoint AND "Status" = 0
                     """);
                 disable.Set("$reason", disableReason);
-                disable.Set("$now", Ticks(now));
-                disable.Set("$endpoint", Text(endpoint.Key));
+                disable.Set("$now", now);
+                disable.Set("$endpoint", endpoint.Key);
                 disabledAny |= await disable.ExecuteNonQueryAsync() == 1;
             }
         }
@@ -415,8 +415,8 @@ public sealed class DeliveryLedger : IAsyncDisposable
             SELECT EXISTS (SELECT 1 FROM deliveries WHERE "EndpointId" = $endpoint AND "CreatedAt" >= $since AND "Status" = 1),
                    (SELECT COUNT(*) FROM deliveries WHERE "EndpointId" = $endpoint AND "CreatedAt" >= $since AND "Status" = 2)
             """);
-        recent.Set("$endpoint", Text(endpointId));
-        recent.Set("$since", Ticks(now - settings.DisableWindow));
+        recent.Set("$endpoint", endpointId);
+        recent.Set("$since", now - settings.DisableWindow);
         await using var reader = await recent.ExecuteReaderAsync();
         await reader.ReadAsync();
         return reader.GetInt64(0) == 0 && reader.GetInt64(1) >= settings.DisableAfterFailures;
@@ -426,7 +426,7 @@ public sealed class DeliveryLedger : IAsyncDisposable
     public static async Task ResetFailureStreakAsync(AppDbContext db, Guid endpointId)
     {
         var reset = RawSql.Prepared(db, """UPDATE webhook_endpoints SET "ConsecutiveFailures" = 0 WHERE "Id" = $endpoint""");
-        reset.Set("$endpoint", Text(endpointId));
+        reset.Set("$endpoint", endpointId);
         await reset.ExecuteNonQueryAsync();
     }
 
@@ -457,8 +457,8 @@ public sealed class DeliveryLedger : IAsyncDisposable
                 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d."EventId" = events."Id");
             SELECT COUNT(*) FROM retention_batch;
             """);
-        remove.Set("$workspace", Text(workspace));
-        remove.Set("$cutoff", Ticks(cutoff));
+        remove.Set("$workspace", workspace);
+        remove.Set("$cutoff", cutoff);
         remove.Set("$size", size);
         return await remove.ExecuteScalarAsync() is long count ? (int)count : 0;
     }
@@ -502,14 +502,6 @@ public sealed class DeliveryLedger : IAsyncDisposable
     }
 
     // ---- Values as stored --------------------------------------------------------------------
-
-    internal static string Text(Guid id) => id.ToString("D");
-
-    internal static string? Text(Guid? id) => id?.ToString("D");
-
-    internal static long Ticks(DateTime at) => UtcTicksConverter.ToTicks(at);
-
-    internal static long? Ticks(DateTime? at) => at is { } value ? UtcTicksConverter.ToTicks(value) : null;
 
     internal static DateTime FromTicks(long ticks) => new(ticks, DateTimeKind.Utc);
 }
