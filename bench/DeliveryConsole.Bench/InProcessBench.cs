@@ -23,7 +23,7 @@ public static class InProcessBench
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment("Production");
-            builder.UseContentRoot(ConsoleFolder());
+            builder.UseContentRoot(Path.Combine(Repository.Root(), "Console"));
             builder.UseSetting("Database:Path", Path.Combine(folder, "dc.db"));
             builder.UseSetting("Bootstrap:AdminPassword", "Bench-Passw0rd-1");
             builder.UseSetting("Delivery:AllowedPrivateNetworks", "127.0.0.1/32");
@@ -31,17 +31,6 @@ public static class InProcessBench
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
             builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore.DataProtection", "Error");
         }
-    }
-
-    private static string ConsoleFolder()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DeliveryConsole.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return Path.Combine(dir?.FullName ?? throw new InvalidOperationException("DeliveryConsole.sln not found"), "Console");
     }
 
     public static async Task<double> RunAsync(string receiverUrl, int count, Func<long> received)
@@ -101,5 +90,22 @@ public static class InProcessBench
             {
             }
         }
+    }
+}
+
+/// <summary>The repository the benchmark runs from: the folder holding DeliveryConsole.sln above the build output.</summary>
+internal static class Repository
+{
+    public static string Root()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "DeliveryConsole.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("DeliveryConsole.sln not found above " + AppContext.BaseDirectory);
     }
 }

@@ -416,14 +416,8 @@ static async Task WaitHealthyAsync(HttpClient http)
 
 static string ConsoleAssembly()
 {
-    var dir = new DirectoryInfo(AppContext.BaseDirectory);
-    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DeliveryConsole.sln")))
-    {
-        dir = dir.Parent;
-    }
-
     var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-    return Path.Combine(dir!.FullName, "Console", "bin", configuration, "net10.0", "DeliveryConsole.dll");
+    return Path.Combine(DeliveryConsole.Bench.Repository.Root(), "Console", "bin", configuration, "net10.0", "DeliveryConsole.dll");
 }
 
 static Process Start(string folder, string[] arguments)
