@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Threading.Channels;
+using DeliveryConsole.Features.Stats;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -102,6 +103,10 @@ public sealed class DatabaseWriter : IAsyncDisposable
         await db.Database.OpenConnectionAsync();
         // Every write already runs in its own savepoint; EF's own per-SaveChanges savepoints would be two more statements each.
         db.Database.AutoSavepointsEnabled = false;
+        // Pages read through the memory mapping are parsed again at every touch; the page cache keeps
+        // them parsed. For the writer, which touches the same hot pages thousands of times a second,
+        // that was the larger cost (measured: ~40% more single-event deliveries/s without the mapping).
+        await db.Database.ExecuteSqlRawAsync("PRAGMA mmap_size=0");
         return db;
     }
 
@@ -113,26 +118,40 @@ public sealed class DatabaseWriter : IAsyncDisposable
         var release = RawSql.Prepared(db, "RELEASE w");
         var rollback = RawSql.Prepared(db, "ROLLBACK TO w; RELEASE w");
         var done = new List<IWrite>(batch.Count);
-        foreach (var item in batch)
+        // The rollup changes of every write are added up and written once, before the commit.
+        var writeRollups = new RollupChanges();
+        var batchRollups = new RollupChanges();
+        RollupChanges.DeferWrites(db, writeRollups);
+        try
         {
-            await savepoint.ExecuteNonQueryAsync();
-            try
+            foreach (var item in batch)
             {
-                await item.RunAsync(db);
-                await release.ExecuteNonQueryAsync();
-                done.Add(item);
-            }
-            catch (Exception exception)
-            {
-                await rollback.ExecuteNonQueryAsync();
-                item.Fail(exception);
-            }
-            finally
-            {
-                db.ChangeTracker.Clear();
+                await savepoint.ExecuteNonQueryAsync();
+                try
+                {
+                    await item.RunAsync(db);
+                    await release.ExecuteNonQueryAsync();
+                    batchRollups.Add(writeRollups);
+                    done.Add(item);
+                }
+                catch (Exception exception)
+                {
+                    await rollback.ExecuteNonQueryAsync();
+                    item.Fail(exception);
+                }
+                finally
+                {
+                    writeRollups.Clear();
+                    db.ChangeTracker.Clear();
+                }
             }
         }
+        finally
+        {
+            RollupChanges.DeferWrites(db, null);
+        }
 
+        await batchRollups.ApplyAsync(db);
         await sqlTransaction.CommitAsync();
         foreach (var item in done)
         {

@@ -5,7 +5,7 @@ using DeliveryConsole.Infrastructure.Api;
 
 namespace DeliveryConsole.Features.Health;
 
-/// <summary>What this console process has used since it started: for operators sizing a node, and for the throughput benchmark's CPU and allocation figures.</summary>
+/// <summary>What this console process has used since it started: for operators sizing a node, and for the throughput benchmark's CPU, allocation and JIT figures (its warm-up runs until the JIT has settled).</summary>
 public sealed record ProcessFigures(
     string Node,
     double UptimeSeconds,
@@ -17,7 +17,9 @@ public sealed record ProcessFigures(
     long WorkingSetBytes,
     int Threads,
     string GcMode,
-    int ProcessorCount);
+    int ProcessorCount,
+    long JitCompiledMethods,
+    double JitTimeMs);
 
 public static class SystemApi
 {
@@ -44,6 +46,8 @@ public static class SystemApi
             process.WorkingSet64,
             process.Threads.Count,
             GCSettings.IsServerGC ? "server" : "workstation",
-            Environment.ProcessorCount), ApiJson.CamelCase);
+            Environment.ProcessorCount,
+            JitInfo.GetCompiledMethodCount(),
+            JitInfo.GetCompilationTime().TotalMilliseconds), ApiJson.CamelCase);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DeliveryConsole.Data;
 
 namespace DeliveryConsole.Features.Stats;
@@ -7,10 +8,57 @@ namespace DeliveryConsole.Features.Stats;
 /// memory and written once per rollup row at the end of the batch, in key order. One upsert per
 /// (workspace, hour, endpoint, event type) the batch touched instead of one per row changed; and
 /// because every writer applies its rows in the same order, concurrent writers on a shared
-/// database wait for each other instead of deadlocking.
+/// database wait for each other instead of deadlocking. On the writer's context the changes of
+/// every write of a group commit are added up first (<see cref="DeferWrites"/>) and written once,
+/// just before the commit.
 /// </summary>
 public sealed class RollupChanges
 {
+    /// <summary>Contexts whose <see cref="ApplyAsync"/> adds to a batch's changes instead of writing them.</summary>
+    private static readonly ConditionalWeakTable<AppDbContext, RollupChanges> Deferred = new();
+
+    /// <summary>
+    /// From now on, changes applied on <paramref name="db"/> are added to <paramref name="into"/>
+    /// (the writer's current write; it moves them into its batch when the write succeeds and
+    /// drops them when the write is rolled back), or written at once again when null.
+    /// </summary>
+    public static void DeferWrites(AppDbContext db, RollupChanges? into)
+    {
+        if (into is null)
+        {
+            Deferred.Remove(db);
+        }
+        else
+        {
+            Deferred.AddOrUpdate(db, into);
+        }
+    }
+
+    /// <summary>Adds <paramref name="other"/>'s changes to these.</summary>
+    public void Add(RollupChanges other)
+    {
+        foreach (var (key, row) in other._counts)
+        {
+            var mine = Row(key);
+            for (var i = 0; i < row.Length; i++)
+            {
+                mine[i] += row[i];
+            }
+        }
+
+        foreach (var (bucket, count) in other._latency)
+        {
+            _latency[bucket] = _latency.GetValueOrDefault(bucket) + count;
+        }
+    }
+
+    /// <summary>Forgets every change.</summary>
+    public void Clear()
+    {
+        _counts.Clear();
+        _latency.Clear();
+    }
+
     private readonly SortedDictionary<Key, long[]> _counts = new();
     private readonly SortedDictionary<(Key Key, int Bucket), long> _latency = new();
 
@@ -94,6 +142,13 @@ public sealed class RollupChanges
             return;
         }
 
+        if (Deferred.TryGetValue(db, out var batch) && !ReferenceEquals(batch, this))
+        {
+            batch.Add(this);
+            Clear();
+            return;
+        }
+
         var upsert = RawSql.Prepared(db, """
             INSERT INTO delivery_rollups ("WorkspaceId", "HourStart", "EndpointId", "EventType", "Created", "Pending", "Delivered", "Failed", "Attempts", "FailedAttempts", "LatencySumMs")
             VALUES ($workspace, $hour, $endpoint, $type, $created, $pending, $delivered, $failed, $attempts, $failedAttempts, $latency)
@@ -154,7 +209,6 @@ public sealed class RollupChanges
             await workspaceLatency.ExecuteNonQueryAsync();
         }
 
-        _counts.Clear();
-        _latency.Clear();
+        Clear();
     }
 }

@@ -1,3 +1,4 @@
+using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure.Delivery;
 using Microsoft.Extensions.Options;
 
@@ -12,6 +13,10 @@ namespace DeliveryConsole.Features.Deliveries.Engine;
 /// endpoint holds only its own lane and the others keep their pace. All lanes together hold at
 /// most <see cref="DeliveryOptions.MaxInFlight"/>. Each delivery is sent and recorded by
 /// <see cref="DeliveryProcessor"/>.
+/// Freshly published deliveries skip the claim when their lane has room: publishing stores them
+/// already leased to this node and hands them over once committed (<see cref="Reserve"/>,
+/// <see cref="HandOver"/>), so the common case costs no claim statement and no round trip through
+/// the due index; what does not fit is stored due and claimed as usual.
 /// </summary>
 public sealed class DeliveryDispatcher(
     IDeliveryQueue queue,
@@ -36,10 +41,13 @@ public sealed class DeliveryDispatcher(
         public readonly Queue<DeliveryClaim> Waiting = new();
         public int Sending;
 
+        /// <summary>Places taken by publishes whose rows are being committed (<see cref="Reserve"/>).</summary>
+        public int Reserved;
+
         /// <summary>The endpoint asked to slow down (429, 502, 503, 504): nothing more is sent to it before then.</summary>
         public DateTime PausedUntil;
 
-        public int Held => Waiting.Count + Sending;
+        public int Held => Waiting.Count + Sending + Reserved;
     }
 
     private readonly Dictionary<Guid, Lane> _lanes = [];
@@ -50,6 +58,15 @@ public sealed class DeliveryDispatcher(
 
     /// <summary>The last wait ended by its timeout, not by a wake-up.</summary>
     private bool _quiet;
+
+    /// <summary>Rows may be due that no claim has taken yet (told so while every place was taken, or the last claim was full).</summary>
+    private bool _backlog = true;
+
+    /// <summary>The earliest due time known of the rows waiting in the database (null: none known).</summary>
+    private DateTime? _nextDue;
+
+    /// <summary>The loop runs and takes hand-overs (from the start of <see cref="RunAsync"/> until its drain).</summary>
+    private bool _running;
 
     /// <summary>Deliveries this process holds now (sending or claimed and waiting for their lane).</summary>
     public int Held
@@ -68,6 +85,11 @@ public sealed class DeliveryDispatcher(
     {
         _stoppingToken = stoppingToken;
         await Task.Yield();
+        lock (_gate)
+        {
+            _running = !stoppingToken.IsCancellationRequested;
+        }
+
         if (node.OwnsEarlierRuns && await RetryAsync(() => queue.TakeBackAsync(node.NodePrefix, node.LeaseOwner, stoppingToken), stoppingToken) is > 0 and var taken)
         {
             logger.LogInformation("Took back {Count} deliveries claimed by an earlier run of this node", taken);
@@ -116,17 +138,23 @@ public sealed class DeliveryDispatcher(
             }
         }
 
-        // After a quiet wait (nothing woke the loop), one read says whether anything is due before a
-        // claim (a write transaction) is tried: idle, the loop costs one statement per look.
-        DateTime? next = null;
-        var looked = false;
-        if (_quiet)
+        // What is known to be due: told by publishes and resends (Wake) and by the ledger when it
+        // schedules a retry (DueAt); after a quiet wait (nothing woke the loop), one read of the
+        // database (other nodes' work, expired leases). A loop woken only because places freed up
+        // claims only when rows are known to wait: a claim is a write transaction.
+        var woken = wakeup.TakeWake();
+        if (wakeup.TakeDueAt() is { } dueAt && (_nextDue is null || dueAt < _nextDue))
         {
-            next = await queue.NextDueAsync(stoppingToken);
-            looked = true;
+            _nextDue = dueAt;
         }
 
-        if (free > 0 && (!looked || next <= clock.GetUtcNow().UtcDateTime))
+        if (_quiet)
+        {
+            _nextDue = await queue.NextDueAsync(stoppingToken);
+        }
+
+        _backlog |= woken;
+        if (free > 0 && (_backlog || _nextDue <= clock.GetUtcNow().UtcDateTime))
         {
             var claims = await queue.ClaimAsync(free, perLane, full, node.LeaseOwner, settings.Lease, stoppingToken);
             Admit(claims, settings);
@@ -136,14 +164,12 @@ public sealed class DeliveryDispatcher(
                 return; // a full batch: there is likely more, look again at once
             }
 
-            looked = false;
+            // Everything due that this claim could take was taken: what is left is due later, or waits for a full lane.
+            _backlog = false;
+            _nextDue = await queue.NextDueAsync(stoppingToken);
         }
 
-        if (!looked)
-        {
-            next = await queue.NextDueAsync(stoppingToken);
-        }
-
+        var next = _nextDue;
         lock (_gate)
         {
             // A paused lane resumes on time too.
@@ -224,10 +250,7 @@ public sealed class DeliveryDispatcher(
             }
 
             Pump(endpointId, lane, settings);
-            if (lane.Held == 0 && lane.PausedUntil <= clock.GetUtcNow().UtcDateTime)
-            {
-                _lanes.Remove(endpointId);
-            }
+            RemoveIfIdle(endpointId, lane);
 
             // Claim more when this lane runs low on waiting work.
             refill = lane.Waiting.Count <= settings.MaxConcurrencyPerEndpoint;
@@ -241,7 +264,7 @@ public sealed class DeliveryDispatcher(
         recorded.ContinueWith(Recorded, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         if (refill)
         {
-            wakeup.Wake();
+            wakeup.Nudge();
         }
     }
 
@@ -258,7 +281,119 @@ public sealed class DeliveryDispatcher(
             logger.LogError(exception.GetBaseException(), "Recording an attempt failed; its lease expires and the delivery is sent again");
         }
 
-        wakeup.Wake();
+        wakeup.Nudge();
+    }
+
+    /// <summary>
+    /// Takes places in their lanes for deliveries about to be published, as a claim would, while
+    /// the lanes and the process have room; the deliveries taken are marked leased to this node
+    /// (due again when the lease ends, like a claimed row) so no dispatcher claims them. Returns
+    /// their claims, for <see cref="HandOver"/> once the rows have committed or <see cref="Unreserve"/>
+    /// when they did not.
+    /// </summary>
+    public IReadOnlyList<DeliveryClaim> Reserve(IReadOnlyList<(Delivery Delivery, WebhookEndpoint Endpoint)> fresh)
+    {
+        var settings = options.CurrentValue;
+        var perLane = settings.MaxConcurrencyPerEndpoint * 4;
+        var now = clock.GetUtcNow().UtcDateTime;
+        var until = now + settings.Lease;
+        List<DeliveryClaim>? taken = null;
+        lock (_gate)
+        {
+            if (!_running)
+            {
+                return [];
+            }
+
+            foreach (var (delivery, endpoint) in fresh)
+            {
+                if (_held >= settings.MaxInFlight)
+                {
+                    break;
+                }
+
+                if (!_lanes.TryGetValue(endpoint.Id, out var lane))
+                {
+                    _lanes[endpoint.Id] = lane = new Lane();
+                }
+                else if (lane.Held >= perLane || lane.PausedUntil > now)
+                {
+                    continue;
+                }
+
+                lane.Reserved++;
+                _held++;
+                delivery.LeaseOwner = node.LeaseOwner;
+                delivery.LeaseUntil = until;
+                delivery.NextAttemptAt = until;
+                (taken ??= []).Add(new DeliveryClaim(delivery.Id, delivery.WorkspaceId, delivery.EventId, endpoint.Id, delivery.PayloadJson, 0,
+                    endpoint.Url, endpoint.SecretProtected, endpoint.Status, endpoint.DisabledReason, endpoint.DeletedAt is not null, node.LeaseOwner,
+                    delivery.EventType, delivery.CreatedAt, delivery.TargetUrl));
+            }
+        }
+
+        return taken ?? (IReadOnlyList<DeliveryClaim>)[];
+    }
+
+    /// <summary>The reserved deliveries have committed: they join their lanes as claims do.</summary>
+    public void HandOver(IReadOnlyList<DeliveryClaim> reserved)
+    {
+        if (reserved.Count == 0)
+        {
+            return;
+        }
+
+        var settings = options.CurrentValue;
+        bool running;
+        lock (_gate)
+        {
+            running = _running;
+            foreach (var claim in reserved)
+            {
+                var lane = _lanes[claim.EndpointId];
+                lane.Reserved--;
+                if (running)
+                {
+                    lane.Waiting.Enqueue(claim);
+                    Pump(claim.EndpointId, lane, settings);
+                }
+                else
+                {
+                    _held--;
+                    RemoveIfIdle(claim.EndpointId, lane);
+                }
+            }
+        }
+
+        if (!running)
+        {
+            // Stopped meanwhile: the rows go back to the queue for the next run or another node.
+            _ = queue.ReleaseAsync(reserved).ContinueWith(t => logger.LogWarning(t.Exception!.GetBaseException(), "Could not release {Count} handed-over deliveries; their leases expire", reserved.Count),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>The reserved deliveries were not stored: their places are free again.</summary>
+    public void Unreserve(IReadOnlyList<DeliveryClaim> reserved)
+    {
+        lock (_gate)
+        {
+            foreach (var claim in reserved)
+            {
+                var lane = _lanes[claim.EndpointId];
+                lane.Reserved--;
+                _held--;
+                RemoveIfIdle(claim.EndpointId, lane);
+            }
+        }
+    }
+
+    private void RemoveIfIdle(Guid endpointId, Lane lane)
+    {
+        if (lane.Held == 0 && lane.PausedUntil <= clock.GetUtcNow().UtcDateTime)
+        {
+            _lanes.Remove(endpointId);
+        }
     }
 
     /// <summary>On shutdown: sends in flight see the stopping token and release their leases; claims not started are released.</summary>
@@ -268,6 +403,7 @@ public sealed class DeliveryDispatcher(
         List<DeliveryClaim> waiting;
         lock (_gate)
         {
+            _running = false;
             sends = [.. _tasks];
             waiting = _lanes.Values.SelectMany(l => l.Waiting).ToList();
             foreach (var lane in _lanes.Values)

@@ -27,13 +27,15 @@ public sealed class DeliveryLedger : IAsyncDisposable
     private readonly IOptionsMonitor<DeliveryOptions> _options;
     private readonly ILogger<DeliveryLedger> _logger;
     private readonly EndpointDirectory _endpoints;
+    private readonly IDeliveryWakeup _wakeup;
     private readonly Channel<Pending> _records = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _recordLoop;
 
     private sealed record Pending(DeliveryClaim Claim, SendResult Result, bool Final, TaskCompletionSource<DeliveryStatus?> Recorded);
 
-    public DeliveryLedger(DatabaseWriter writer, DeliveryNotifier notifier, EndpointDirectory endpoints, IOptionsMonitor<DeliveryOptions> options, ILogger<DeliveryLedger> logger)
+    public DeliveryLedger(DatabaseWriter writer, DeliveryNotifier notifier, EndpointDirectory endpoints, IDeliveryWakeup wakeup, IOptionsMonitor<DeliveryOptions> options, ILogger<DeliveryLedger> logger)
     {
+        _wakeup = wakeup;
         _endpoints = endpoints;
         _writer = writer;
         _notifier = notifier;
@@ -243,11 +245,16 @@ public sealed class DeliveryLedger : IAsyncDisposable
             try
             {
                 var settings = _options.CurrentValue;
-                var (outcomes, disabled) = await _writer.WriteAsync(db => RecordBatchAsync(db, batch, settings));
+                var (outcomes, disabled, retryAt) = await _writer.WriteAsync(db => RecordBatchAsync(db, batch, settings));
                 if (disabled)
                 {
                     // Committed: publishing stops matching the endpoints this batch disabled.
                     _endpoints.Invalidate();
+                }
+
+                if (retryAt is { } at)
+                {
+                    _wakeup.DueAt(at);
                 }
 
                 for (var i = 0; i < batch.Count; i++)
@@ -273,8 +280,9 @@ public sealed class DeliveryLedger : IAsyncDisposable
         }
     }
 
-    private async Task<(DeliveryStatus?[] Outcomes, bool Disabled)> RecordBatchAsync(AppDbContext db, List<Pending> batch, DeliveryOptions settings)
+    private async Task<(DeliveryStatus?[] Outcomes, bool Disabled, DateTime? RetryAt)> RecordBatchAsync(AppDbContext db, List<Pending> batch, DeliveryOptions settings)
     {
+        DateTime? retryAt = null;
         var insert = RawSql.Prepared(db, """
             INSERT INTO delivery_attempts ("Id", "DeliveryId", "WorkspaceId", "EndpointId", "Number", "Trigger", "RequestUrl", "RequestHeadersJson",
                 "RequestBody", "ResponseStatus", "ResponseHeadersJson", "ResponseBody", "ResponseBodySize", "DurationMs", "ErrorClass", "Error", "StartedAt", "CompletedAt")
@@ -283,7 +291,16 @@ public sealed class DeliveryLedger : IAsyncDisposable
                 CASE WHEN $test THEN 3 WHEN $attempts > 0 THEN 1 WHEN EXISTS (SELECT 1 FROM delivery_attempts WHERE "DeliveryId" = $delivery) THEN 2 ELSE 0 END,
                 $url, $requestHeaders, $body, $status, $responseHeaders, $responseBody, $responseSize, $duration, $errorClass, $error, $started, $completed)
             """);
+        // Two forms of the state update: the row's target columns are rewritten only when the
+        // endpoint's URL changed since the row was written (SQLite rewrites an index whenever a
+        // column of it is assigned, even to the same value).
         var update = RawSql.Prepared(db, """
+            UPDATE deliveries SET "Status" = $newStatus, "Attempts" = $attempts, "NextAttemptAt" = $next, "DeliveredAt" = $delivered, "LastAttemptAt" = $started,
+                "LastResponseStatus" = $status, "LastDurationMs" = $duration, "LastError" = $error,
+                "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = $completed
+            WHERE "Id" = $delivery AND "LeaseOwner" = $owner AND "Status" = 0
+            """);
+        var retarget = RawSql.Prepared(db, """
             UPDATE deliveries SET "Status" = $newStatus, "Attempts" = $attempts, "NextAttemptAt" = $next, "DeliveredAt" = $delivered, "LastAttemptAt" = $started,
                 "LastResponseStatus" = $status, "LastDurationMs" = $duration, "LastError" = $error, "TargetUrl" = $url, "TargetHost" = $host,
                 "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = $completed
@@ -322,22 +339,33 @@ public sealed class DeliveryLedger : IAsyncDisposable
             var status = result.Succeeded ? DeliveryStatus.Delivered
                 : final || result.ResponseStatus == 410 || attempts >= settings.MaxAttempts ? DeliveryStatus.Failed
                 : DeliveryStatus.Pending;
-            update.Set("$newStatus", (int)status);
-            update.Set("$attempts", attempts);
-            update.Set("$next", status == DeliveryStatus.Pending ? result.CompletedAt + DeliveryProcessor.RetryDelay(result, attempts, settings) : null);
-            update.Set("$delivered", result.Succeeded ? result.CompletedAt : null);
-            update.Set("$started", result.StartedAt);
-            update.Set("$status", result.ResponseStatus);
-            update.Set("$duration", result.DurationMs);
-            update.Set("$error", result.Error);
-            update.Set("$url", claim.EndpointUrl);
-            update.Set("$host", new Uri(claim.EndpointUrl).Host.ToLowerInvariant());
-            update.Set("$completed", result.CompletedAt);
-            update.Set("$delivery", delivery);
-            update.Set("$owner", claim.LeaseOwner);
-            if (await update.ExecuteNonQueryAsync() == 1)
+            var state = claim.TargetUrl == claim.EndpointUrl ? update : retarget;
+            state.Set("$newStatus", (int)status);
+            state.Set("$attempts", attempts);
+            DateTime? next = status == DeliveryStatus.Pending ? result.CompletedAt + DeliveryProcessor.RetryDelay(result, attempts, settings) : null;
+            state.Set("$next", next);
+            state.Set("$delivered", result.Succeeded ? result.CompletedAt : null);
+            state.Set("$started", result.StartedAt);
+            state.Set("$status", result.ResponseStatus);
+            state.Set("$duration", result.DurationMs);
+            state.Set("$error", result.Error);
+            if (state == retarget)
+            {
+                state.Set("$url", claim.EndpointUrl);
+                state.Set("$host", new Uri(claim.EndpointUrl).Host.ToLowerInvariant());
+            }
+
+            state.Set("$completed", result.CompletedAt);
+            state.Set("$delivery", delivery);
+            state.Set("$owner", claim.LeaseOwner);
+            if (await state.ExecuteNonQueryAsync() == 1)
             {
                 outcomes[i] = status;
+                if (next is { } due && (retryAt is null || due < retryAt))
+                {
+                    retryAt = due;
+                }
+
                 rollups.StatusChanged(claim.WorkspaceId, claim.CreatedAt, claim.EndpointId, claim.EventType, DeliveryStatus.Pending, status);
             }
             else
@@ -354,7 +382,7 @@ public sealed class DeliveryLedger : IAsyncDisposable
 
         var disabled = await UpdateHealthAsync(db, batch, outcomes, settings);
         await rollups.ApplyAsync(db);
-        return (outcomes, disabled);
+        return (outcomes, disabled, retryAt);
     }
 
     /// <summary>

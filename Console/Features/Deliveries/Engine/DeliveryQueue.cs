@@ -7,11 +7,15 @@ using Microsoft.Extensions.Options;
 
 namespace DeliveryConsole.Features.Deliveries.Engine;
 
-/// <summary>What the sender and the ledger need of one claimed delivery, carried by the claim so nothing is read again per delivery.</summary>
+/// <summary>
+/// What the sender and the ledger need of one claimed delivery, carried by the claim so nothing is
+/// read again per delivery. <see cref="TargetUrl"/> is the URL the delivery's row holds (null when
+/// not known): the ledger rewrites the row's target only when the endpoint's URL has changed since.
+/// </summary>
 public sealed record DeliveryClaim(
     Guid Id, Guid WorkspaceId, string EventId, Guid EndpointId, string PayloadJson, int Attempts,
     string EndpointUrl, string SecretProtected, EndpointStatus EndpointStatus, string? DisabledReason, bool EndpointDeleted, string LeaseOwner,
-    string EventType, DateTime CreatedAt);
+    string EventType, DateTime CreatedAt, string? TargetUrl = null);
 
 /// <summary>How due deliveries are claimed: SQLite in process now; PostgreSQL adds SKIP LOCKED behind it.</summary>
 public interface IDeliveryQueue
@@ -34,12 +38,26 @@ public interface IDeliveryQueue
 }
 
 /// <summary>
-/// Wakes the dispatcher when deliveries become due (a publish or resend committed). In process on
-/// SQLite; across nodes the PostgreSQL provider adds LISTEN/NOTIFY behind the same two calls.
+/// Wakes the dispatcher when deliveries become due (a publish or resend committed, a retry was
+/// scheduled). In process on SQLite; across nodes the PostgreSQL provider adds LISTEN/NOTIFY behind
+/// the same calls.
 /// </summary>
 public interface IDeliveryWakeup
 {
+    /// <summary>Deliveries are due now in the database.</summary>
     void Wake();
+
+    /// <summary>A delivery becomes due at <paramref name="at"/> (a retry was scheduled).</summary>
+    void DueAt(DateTime at);
+
+    /// <summary>Wakes the local loop without anything new being due (it has room again).</summary>
+    void Nudge();
+
+    /// <summary>Whether <see cref="Wake"/> was called since the last call of this.</summary>
+    bool TakeWake();
+
+    /// <summary>The earliest time given to <see cref="DueAt"/> since the last call of this (null when none).</summary>
+    DateTime? TakeDueAt();
 
     /// <summary>Waits until woken (true) or <paramref name="timeout"/> passes (false).</summary>
     Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken);
@@ -48,8 +66,29 @@ public interface IDeliveryWakeup
 public sealed class InProcessWakeup : IDeliveryWakeup, IDisposable
 {
     private readonly SemaphoreSlim _signal = new(0, 1);
+    private int _woken;
+    private long _dueAt = long.MaxValue;
 
     public void Wake()
+    {
+        Interlocked.Exchange(ref _woken, 1);
+        Nudge();
+    }
+
+    public void DueAt(DateTime at)
+    {
+        var ticks = at.Ticks;
+        for (var seen = Interlocked.Read(ref _dueAt); ticks < seen; seen = Interlocked.Read(ref _dueAt))
+        {
+            if (Interlocked.CompareExchange(ref _dueAt, ticks, seen) == seen)
+            {
+                Nudge();
+                return;
+            }
+        }
+    }
+
+    public void Nudge()
     {
         try
         {
@@ -63,6 +102,10 @@ public sealed class InProcessWakeup : IDeliveryWakeup, IDisposable
             // Already signalled.
         }
     }
+
+    public bool TakeWake() => Interlocked.Exchange(ref _woken, 0) == 1;
+
+    public DateTime? TakeDueAt() => Interlocked.Exchange(ref _dueAt, long.MaxValue) is var ticks && ticks != long.MaxValue ? new DateTime(ticks, DateTimeKind.Utc) : null;
 
     public async Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -89,8 +132,12 @@ public sealed class InProcessWakeup : IDeliveryWakeup, IDisposable
 /// </summary>
 public sealed class SqliteDeliveryQueue(DatabaseWriter writer, IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock) : IDeliveryQueue
 {
-    /// <summary>How many of the oldest due rows one claim looks at to pick its batch.</summary>
-    private const int Scan = 2000;
+    /// <summary>
+    /// How many of the oldest due rows one claim looks at to pick its batch: four times what it
+    /// may take (rows of lanes that are full are left out before), between 64 and 2,000. A small
+    /// claim does not sort two thousand rows to take a few dozen.
+    /// </summary>
+    private static int Scan(int limit) => Math.Clamp(limit * 4, 64, 2000);
 
     public Task<IReadOnlyList<DeliveryClaim>> ClaimAsync(int limit, int perEndpoint, IReadOnlyCollection<Guid> skipEndpoints, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
         writer.WriteAsync<IReadOnlyList<DeliveryClaim>>(async db =>
@@ -107,23 +154,23 @@ public sealed class SqliteDeliveryQueue(DatabaseWriter writer, IDbContextFactory
                             ORDER BY "NextAttemptAt" LIMIT $scan))
                     WHERE lane <= $perEndpoint
                     ORDER BY "NextAttemptAt" LIMIT $limit)
-                RETURNING "Id", "WorkspaceId", "EventId", "EndpointId", "PayloadJson", "Attempts", "EventType", "CreatedAt"
+                RETURNING "Id", "WorkspaceId", "EventId", "EndpointId", "PayloadJson", "Attempts", "EventType", "CreatedAt", "TargetUrl"
                 """);
             claim.Set("$owner", owner);
             claim.Set("$until", now + lease.Ticks);
             claim.Set("$now", now);
             claim.Set("$skip", JsonSerializer.Serialize(skipEndpoints.Select(e => e.ToString("D"))));
-            claim.Set("$scan", Scan);
+            claim.Set("$scan", Scan(limit));
             claim.Set("$perEndpoint", perEndpoint);
             claim.Set("$limit", limit);
 
-            var rows = new List<(Guid Id, Guid Workspace, string EventId, Guid Endpoint, string Payload, int Attempts, string EventType, long CreatedAt)>();
+            var rows = new List<(Guid Id, Guid Workspace, string EventId, Guid Endpoint, string Payload, int Attempts, string EventType, long CreatedAt, string TargetUrl)>();
             await using (var reader = await claim.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
                 {
                     rows.Add((Guid.Parse(reader.GetString(0)), Guid.Parse(reader.GetString(1)), reader.GetString(2), Guid.Parse(reader.GetString(3)),
-                        reader.GetString(4), reader.GetInt32(5), reader.GetString(6), reader.GetInt64(7)));
+                        reader.GetString(4), reader.GetInt32(5), reader.GetString(6), reader.GetInt64(7), reader.GetString(8)));
                 }
             }
 
@@ -151,7 +198,7 @@ public sealed class SqliteDeliveryQueue(DatabaseWriter writer, IDbContextFactory
             {
                 var e = endpoints[r.Endpoint];
                 return new DeliveryClaim(r.Id, r.Workspace, r.EventId, r.Endpoint, r.Payload, r.Attempts, e.Url, e.Secret, e.Status, e.Reason, e.Deleted, owner,
-                    r.EventType, new DateTime(r.CreatedAt, DateTimeKind.Utc));
+                    r.EventType, new DateTime(r.CreatedAt, DateTimeKind.Utc), r.TargetUrl);
             }).ToList();
         });
 

@@ -16,9 +16,11 @@ public sealed record PublishedEvent(string EventId, IReadOnlyList<Guid> Delivery
 /// <summary>
 /// Stores an event and one delivery per matching active endpoint in one transaction, then
 /// wakes the dispatcher: the master webhook (if it takes the type), the application's finishedUrl, and
-/// the campaign's webhooks subscribed to it.
+/// the campaign's webhooks subscribed to it. Where this process runs a dispatcher, the deliveries
+/// its lanes have room for are handed to it directly (<see cref="DeliveryDispatcher.Reserve"/>).
 /// </summary>
-public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, DatabaseWriter writer, EndpointDirectory endpoints, DeliveryNotifier notifier, IDeliveryWakeup wakeup, IPayloadEnricher enricher, TimeProvider clock)
+public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, DatabaseWriter writer, EndpointDirectory endpoints, DeliveryNotifier notifier, IDeliveryWakeup wakeup,
+    IPayloadEnricher enricher, TimeProvider clock, DeliveryDispatcher? dispatcher = null)
 {
     /// <summary>Most events one batch publishes.</summary>
     public const int MaxBatch = 1000;
@@ -61,6 +63,7 @@ public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, Data
         var now = clock.GetUtcNow().UtcDateTime;
         var events = new List<WebhookEvent>(requests.Count);
         var deliveries = new List<Delivery>();
+        var routes = new List<(Delivery, WebhookEndpoint)>();
         var published = new List<PublishedEvent>(requests.Count);
         foreach (var request in requests)
         {
@@ -82,7 +85,14 @@ public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, Data
                 CreatedAt = now,
             };
             var body = await enricher.EnrichAsync(Envelope(evt, request.PayloadJson), evt.WorkspaceId, evt.CallId, cancellationToken);
-            var mine = targets.Select(endpoint => NewDelivery(evt, endpoint, body, now)).ToList();
+            var mine = new List<Delivery>();
+            foreach (var endpoint in targets)
+            {
+                var delivery = NewDelivery(evt, endpoint, body, now);
+                mine.Add(delivery);
+                routes.Add((delivery, endpoint));
+            }
+
             events.Add(evt);
             deliveries.AddRange(mine);
             published.Add(new PublishedEvent(evt.Id, mine.Select(d => d.Id).ToList()));
@@ -92,15 +102,31 @@ public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, Data
             ? AuditLog.Entry(caller, now, "event.published", "event", events[0].Id, $"{events[0].Type}: {deliveries.Count} deliveries")
             : AuditLog.Entry(caller, now, "events.published", "event", $"{events.Count} events",
                 $"{events.Count} events ({string.Join(", ", events.GroupBy(e => e.Type).Select(g => $"{g.Count()} {g.Key}"))}): {deliveries.Count} deliveries");
-        await writer.WriteAsync(async w =>
+        // Deliveries whose lanes have room go straight to the dispatcher once committed (stored
+        // leased to this node); the others are stored due and claimed.
+        var handedOver = dispatcher?.Reserve(routes) ?? [];
+        try
         {
-            await DeliveryLedger.InsertAsync(w, events, deliveries);
-            await AuditLog.InsertAsync(w, audit);
-            return 0;
-        });
+            await writer.WriteAsync(async w =>
+            {
+                await DeliveryLedger.InsertAsync(w, events, deliveries);
+                await AuditLog.InsertAsync(w, audit);
+                return 0;
+            });
+        }
+        catch
+        {
+            dispatcher?.Unreserve(handedOver);
+            throw;
+        }
 
-        // Committed: the rows are due in the database; the dispatcher claims them now.
-        wakeup.Wake();
+        dispatcher?.HandOver(handedOver);
+        if (handedOver.Count < deliveries.Count)
+        {
+            // Committed: the rest are due in the database; the dispatcher claims them now.
+            wakeup.Wake();
+        }
+
         notifier.Notify(caller.WorkspaceId);
         return published;
     }
