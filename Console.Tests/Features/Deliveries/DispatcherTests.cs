@@ -144,4 +144,37 @@ public sealed class DispatcherTests
         Assert.Equal(DeliveryStatus.Pending, other.Status);
         Assert.Equal("othernode1:run2", other.LeaseOwner);
     }
+
+    [Fact]
+    public async Task Published_deliveries_go_straight_to_their_lane_while_it_has_room_and_the_rest_wait_due_in_the_database()
+    {
+        await using var app = new EngineAppFactory();
+        await using var receiver = await Receiver.StartAsync();
+        receiver.Then(200, TimeSpan.FromMilliseconds(500));
+        var (client, workspace) = await AdminAsync(app);
+        (await client.PostAsJsonAsync("/v1/webhooks", new { url = receiver.Url })).EnsureSuccessStatusCode();
+        var owner = app.Service<DeliveryConsole.Features.Deliveries.Engine.NodeIdentity>().LeaseOwner;
+
+        // The lane of the endpoint holds 4 × its cap of 8: 32 are handed over, stored leased to this node until the
+        // lease's end (5 s here); the other 8 are stored due. The first answers come after half a second.
+        (await client.PostAsJsonAsync("/v1/events/batch", new { events = Enumerable.Range(0, 40).Select(i => new { eventType = "call.completed", payload = new { i } }) }))
+            .EnsureSuccessStatusCode();
+        var stored = await DeliveriesAsync(app, workspace);
+        Assert.Equal(40, stored.Count);
+        Assert.Equal(32, stored.Count(d => d.LeaseOwner == owner && d.NextAttemptAt > DateTime.UtcNow.AddSeconds(3)));
+        Assert.Equal(8, stored.Count(d => d.LeaseOwner is null && d.Status == DeliveryStatus.Pending));
+
+        // Every one is sent once: the handed-over ones by their lane, the others claimed when it has room.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (stored.Any(d => d.Status != DeliveryStatus.Delivered) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            stored = await DeliveriesAsync(app, workspace);
+        }
+
+        Assert.All(stored, d => Assert.Equal(DeliveryStatus.Delivered, d.Status));
+        Assert.All(stored, d => Assert.Equal(1, d.Attempts));
+        Assert.Equal(40, receiver.Requests.Select(r => r.Headers["webhook-id"]).Distinct().Count());
+        Assert.Equal(40, receiver.Requests.Count);
+    }
 }
