@@ -118,7 +118,7 @@ public sealed class DeliveryDispatcher(
     private async Task CycleAsync(CancellationToken stoppingToken)
     {
         var settings = options.CurrentValue;
-        var perLane = settings.MaxConcurrencyPerEndpoint * 4;
+        var perLane = PerLane(settings);
         int free;
         List<Guid> full;
         lock (_gate)
@@ -294,7 +294,7 @@ public sealed class DeliveryDispatcher(
     public IReadOnlyList<DeliveryClaim> Reserve(IReadOnlyList<(Delivery Delivery, WebhookEndpoint Endpoint)> fresh)
     {
         var settings = options.CurrentValue;
-        var perLane = settings.MaxConcurrencyPerEndpoint * 4;
+        var perLane = PerLane(settings);
         var now = clock.GetUtcNow().UtcDateTime;
         var until = now + settings.Lease;
         List<DeliveryClaim>? taken = null;
@@ -323,12 +323,7 @@ public sealed class DeliveryDispatcher(
 
                 lane.Reserved++;
                 _held++;
-                delivery.LeaseOwner = node.LeaseOwner;
-                delivery.LeaseUntil = until;
-                delivery.NextAttemptAt = until;
-                (taken ??= []).Add(new DeliveryClaim(delivery.Id, delivery.WorkspaceId, delivery.EventId, endpoint.Id, delivery.PayloadJson, 0,
-                    endpoint.Url, endpoint.SecretProtected, endpoint.Status, endpoint.DisabledReason, endpoint.DeletedAt is not null, node.LeaseOwner,
-                    delivery.EventType, delivery.CreatedAt, delivery.TargetUrl));
+                (taken ??= []).Add(DeliveryClaim.LeaseNew(delivery, endpoint, node.LeaseOwner, until));
             }
         }
 
@@ -387,6 +382,9 @@ public sealed class DeliveryDispatcher(
             }
         }
     }
+
+    /// <summary>Most deliveries one lane holds, sending and waiting: four times its cap.</summary>
+    private static int PerLane(DeliveryOptions settings) => settings.MaxConcurrencyPerEndpoint * 4;
 
     private void RemoveIfIdle(Guid endpointId, Lane lane)
     {

@@ -15,7 +15,23 @@ namespace DeliveryConsole.Features.Deliveries.Engine;
 public sealed record DeliveryClaim(
     Guid Id, Guid WorkspaceId, string EventId, Guid EndpointId, string PayloadJson, int Attempts,
     string EndpointUrl, string SecretProtected, EndpointStatus EndpointStatus, string? DisabledReason, bool EndpointDeleted, string LeaseOwner,
-    string EventType, DateTime CreatedAt, string? TargetUrl = null);
+    string EventType, DateTime CreatedAt, string? TargetUrl = null)
+{
+    /// <summary>
+    /// Leases a delivery not stored yet to <paramref name="owner"/> until <paramref name="until"/>
+    /// (due again then, as a claimed row is) and returns its claim: the dispatcher's hand-over and
+    /// the test send store it so, and no dispatcher claims it meanwhile.
+    /// </summary>
+    public static DeliveryClaim LeaseNew(Delivery delivery, WebhookEndpoint endpoint, string owner, DateTime until)
+    {
+        delivery.LeaseOwner = owner;
+        delivery.LeaseUntil = until;
+        delivery.NextAttemptAt = until;
+        return new DeliveryClaim(delivery.Id, delivery.WorkspaceId, delivery.EventId, endpoint.Id, delivery.PayloadJson, 0,
+            endpoint.Url, endpoint.SecretProtected, endpoint.Status, endpoint.DisabledReason, endpoint.DeletedAt is not null, owner,
+            delivery.EventType, delivery.CreatedAt, delivery.TargetUrl);
+    }
+}
 
 /// <summary>How due deliveries are claimed: SQLite in process now; PostgreSQL adds SKIP LOCKED behind it.</summary>
 public interface IDeliveryQueue

@@ -42,9 +42,7 @@ public sealed class WebhookTestService(IDbContextFactory<AppDbContext> dbFactory
         var delivery = EventService.NewDelivery(evt, endpoint, EventService.Envelope(evt, evt.PayloadJson), now);
         // Held by this request: no dispatcher claims it while the test runs (and one does, as any
         // expired lease, should this process die before the answer is recorded).
-        delivery.LeaseOwner = DeliveryLedger.TestLeaseOwner;
-        delivery.LeaseUntil = now.AddMinutes(5);
-        delivery.NextAttemptAt = delivery.LeaseUntil;
+        var claim = DeliveryClaim.LeaseNew(delivery, endpoint, DeliveryLedger.TestLeaseOwner, now.AddMinutes(5));
         await writer.WriteAsync(async db =>
         {
             await DeliveryLedger.InsertAsync(db, [evt], [delivery]);
@@ -54,8 +52,6 @@ public sealed class WebhookTestService(IDbContextFactory<AppDbContext> dbFactory
         var result = await processor.SendOnceAsync(endpoint, evt.Id, delivery.PayloadJson, cancellationToken);
 
         // The answer is recorded as any attempt is (the endpoint's health included); a test is never retried.
-        var claim = new DeliveryClaim(delivery.Id, delivery.WorkspaceId, evt.Id, endpoint.Id, delivery.PayloadJson, 0, endpoint.Url, endpoint.SecretProtected,
-            endpoint.Status, endpoint.DisabledReason, false, DeliveryLedger.TestLeaseOwner, evt.Type, now);
         await ledger.RecordAsync(claim, result, final: true);
         await writer.WriteAsync(async db =>
         {
