@@ -22,7 +22,10 @@ public static class DeliveryEngineExtensions
                 UseProxy = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),
                 MaxConnectionsPerServer = 64,
-            });
+            })
+            // Every attempt is recorded by the ledger with its request and answer; the factory's own
+            // per-request log scopes and messages were a cost on every delivery and said less.
+            .RemoveAllLoggers();
         builder.Services.AddSingleton<WebhookSender>();
         builder.Services.AddSingleton<DeliveryProcessor>();
         builder.Services.AddSingleton<DeliveryLedger>();
