@@ -70,7 +70,7 @@ if (command is not null)
     {
         return await command.RunAsync(app.Services, Console.Out, Console.Error);
     }
-    catch (Exception exception) when (exception is AppException or Microsoft.Data.Sqlite.SqliteException or IOException)
+    catch (Exception exception) when (exception is AppException or System.Data.Common.DbException or IOException)
     {
         await Console.Error.WriteLineAsync($"error: {exception.Message}");
         return 1;

@@ -16,7 +16,7 @@ namespace DeliveryConsole.Tests.Components;
 
 /// <summary>
 /// One base for component tests: MudBlazor with no transitions, loose JS interop, the app's real
-/// services on a real migrated SQLite file, and a signed-in user of a chosen role.
+/// services on a real migrated database (TestProvider), and a signed-in user of a chosen role.
 /// </summary>
 public abstract class BunitTestBase : BunitContext, IAsyncLifetime
 {
@@ -33,13 +33,13 @@ public abstract class BunitTestBase : BunitContext, IAsyncLifetime
         });
         Services.AddLogging();
         Services.AddSingleton(TimeProvider.System);
-        Services.AddSingleton(Options.Create(new DatabaseOptions { Path = _folder.File("bunit.db") }));
+        Services.AddSingleton(Options.Create(TestProvider.OptionsFor(_folder.File("bunit.db"))));
         Services.AddSingleton(Options.Create(new WorkspaceOptions()));
         Services.AddSingleton<DeliveryConsole.Features.Webhooks.EndpointDirectory>();
         Services.AddSingleton<DeliveryConsole.Features.Webhooks.EndpointChangeInterceptor>();
         Services.AddDbContextFactory<AppDbContext>((provider, options) =>
-            options.UseSqlite(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString)
-                .AddInterceptors(provider.GetRequiredService<DeliveryConsole.Features.Webhooks.EndpointChangeInterceptor>()));
+            options.UseConsoleDatabase(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value,
+                provider.GetRequiredService<DeliveryConsole.Features.Webhooks.EndpointChangeInterceptor>()));
         Services.AddIdentityCore<ApplicationUser>().AddEntityFrameworkStores<AppDbContext>();
         Services.AddSingleton<WorkspaceService>();
         Services.AddSingleton<ApiKeyService>();

@@ -10,7 +10,7 @@ namespace DeliveryConsole.Tests.Data;
 
 public sealed class MigrationTests
 {
-    [Fact]
+    [SqliteFact]
     public async Task Migrations_ApplyOnEmptyDatabase_AndAgainAreANoOp()
     {
         await using var database = new TestDatabase();
@@ -31,7 +31,7 @@ public sealed class MigrationTests
         await database.MigrateAsync();
     }
 
-    [Fact]
+    [SqliteFact]
     public async Task Migrate_OnUnusablePath_ThrowsStartupException_AndCreatesNothing()
     {
         using var folder = new TempFolder();
@@ -41,11 +41,11 @@ public sealed class MigrationTests
             .AddLogging()
             .AddSingleton(Options.Create(new DatabaseOptions { Path = Path.Combine(blocker, "sub", "dc.db") }))
             .AddDbContextFactory<AppDbContext>((provider, options) =>
-                options.UseSqlite(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString))
+                options.UseConsoleDatabase(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value))
             .BuildServiceProvider();
 
         var exception = await Assert.ThrowsAsync<StartupException>(() => services.MigrateDatabaseAsync());
-        Assert.Contains("Cannot create the database folder", exception.Message);
+        Assert.Contains("Cannot create the data folder", exception.Message);
         Assert.Equal([blocker], Directory.GetFileSystemEntries(folder.Path));
     }
 
@@ -57,7 +57,7 @@ public sealed class MigrationTests
         Assert.False(db.Database.HasPendingModelChanges(), "The model changed without a migration: run dotnet ef migrations add.");
     }
 
-    [Theory]
+    [SqliteTheory]
     [InlineData("", "IX_deliveries_WorkspaceId_CreatedAt_Id")]
     [InlineData("AND Status = 2", "IX_deliveries_WorkspaceId_Status_CreatedAt")]
     [InlineData("AND EventType = 'call.completed'", "IX_deliveries_WorkspaceId_EventType_CreatedAt")]

@@ -10,7 +10,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace DeliveryConsole.Tests.Infrastructure;
 
 /// <summary>
-/// The real app on a real SQLite file in a fresh folder, hosted in memory. One per test class
+/// The real app on a real database in a fresh folder (a SQLite file, or a PostgreSQL database:
+/// <see cref="TestProvider"/>), hosted in memory. One per test class
 /// (xunit class fixture); helpers create workspaces, keys and clients.
 /// </summary>
 public class ConsoleAppFactory : WebApplicationFactory<Program>
@@ -32,7 +33,11 @@ public class ConsoleAppFactory : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         builder.UseSetting("urls", "http://127.0.0.1:0");
-        builder.UseSetting("Database:Path", DatabasePath);
+        foreach (var (key, value) in TestProvider.SettingsFor(DatabasePath))
+        {
+            builder.UseSetting(key, value);
+        }
+
         builder.UseSetting("Bootstrap:AdminEmail", AdminEmail);
         builder.UseSetting("Bootstrap:AdminPassword", AdminPassword);
         builder.UseSetting("Jobs:WorkerCount", "2");

@@ -1,6 +1,5 @@
 using DeliveryConsole.Data;
 using DeliveryConsole.Features.Stats;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace DeliveryConsole.Tests.Infrastructure;
@@ -12,6 +11,5 @@ namespace DeliveryConsole.Tests.Infrastructure;
 /// </summary>
 public static class History
 {
-    public static Task RebuildRollupsAsync(AppDbContext db) =>
-        db.Database.ExecuteSqlRawAsync(RollupSql.Rebuild, new SqliteParameter("@from", (object)0L), new SqliteParameter("@to", long.MaxValue));
+    public static Task RebuildRollupsAsync(AppDbContext db) => RollupRebuildJob.RebuildAsync(db, 0, long.MaxValue);
 }

@@ -16,6 +16,7 @@ public sealed class TempFolder : IDisposable
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        TestProvider.DropIn(Path);
         try
         {
             Directory.Delete(Path, recursive: true);

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace DeliveryConsole.Tests.Infrastructure;
 
-/// <summary>A migrated SQLite file in a temp folder, with the app's own context factory, for service-level tests.</summary>
+/// <summary>A test database (a SQLite file in a temp folder, or a PostgreSQL database: <see cref="TestProvider"/>), with the app's own context factory, for service-level tests.</summary>
 public sealed class TestDatabase : IAsyncDisposable
 {
     private readonly TempFolder _folder = new("dc-db");
@@ -15,12 +15,9 @@ public sealed class TestDatabase : IAsyncDisposable
     {
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
-        services.AddSingleton(Options.Create(new DatabaseOptions { Path = _folder.File("test.db") }));
+        services.AddSingleton(Options.Create(TestProvider.OptionsFor(_folder.File("test.db"))));
         services.AddDbContextFactory<AppDbContext>((provider, options) =>
-        {
-            var database = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
-            options.UseSqlite(database.ConnectionString).AddInterceptors(new SqlitePragmaInterceptor(database.BusyTimeoutMs));
-        });
+            options.UseConsoleDatabase(provider.GetRequiredService<IOptions<DatabaseOptions>>().Value));
         Services = services.BuildServiceProvider();
     }
 

@@ -6,13 +6,17 @@ using DeliveryConsole.Features.Deliveries;
 using DeliveryConsole.Features.Stats;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Features.Workspaces;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace DeliveryConsole.Data;
 
-public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : IdentityDbContext<ApplicationUser>(options)
+public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : IdentityDbContext<ApplicationUser>(options), IDataProtectionKeyContext
 {
+    /// <summary>Data protection keys, used on PostgreSQL (several nodes must read the same keys); SQLite keeps them in files.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     public DbSet<Workspace> Workspaces => Set<Workspace>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
@@ -45,5 +49,12 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options) : Ident
         // Lowercase canonical text, as the API prints ids, so raw SQL and the API agree.
         configurationBuilder.Properties<Guid>().HaveConversion<LowercaseGuidConverter>();
         configurationBuilder.Properties<Guid?>().HaveConversion<LowercaseGuidConverter>();
+        if (this.IsPostgres())
+        {
+            // Text sorts and compares by code point, as on SQLite (and a host prefix can use a b-tree index).
+            configurationBuilder.Properties<string>().UseCollation("C");
+            configurationBuilder.Properties<Guid>().UseCollation("C");
+            configurationBuilder.Properties<Guid?>().UseCollation("C");
+        }
     }
 }

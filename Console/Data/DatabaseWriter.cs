@@ -20,6 +20,7 @@ namespace DeliveryConsole.Data;
 public sealed class DatabaseWriter : IAsyncDisposable
 {
     private const int MaxBatch = 256;
+    private const int MaxAttempts = 3;
     private readonly Channel<IWrite> _queue = Channel.CreateUnbounded<IWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly IDbContextFactory<AppDbContext> _dbFactory;
     private readonly ILogger<DatabaseWriter> _logger;
@@ -106,7 +107,11 @@ public sealed class DatabaseWriter : IAsyncDisposable
         // Pages read through the memory mapping are parsed again at every touch; the page cache keeps
         // them parsed. For the writer, which touches the same hot pages thousands of times a second,
         // that was the larger cost (measured: ~40% more single-event deliveries/s without the mapping).
-        await db.Database.ExecuteSqlRawAsync("PRAGMA mmap_size=0");
+        if (!db.IsPostgres())
+        {
+            await db.Database.ExecuteSqlRawAsync("PRAGMA mmap_size=0");
+        }
+
         return db;
     }
 
@@ -126,23 +131,35 @@ public sealed class DatabaseWriter : IAsyncDisposable
         {
             foreach (var item in batch)
             {
-                await savepoint.ExecuteNonQueryAsync();
-                try
+                for (var attempt = 1; ; attempt++)
                 {
-                    await item.RunAsync(db);
-                    await release.ExecuteNonQueryAsync();
-                    batchRollups.Add(writeRollups);
-                    done.Add(item);
-                }
-                catch (Exception exception)
-                {
-                    await rollback.ExecuteNonQueryAsync();
-                    item.Fail(exception);
-                }
-                finally
-                {
-                    writeRollups.Clear();
-                    db.ChangeTracker.Clear();
+                    await savepoint.ExecuteNonQueryAsync();
+                    try
+                    {
+                        await item.RunAsync(db);
+                        await release.ExecuteNonQueryAsync();
+                        batchRollups.Add(writeRollups);
+                        done.Add(item);
+                        break;
+                    }
+                    catch (Exception exception)
+                    {
+                        await rollback.ExecuteNonQueryAsync();
+                        if (attempt < MaxAttempts && IsTransient(exception))
+                        {
+                            // PostgreSQL chose this write to break a deadlock with another node's
+                            // transaction: its own changes are undone, so it runs again.
+                            continue;
+                        }
+
+                        item.Fail(exception);
+                        break;
+                    }
+                    finally
+                    {
+                        writeRollups.Clear();
+                        db.ChangeTracker.Clear();
+                    }
                 }
             }
         }
@@ -158,6 +175,10 @@ public sealed class DatabaseWriter : IAsyncDisposable
             item.Complete();
         }
     }
+
+    /// <summary>A deadlock or serialization failure (PostgreSQL, several nodes): the write may simply run again.</summary>
+    private static bool IsTransient(Exception exception) =>
+        (exception as DbException ?? exception.InnerException as DbException)?.SqlState is "40P01" or "40001";
 
     private interface IWrite
     {

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -34,7 +35,7 @@ public static class RawSql
     /// <summary>
     /// The command for <paramref name="sql"/> on this context's connection, kept with the
     /// connection and bound to the current transaction, with the parameters named (values set
-    /// with <see cref="Set"/>). Not to be disposed by the caller. Parameters are the <c>$name</c>
+    /// with <see cref="Set"/>). Not to be disposed by the caller. Parameters are the <c>@name</c>
     /// tokens of the text.
     /// </summary>
     public static DbCommand Prepared(AppDbContext db, string sql)
@@ -75,12 +76,26 @@ public static class RawSql
         _ => value,
     };
 
+    /// <summary>
+    /// A list of ids as one parameter value: a JSON array for SQLite (read with <c>json_each</c>), a
+    /// text array for PostgreSQL; with <see cref="InIdList"/> the statement stays the same text
+    /// (prepared once) whatever the number of ids.
+    /// </summary>
+    public static object IdList(AppDbContext db, IReadOnlyCollection<Guid> ids) => db.IsPostgres()
+        ? ids.Select(id => id.ToString("D")).ToArray()
+        : JsonSerializer.Serialize(ids.Select(id => id.ToString("D")));
+
+    /// <summary>The condition "<paramref name="column"/> is one of the ids of <paramref name="parameter"/>" (see <see cref="IdList"/>).</summary>
+    public static string InIdList(AppDbContext db, string column, string parameter) => db.IsPostgres()
+        ? $"{column} = ANY ({parameter})"
+        : $"{column} IN (SELECT value FROM json_each({parameter}))";
+
     private static IEnumerable<string> ParameterNames(string sql)
     {
         var seen = new HashSet<string>();
         for (var i = 0; i < sql.Length; i++)
         {
-            if (sql[i] != '$')
+            if (sql[i] != '@')
             {
                 continue;
             }

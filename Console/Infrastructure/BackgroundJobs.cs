@@ -2,6 +2,9 @@ using System.ComponentModel.DataAnnotations;
 using Hangfire;
 using Hangfire.AspNetCore;
 using Hangfire.InMemory;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using DeliveryConsole.Data;
 
 namespace DeliveryConsole.Infrastructure;
 
@@ -16,6 +19,13 @@ public sealed class JobsOptions
     /// <summary>How often scheduled jobs are looked at. Hangfire's default of 15 s makes retries and callbacks late.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
     public TimeSpan SchedulePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// On PostgreSQL: how long a fetched job stays invisible to other nodes without a heartbeat
+    /// from the node running it, i.e. how soon a dead node's job runs elsewhere.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
+    public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>
@@ -68,7 +78,28 @@ public static class BackgroundJobs
 
         // Each host owns its storage through DI. UseInMemoryStorage() would set the static
         // JobStorage.Current, which several hosts in one process (tests) would share and dispose.
-        builder.Services.AddSingleton<JobStorage>(_ => new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
+        builder.Services.AddSingleton<JobStorage>(services =>
+        {
+            var database = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value;
+            var jobs = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<JobsOptions>>().Value;
+            return database.IsPostgres
+                // Shared by every node: a scheduled callback or a bulk replay runs once in the cluster,
+                // and the dashboard shows the cluster's jobs. Long polling starts an enqueued job in
+                // milliseconds (6–7 s without); a job whose node died is fetched again after the
+                // invisibility timeout (30 minutes by default), while the heartbeat of a running
+                // job keeps it invisible for as long as it runs (sliding).
+                ? new PostgreSqlStorage(new NpgsqlConnectionFactory(database.PostgresConnectionString, new PostgreSqlStorageOptions()), new PostgreSqlStorageOptions
+                {
+                    SchemaName = "hangfire",
+                    PrepareSchemaIfNecessary = true,
+                    EnableLongPolling = true,
+                    UseSlidingInvisibilityTimeout = true,
+                    InvisibilityTimeout = jobs.InvisibilityTimeout,
+                    AllowUnsafeValues = true,
+                    DistributedLockTimeout = TimeSpan.FromMinutes(1),
+                })
+                : new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) });
+        });
         builder.Services.AddHangfire((services, configuration) => configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()

@@ -13,6 +13,8 @@ public static class StartupPreparation
     /// </summary>
     public static async Task PrepareAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
     {
+        // Several nodes starting together on one PostgreSQL database take turns here.
+        await using var startupLock = await services.LockForStartupAsync(cancellationToken);
         await services.MigrateDatabaseAsync(cancellationToken);
 
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("DeliveryConsole.Startup");

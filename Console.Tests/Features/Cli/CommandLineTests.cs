@@ -44,7 +44,7 @@ public sealed class CommandLineTests
         Assert.Equal(["--Database:Path=/tmp/a.db"], command.HostArgs);
     }
 
-    [Fact]
+    [SqliteFact]
     public async Task Process_UnknownVerb_And_BadRole_ExitNonZero_AndWriteNothing()
     {
         using var folder = new TempFolder();
@@ -61,7 +61,7 @@ public sealed class CommandLineTests
         Assert.False(File.Exists(db), "a refused command must not create the database");
     }
 
-    [Fact]
+    [SqliteFact]
     public async Task Process_UnreachableDatabasePath_ExitsWith2_AndAClearMessage()
     {
         using var folder = new TempFolder();
@@ -69,12 +69,12 @@ public sealed class CommandLineTests
         await File.WriteAllTextAsync(blocker, "x");
         var result = await RunAsync(folder.Path, "keys", "create", "--role", "admin", $"--Database:Path={Path.Combine(blocker, "data", "dc.db")}");
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("Cannot create the database folder", result.Error);
+        Assert.Contains("Cannot create the data folder", result.Error);
         Assert.DoesNotContain("   at ", result.Error);
         Assert.Empty(result.Output);
     }
 
-    [Fact]
+    [SqliteFact]
     public async Task Process_KeysCreate_PrintsAWorkingKey_InANewWorkspace()
     {
         using var folder = new TempFolder();
@@ -97,7 +97,7 @@ public sealed class CommandLineTests
         SqliteConnection.ClearAllPools();
     }
 
-    [Fact]
+    [SqliteFact]
     public async Task Process_RollupsRebuild_RecomputesTheRollupsFromTheRows()
     {
         using var folder = new TempFolder();

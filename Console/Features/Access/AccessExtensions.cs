@@ -77,11 +77,19 @@ public static class AccessExtensions
                 .RequireAuthenticatedUser()
                 .RequireRole(Role.Admin.ToWire()));
 
-        // Endpoint secrets are encrypted with these keys; they live beside the database.
-        var database = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
-        builder.Services.AddDataProtection()
-            .SetApplicationName("DeliveryConsole")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(database.DataFolder, "keys")));
+        // Endpoint secrets and sign-in cookies are encrypted with these keys. On SQLite they live
+        // beside the database; on PostgreSQL in it, so every node reads what another wrote.
+        var database = DatabaseExtensions.DatabaseOptionsOf(builder.Configuration);
+        var dataProtection = builder.Services.AddDataProtection().SetApplicationName("DeliveryConsole");
+        if (database.IsPostgres)
+        {
+            dataProtection.PersistKeysToDbContext<AppDbContext>();
+        }
+        else
+        {
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(database.DataFolder, "keys")));
+        }
+
         return builder;
     }
 

@@ -49,18 +49,18 @@ public static class AuditLog
     {
         var insert = RawSql.Prepared(db, """
             INSERT INTO audit_entries ("WorkspaceId", "ActorType", "ActorId", "ActorName", "Action", "TargetType", "TargetId", "Outcome", "Details", "At")
-            VALUES ($workspace, $actorType, $actorId, $actorName, $action, $targetType, $targetId, $outcome, $details, $at)
+            VALUES (@workspace, @actorType, @actorId, @actorName, @action, @targetType, @targetId, @outcome, @details, @at)
             """);
-        insert.Set("$workspace", entry.WorkspaceId);
-        insert.Set("$actorType", entry.ActorType);
-        insert.Set("$actorId", entry.ActorId);
-        insert.Set("$actorName", entry.ActorName);
-        insert.Set("$action", entry.Action);
-        insert.Set("$targetType", entry.TargetType);
-        insert.Set("$targetId", entry.TargetId);
-        insert.Set("$outcome", entry.Outcome);
-        insert.Set("$details", entry.Details);
-        insert.Set("$at", entry.At);
+        insert.Set("@workspace", entry.WorkspaceId);
+        insert.Set("@actorType", entry.ActorType);
+        insert.Set("@actorId", entry.ActorId);
+        insert.Set("@actorName", entry.ActorName);
+        insert.Set("@action", entry.Action);
+        insert.Set("@targetType", entry.TargetType);
+        insert.Set("@targetId", entry.TargetId);
+        insert.Set("@outcome", entry.Outcome);
+        insert.Set("@details", entry.Details);
+        insert.Set("@at", entry.At);
         await insert.ExecuteNonQueryAsync();
     }
 }

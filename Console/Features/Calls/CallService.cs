@@ -97,10 +97,11 @@ public sealed class CallService(
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
             var term = query.Search.Trim();
-            var like = $"%{term.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_")}%";
+            // Case-insensitive on both providers (PostgreSQL's LIKE is case-sensitive, SQLite's is not): both sides lowercased.
+            var like = $"%{term.ToLowerInvariant().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_")}%";
             calls = calls.Where(c => c.Id == term
-                || EF.Functions.Like(c.PhoneNumber!, like, "\\") || EF.Functions.Like(c.ToNumber!, like, "\\") || EF.Functions.Like(c.FromNumber!, like, "\\")
-                || EF.Functions.Like(c.CallType!, like, "\\") || EF.Functions.Like(c.LoadNumber!, like, "\\") || c.LoadId == term);
+                || EF.Functions.Like(c.PhoneNumber!.ToLower(), like, "\\") || EF.Functions.Like(c.ToNumber!.ToLower(), like, "\\") || EF.Functions.Like(c.FromNumber!.ToLower(), like, "\\")
+                || EF.Functions.Like(c.CallType!.ToLower(), like, "\\") || EF.Functions.Like(c.LoadNumber!.ToLower(), like, "\\") || c.LoadId == term);
         }
 
         var total = await calls.CountAsync(cancellationToken);

@@ -7,7 +7,6 @@ using DeliveryConsole.Features.Calls;
 using DeliveryConsole.Features.Deliveries;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Features.Workspaces;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -55,26 +54,15 @@ public sealed class DemoSeeder(
         var callCount = Math.Clamp(deliveries / 5, 1, 200_000);
         var callbackCount = Math.Clamp(deliveries / 50, 5, 20_000);
 
-        await using var connection = new SqliteConnection(database.Value.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA cache_size=-200000; PRAGMA temp_store=MEMORY;");
-
-        var calls = SeedCalls(connection, workspace.Id, callCount, start, now);
+        using var load = BulkLoad.Open(database.Value);
+        var calls = SeedCalls(load, workspace.Id, callCount, start, now);
         progress($"Calls: {calls.Count}.");
-        var (events, deliveryCount, attempts) = SeedDeliveries(connection, workspace.Id, endpoints, calls, deliveries, start, now, progress);
-        var callbacks = SeedCallbacks(connection, workspace.Id, calls, callbackCount, now);
+        var (events, deliveryCount, attempts) = SeedDeliveries(load, workspace.Id, endpoints, calls, deliveries, start, now, progress);
+        var callbacks = SeedCallbacks(load, workspace.Id, calls, callbackCount, now);
         // History is written in bulk, past the ledger: the rollups of its hours are recomputed from the rows.
         progress("Rollups: rebuilding the seeded hours.");
-        using (var rebuild = connection.CreateCommand())
-        {
-            rebuild.CommandText = "BEGIN IMMEDIATE;\n" + Stats.RollupSql.Rebuild + "\nCOMMIT;";
-            rebuild.Parameters.AddWithValue("@from", Stats.StatsWindow.HourOf(start).Ticks);
-            rebuild.Parameters.AddWithValue("@to", Stats.StatsWindow.HourOf(now).AddDays(1).Ticks);
-            rebuild.CommandTimeout = 0;
-            rebuild.ExecuteNonQuery();
-        }
-
-        Execute(connection, "PRAGMA synchronous=NORMAL; ANALYZE;");
+        load.RebuildRollups(Stats.StatsWindow.HourOf(start).Ticks, Stats.StatsWindow.HourOf(now).AddDays(1).Ticks);
+        load.Analyze();
 
         return new SeedResult(workspace.Name, endpoints.Count, calls.Count, events, deliveryCount, attempts, callbacks, stopwatch.Elapsed);
     }
@@ -108,13 +96,12 @@ public sealed class DemoSeeder(
 
     private sealed record SeedCall(string Id, DateTime CreatedAt, string ToNumber, string Status);
 
-    private List<SeedCall> SeedCalls(SqliteConnection connection, Guid workspaceId, int count, DateTime start, DateTime now)
+    private List<SeedCall> SeedCalls(BulkLoad load, Guid workspaceId, int count, DateTime start, DateTime now)
     {
         var result = new List<SeedCall>(count);
-        using var transaction = connection.BeginTransaction();
-        using var insert = new BulkInserter(connection, "calls",
+        var insert = load.Table("calls",
             "Id", "WorkspaceId", "Status", "Direction", "PhoneNumber", "ToNumber", "FromNumber", "CallTime", "CallStartTime", "CallEndTime",
-            "CallType", "LoadId", "LoadNumber", "CreatedById", "RecordingStatus", "EventPublishedAt", "CreatedAt", "UpdatedAt") { Transaction = transaction };
+            "CallType", "LoadId", "LoadNumber", "CreatedById", "RecordingStatus", "EventPublishedAt", "CreatedAt", "UpdatedAt");
         var ws = workspaceId.ToString("D");
         for (var i = 0; i < count; i++)
         {
@@ -138,27 +125,26 @@ public sealed class DemoSeeder(
             result.Add(new SeedCall(id, created, to, status));
         }
 
-        transaction.Commit();
+        load.Commit();
         return result;
     }
 
     private (int Events, int Deliveries, int Attempts) SeedDeliveries(
-        SqliteConnection connection, Guid workspaceId, List<SeedEndpoint> endpoints, List<SeedCall> calls, int target, DateTime start, DateTime now, Action<string> progress)
+        BulkLoad load, Guid workspaceId, List<SeedEndpoint> endpoints, List<SeedCall> calls, int target, DateTime start, DateTime now, Action<string> progress)
     {
         var ws = workspaceId.ToString("D");
         var master = endpoints.Where(e => e.Scope == EndpointScope.Master).ToList();
         var apps = endpoints.Where(e => e.Scope == EndpointScope.Application).ToList();
         var campaignHooks = endpoints.Where(e => e.Scope == EndpointScope.Campaign).ToList();
 
-        var transaction = connection.BeginTransaction();
-        var eventInsert = new BulkInserter(connection, "events", "Id", "WorkspaceId", "Type", "Channel", "PayloadJson", "CallId", "ApplicationId", "CampaignId", "CreatedAt") { Transaction = transaction };
-        var deliveryInsert = new BulkInserter(connection, "deliveries",
+        var eventInsert = load.Table("events", "Id", "WorkspaceId", "Type", "Channel", "PayloadJson", "CallId", "ApplicationId", "CampaignId", "CreatedAt");
+        var deliveryInsert = load.Table("deliveries",
             "Id", "WorkspaceId", "EventId", "EndpointId", "EndpointScope", "ApplicationId", "CampaignId", "EventType", "Channel", "CallId",
             "TargetUrl", "TargetHost", "PayloadJson", "Status", "Attempts", "NextAttemptAt", "LastResponseStatus", "LastError", "LastDurationMs",
-            "LastAttemptAt", "CreatedAt", "DeliveredAt", "UpdatedAt") { Transaction = transaction };
-        var attemptInsert = new BulkInserter(connection, "delivery_attempts",
+            "LastAttemptAt", "CreatedAt", "DeliveredAt", "UpdatedAt");
+        var attemptInsert = load.Table("delivery_attempts",
             "Id", "DeliveryId", "WorkspaceId", "EndpointId", "Number", "Trigger", "RequestUrl", "RequestHeadersJson", "RequestBody",
-            "ResponseStatus", "ResponseHeadersJson", "ResponseBody", "ResponseBodySize", "DurationMs", "ErrorClass", "Error", "StartedAt", "CompletedAt") { Transaction = transaction };
+            "ResponseStatus", "ResponseHeadersJson", "ResponseBody", "ResponseBodySize", "DurationMs", "ErrorClass", "Error", "StartedAt", "CompletedAt");
 
         var deliveries = 0;
         var events = 0;
@@ -193,20 +179,13 @@ public sealed class DemoSeeder(
 
             if (deliveries - lastReport >= BatchSize)
             {
-                transaction.Commit();
-                transaction.Dispose();
-                transaction = connection.BeginTransaction();
-                eventInsert.Transaction = deliveryInsert.Transaction = attemptInsert.Transaction = transaction;
+                load.Commit();
                 lastReport = deliveries;
                 progress($"Deliveries: {deliveries:N0} / {target:N0}");
             }
         }
 
-        transaction.Commit();
-        transaction.Dispose();
-        eventInsert.Dispose();
-        deliveryInsert.Dispose();
-        attemptInsert.Dispose();
+        load.Commit();
         progress($"Deliveries: {deliveries:N0}, attempts: {attempts:N0}, events: {events:N0}.");
         return (events, deliveries, attempts);
     }
@@ -266,7 +245,7 @@ public sealed class DemoSeeder(
         return (type, channel, call, targets.Where(t => t.EventTypes.Length == 0 || t.EventTypes.Contains(type)).ToList());
     }
 
-    private int InsertDelivery(BulkInserter deliveries, BulkInserter attempts, string ws, SeedEndpoint endpoint, string eventId, string type, string channel, string? callId, string payload, DateTime created, DateTime now)
+    private int InsertDelivery(BulkTable deliveries, BulkTable attempts, string ws, SeedEndpoint endpoint, string eventId, string type, string channel, string? callId, string payload, DateTime created, DateTime now)
     {
         // Recent rows are more often still pending; a flaky endpoint fails more.
         var age = now - created;
@@ -361,13 +340,12 @@ public sealed class DemoSeeder(
         return JsonSerializer.Serialize(data);
     }
 
-    private int SeedCallbacks(SqliteConnection connection, Guid workspaceId, List<SeedCall> calls, int count, DateTime now)
+    private int SeedCallbacks(BulkLoad load, Guid workspaceId, List<SeedCall> calls, int count, DateTime now)
     {
-        using var transaction = connection.BeginTransaction();
-        using var insert = new BulkInserter(connection, "callbacks",
+        var insert = load.Table("callbacks",
             "Id", "WorkspaceId", "SourceSessionId", "CreatedSessionId", "AgentId", "PhoneNumberId", "ToNumber", "FromNumber", "ScheduledAt", "Status",
             "Reason", "Instructions", "Summary", "PipelineConfigJson", "MetadataJson", "FailureCause", "CancelReason", "AttemptedAt", "DispatchedAt",
-            "CancelledAt", "CreatedAt", "UpdatedAt") { Transaction = transaction };
+            "CancelledAt", "CreatedAt", "UpdatedAt");
         var ws = workspaceId.ToString("D");
         for (var i = 0; i < count; i++)
         {
@@ -392,7 +370,7 @@ public sealed class DemoSeeder(
                 Ticks(created), Ticks(future ? created : scheduled));
         }
 
-        transaction.Commit();
+        load.Commit();
         return count;
     }
 
@@ -403,11 +381,4 @@ public sealed class DemoSeeder(
     private string Phone() => "+1" + _random.Next(201, 989) + _random.Next(200, 999) + _random.Next(1000, 9999);
 
     private static long Ticks(DateTime value) => value.Ticks;
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
 }

@@ -395,11 +395,11 @@ public sealed class DeliveryQueries
         var high = low + '\uffff';
         return await db.Database.SqlQuery<string>($"""
             WITH RECURSIVE hosts(host) AS (
-                SELECT MIN(TargetHost) FROM deliveries WHERE TargetHost >= {low} AND TargetHost < {high}
+                SELECT MIN("TargetHost") FROM deliveries WHERE "TargetHost" >= {low} AND "TargetHost" < {high}
                 UNION ALL
-                SELECT (SELECT MIN(TargetHost) FROM deliveries WHERE TargetHost > hosts.host AND TargetHost < {high})
+                SELECT (SELECT MIN("TargetHost") FROM deliveries WHERE "TargetHost" > hosts.host AND "TargetHost" < {high})
                 FROM hosts WHERE hosts.host IS NOT NULL)
-            SELECT host AS Value FROM hosts WHERE host IS NOT NULL LIMIT {MaxHosts}
+            SELECT host AS "Value" FROM hosts WHERE host IS NOT NULL LIMIT {MaxHosts}
             """).ToListAsync(cancellationToken);
     }
 
@@ -439,9 +439,12 @@ public sealed class DeliveryQueries
             return await Filtered(db, workspaceId, filter).LongCountAsync(cancellationToken);
         }
 
-        // A deferred (read) transaction: one snapshot for all the sums, without taking the write lock.
+        // One snapshot for all the sums: on SQLite a deferred (read) transaction, which does not take
+        // the write lock; on PostgreSQL a repeatable-read one.
         await db.Database.OpenConnectionAsync(cancellationToken);
-        await using var snapshot = ((SqliteConnection)db.Database.GetDbConnection()).BeginTransaction(deferred: true);
+        await using var snapshot = db.IsPostgres()
+            ? await db.Database.GetDbConnection().BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken)
+            : ((SqliteConnection)db.Database.GetDbConnection()).BeginTransaction(deferred: true);
         await db.Database.UseTransactionAsync(snapshot, cancellationToken);
         var rollups = db.DeliveryRollups.AsNoTracking().Where(r => r.WorkspaceId == workspaceId);
         if (firstWholeHour is { } f)

@@ -151,12 +151,12 @@ public sealed class RollupChanges
 
         var upsert = RawSql.Prepared(db, """
             INSERT INTO delivery_rollups ("WorkspaceId", "HourStart", "EndpointId", "EventType", "Created", "Pending", "Delivered", "Failed", "Attempts", "FailedAttempts", "LatencySumMs")
-            VALUES ($workspace, $hour, $endpoint, $type, $created, $pending, $delivered, $failed, $attempts, $failedAttempts, $latency)
+            VALUES (@workspace, @hour, @endpoint, @type, @created, @pending, @delivered, @failed, @attempts, @failedAttempts, @latency)
             ON CONFLICT ("WorkspaceId", "HourStart", "EndpointId", "EventType") DO UPDATE SET
-                "Created" = "Created" + excluded."Created", "Pending" = "Pending" + excluded."Pending",
-                "Delivered" = "Delivered" + excluded."Delivered", "Failed" = "Failed" + excluded."Failed",
-                "Attempts" = "Attempts" + excluded."Attempts", "FailedAttempts" = "FailedAttempts" + excluded."FailedAttempts",
-                "LatencySumMs" = "LatencySumMs" + excluded."LatencySumMs"
+                "Created" = delivery_rollups."Created" + excluded."Created", "Pending" = delivery_rollups."Pending" + excluded."Pending",
+                "Delivered" = delivery_rollups."Delivered" + excluded."Delivered", "Failed" = delivery_rollups."Failed" + excluded."Failed",
+                "Attempts" = delivery_rollups."Attempts" + excluded."Attempts", "FailedAttempts" = delivery_rollups."FailedAttempts" + excluded."FailedAttempts",
+                "LatencySumMs" = delivery_rollups."LatencySumMs" + excluded."LatencySumMs"
             """);
         foreach (var (key, row) in _counts)
         {
@@ -165,47 +165,47 @@ public sealed class RollupChanges
                 continue;
             }
 
-            upsert.Set("$workspace", key.WorkspaceId);
-            upsert.Set("$hour", key.HourStart);
-            upsert.Set("$endpoint", key.EndpointId);
-            upsert.Set("$type", key.EventType);
-            upsert.Set("$created", row[Created]);
-            upsert.Set("$pending", row[Pending]);
-            upsert.Set("$delivered", row[Delivered]);
-            upsert.Set("$failed", row[Failed]);
-            upsert.Set("$attempts", row[Attempts]);
-            upsert.Set("$failedAttempts", row[FailedAttempts]);
-            upsert.Set("$latency", row[LatencySum]);
+            upsert.Set("@workspace", key.WorkspaceId);
+            upsert.Set("@hour", key.HourStart);
+            upsert.Set("@endpoint", key.EndpointId);
+            upsert.Set("@type", key.EventType);
+            upsert.Set("@created", row[Created]);
+            upsert.Set("@pending", row[Pending]);
+            upsert.Set("@delivered", row[Delivered]);
+            upsert.Set("@failed", row[Failed]);
+            upsert.Set("@attempts", row[Attempts]);
+            upsert.Set("@failedAttempts", row[FailedAttempts]);
+            upsert.Set("@latency", row[LatencySum]);
             await upsert.ExecuteNonQueryAsync();
         }
 
         var latency = RawSql.Prepared(db, """
             INSERT INTO latency_rollups ("WorkspaceId", "HourStart", "EndpointId", "EventType", "Bucket", "Count")
-            VALUES ($workspace, $hour, $endpoint, $type, $bucket, $count)
-            ON CONFLICT ("WorkspaceId", "HourStart", "EndpointId", "EventType", "Bucket") DO UPDATE SET "Count" = "Count" + excluded."Count"
+            VALUES (@workspace, @hour, @endpoint, @type, @bucket, @count)
+            ON CONFLICT ("WorkspaceId", "HourStart", "EndpointId", "EventType", "Bucket") DO UPDATE SET "Count" = latency_rollups."Count" + excluded."Count"
             """);
         foreach (var ((key, bucket), count) in _latency)
         {
-            latency.Set("$workspace", key.WorkspaceId);
-            latency.Set("$hour", key.HourStart);
-            latency.Set("$endpoint", key.EndpointId);
-            latency.Set("$type", key.EventType);
-            latency.Set("$bucket", bucket);
-            latency.Set("$count", count);
+            latency.Set("@workspace", key.WorkspaceId);
+            latency.Set("@hour", key.HourStart);
+            latency.Set("@endpoint", key.EndpointId);
+            latency.Set("@type", key.EventType);
+            latency.Set("@bucket", bucket);
+            latency.Set("@count", count);
             await latency.ExecuteNonQueryAsync();
         }
 
         var workspaceLatency = RawSql.Prepared(db, """
             INSERT INTO workspace_latency_rollups ("WorkspaceId", "HourStart", "Bucket", "Count")
-            VALUES ($workspace, $hour, $bucket, $count)
-            ON CONFLICT ("WorkspaceId", "HourStart", "Bucket") DO UPDATE SET "Count" = "Count" + excluded."Count"
+            VALUES (@workspace, @hour, @bucket, @count)
+            ON CONFLICT ("WorkspaceId", "HourStart", "Bucket") DO UPDATE SET "Count" = workspace_latency_rollups."Count" + excluded."Count"
             """);
         foreach (var (key, count) in _latency.GroupBy(p => (p.Key.Key.WorkspaceId, p.Key.Key.HourStart, p.Key.Bucket)).Select(g => (g.Key, g.Sum(p => p.Value))).OrderBy(p => p.Key))
         {
-            workspaceLatency.Set("$workspace", key.WorkspaceId);
-            workspaceLatency.Set("$hour", key.HourStart);
-            workspaceLatency.Set("$bucket", key.Bucket);
-            workspaceLatency.Set("$count", count);
+            workspaceLatency.Set("@workspace", key.WorkspaceId);
+            workspaceLatency.Set("@hour", key.HourStart);
+            workspaceLatency.Set("@bucket", key.Bucket);
+            workspaceLatency.Set("@count", count);
             await workspaceLatency.ExecuteNonQueryAsync();
         }
 

@@ -1,5 +1,4 @@
 using DeliveryConsole.Data;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace DeliveryConsole.Features.Stats;
@@ -19,11 +18,28 @@ public sealed class RollupRebuildJob(IDbContextFactory<AppDbContext> dbFactory, 
         var started = clock.GetTimestamp();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var rows = await db.Database.ExecuteSqlRawAsync(RollupSql.Rebuild,
-            [new SqliteParameter("@from", fromTicks), new SqliteParameter("@to", toTicks)], cancellationToken);
+        var rows = await RebuildAsync(db, fromTicks, toTicks, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Rebuilt delivery rollups for ticks {From}..{To}: {Rows} rows written in {ElapsedMs} ms",
             fromTicks, toTicks, rows, (long)clock.GetElapsedTime(started).TotalMilliseconds);
         return rows;
+    }
+
+    /// <summary>
+    /// Recomputes the rollups of [<paramref name="fromTicks"/>, <paramref name="toTicks"/>) in
+    /// <paramref name="db"/>'s transaction; returns the rows written. On PostgreSQL the rollup tables
+    /// are locked first: ledgers of other nodes wait, and their changes, not yet committed when the
+    /// rebuild reads the rows, are added on top of the rebuilt figures once it commits.
+    /// </summary>
+    public static async Task<int> RebuildAsync(AppDbContext db, long fromTicks, long toTicks, CancellationToken cancellationToken = default)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        if (db.IsPostgres())
+        {
+            await db.Database.ExecuteSqlRawAsync("LOCK TABLE delivery_rollups, latency_rollups, workspace_latency_rollups IN EXCLUSIVE MODE", cancellationToken);
+        }
+
+        await using var rebuild = RawSql.Command(db, RollupSql.Rebuild, ("@from", fromTicks), ("@to", toTicks));
+        return await rebuild.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -85,40 +85,41 @@ public static class RollupSql
 
     /// <summary>
     /// Recomputes delivery_rollups and latency_rollups of the hours in [@from, @to) (ticks, hour-aligned) from the raw rows.
-    /// Run it inside one write transaction.
+    /// Run it inside one write transaction. The same text on SQLite and PostgreSQL.
     /// </summary>
     public static readonly string HourlyRebuild = $"""
-        DELETE FROM delivery_rollups WHERE HourStart >= @from AND HourStart < @to;
-        DELETE FROM latency_rollups WHERE HourStart >= @from AND HourStart < @to;
-        INSERT INTO delivery_rollups (WorkspaceId, HourStart, EndpointId, EventType, Created, Pending, Delivered, Failed, Attempts, FailedAttempts, LatencySumMs)
-        SELECT WorkspaceId, HourStart, EndpointId, EventType, SUM(Created), SUM(Pending), SUM(Delivered), SUM(Failed), SUM(Attempts), SUM(FailedAttempts), SUM(LatencySumMs)
+        DELETE FROM delivery_rollups WHERE "HourStart" >= @from AND "HourStart" < @to;
+        DELETE FROM latency_rollups WHERE "HourStart" >= @from AND "HourStart" < @to;
+        INSERT INTO delivery_rollups ("WorkspaceId", "HourStart", "EndpointId", "EventType", "Created", "Pending", "Delivered", "Failed", "Attempts", "FailedAttempts", "LatencySumMs")
+        SELECT "WorkspaceId", "HourStart", "EndpointId", "EventType", SUM("Created"), SUM("Pending"), SUM("Delivered"), SUM("Failed"), SUM("Attempts"), SUM("FailedAttempts"), SUM("LatencySumMs")
         FROM (
-            SELECT WorkspaceId, CreatedAt - CreatedAt % {Hour} AS HourStart, EndpointId, EventType,
-                   COUNT(*) AS Created, SUM(Status = 0) AS Pending, SUM(Status = 1) AS Delivered, SUM(Status = 2) AS Failed,
-                   0 AS Attempts, 0 AS FailedAttempts, 0 AS LatencySumMs
-            FROM deliveries WHERE CreatedAt >= @from AND CreatedAt < @to
+            SELECT "WorkspaceId", "CreatedAt" - "CreatedAt" % {Hour} AS "HourStart", "EndpointId", "EventType",
+                   COUNT(*) AS "Created", SUM(CASE WHEN "Status" = 0 THEN 1 ELSE 0 END) AS "Pending",
+                   SUM(CASE WHEN "Status" = 1 THEN 1 ELSE 0 END) AS "Delivered", SUM(CASE WHEN "Status" = 2 THEN 1 ELSE 0 END) AS "Failed",
+                   0 AS "Attempts", 0 AS "FailedAttempts", 0 AS "LatencySumMs"
+            FROM deliveries WHERE "CreatedAt" >= @from AND "CreatedAt" < @to
             GROUP BY 1, 2, 3, 4
             UNION ALL
-            SELECT a.WorkspaceId, a.StartedAt - a.StartedAt % {Hour}, a.EndpointId, d.EventType,
-                   0, 0, 0, 0, COUNT(*), SUM(COALESCE(a.ResponseStatus BETWEEN 200 AND 299, 0) = 0), SUM(a.DurationMs)
-            FROM delivery_attempts a JOIN deliveries d ON d.Id = a.DeliveryId
-            WHERE a.StartedAt >= @from AND a.StartedAt < @to
+            SELECT a."WorkspaceId", a."StartedAt" - a."StartedAt" % {Hour}, a."EndpointId", d."EventType",
+                   0, 0, 0, 0, COUNT(*), SUM(CASE WHEN a."ResponseStatus" BETWEEN 200 AND 299 THEN 0 ELSE 1 END), SUM(a."DurationMs")
+            FROM delivery_attempts a JOIN deliveries d ON d."Id" = a."DeliveryId"
+            WHERE a."StartedAt" >= @from AND a."StartedAt" < @to
             GROUP BY 1, 2, 3, 4
-        )
-        GROUP BY WorkspaceId, HourStart, EndpointId, EventType;
-        INSERT INTO latency_rollups (WorkspaceId, HourStart, EndpointId, EventType, Bucket, Count)
-        SELECT a.WorkspaceId, a.StartedAt - a.StartedAt % {Hour}, a.EndpointId, d.EventType, {BucketOf("a.DurationMs")}, COUNT(*)
-        FROM delivery_attempts a JOIN deliveries d ON d.Id = a.DeliveryId
-        WHERE a.StartedAt >= @from AND a.StartedAt < @to
+        ) AS hourly
+        GROUP BY "WorkspaceId", "HourStart", "EndpointId", "EventType";
+        INSERT INTO latency_rollups ("WorkspaceId", "HourStart", "EndpointId", "EventType", "Bucket", "Count")
+        SELECT a."WorkspaceId", a."StartedAt" - a."StartedAt" % {Hour}, a."EndpointId", d."EventType", {BucketOf("a.\"DurationMs\"")}, COUNT(*)
+        FROM delivery_attempts a JOIN deliveries d ON d."Id" = a."DeliveryId"
+        WHERE a."StartedAt" >= @from AND a."StartedAt" < @to
         GROUP BY 1, 2, 3, 4, 5;
         """;
 
     /// <summary>The workspace-wide latency histogram of [@from, @to) from <c>latency_rollups</c> (which <see cref="HourlyRebuild"/> fills first).</summary>
     public const string WorkspaceLatencyRebuild = """
-        DELETE FROM workspace_latency_rollups WHERE HourStart >= @from AND HourStart < @to;
-        INSERT INTO workspace_latency_rollups (WorkspaceId, HourStart, Bucket, Count)
-        SELECT WorkspaceId, HourStart, Bucket, SUM(Count) FROM latency_rollups
-        WHERE HourStart >= @from AND HourStart < @to
+        DELETE FROM workspace_latency_rollups WHERE "HourStart" >= @from AND "HourStart" < @to;
+        INSERT INTO workspace_latency_rollups ("WorkspaceId", "HourStart", "Bucket", "Count")
+        SELECT "WorkspaceId", "HourStart", "Bucket", SUM("Count") FROM latency_rollups
+        WHERE "HourStart" >= @from AND "HourStart" < @to
         GROUP BY 1, 2, 3;
         """;
 

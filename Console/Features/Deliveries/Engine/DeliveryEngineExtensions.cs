@@ -30,7 +30,7 @@ public static class DeliveryEngineExtensions
         builder.Services.AddSingleton<DeliveryProcessor>();
         builder.Services.AddSingleton<DeliveryLedger>();
         builder.Services.AddSingleton<NodeIdentity>();
-        builder.Services.AddSingleton<IDeliveryQueue, SqliteDeliveryQueue>();
+        builder.Services.AddSingleton<IDeliveryQueue, DeliveryQueue>();
         builder.Services.AddSingleton<IDeliveryWakeup, InProcessWakeup>();
         builder.Services.AddSingleton<DeliveryDispatcher>();
         // Given to the Hangfire server (it takes every registered IBackgroundProcess).

@@ -11,7 +11,7 @@ namespace DeliveryConsole.Features.Deliveries.Engine;
 /// <summary>
 /// The one owner of delivery state. Nothing else changes a delivery's status, attempts, lease,
 /// last-attempt fields or next attempt time, or an endpoint's health: publishing, claiming
-/// (<see cref="SqliteDeliveryQueue"/>, beside it in this module), recording attempts, resending,
+/// (<see cref="DeliveryQueue"/>, beside it in this module), recording attempts, resending,
 /// failing the pending deliveries of a deleted endpoint, the test send and retention all come
 /// here. Each operation is typed, hand-written SQL on the caller's transaction (the writer's,
 /// or the service's when the change must commit with its own rows), and keeps the hourly
@@ -57,49 +57,49 @@ public sealed class DeliveryLedger : IAsyncDisposable
     {
         var eventInsert = RawSql.Prepared(db, """
             INSERT INTO events ("Id", "WorkspaceId", "Type", "Channel", "PayloadJson", "CallId", "ApplicationId", "CampaignId", "CreatedAt")
-            VALUES ($id, $workspace, $type, $channel, $payload, $call, $application, $campaign, $created)
+            VALUES (@id, @workspace, @type, @channel, @payload, @call, @application, @campaign, @created)
             """);
         foreach (var evt in events)
         {
-            eventInsert.Set("$id", evt.Id);
-            eventInsert.Set("$workspace", evt.WorkspaceId);
-            eventInsert.Set("$type", evt.Type);
-            eventInsert.Set("$channel", evt.Channel);
-            eventInsert.Set("$payload", evt.PayloadJson);
-            eventInsert.Set("$call", evt.CallId);
-            eventInsert.Set("$application", evt.ApplicationId);
-            eventInsert.Set("$campaign", evt.CampaignId);
-            eventInsert.Set("$created", evt.CreatedAt);
+            eventInsert.Set("@id", evt.Id);
+            eventInsert.Set("@workspace", evt.WorkspaceId);
+            eventInsert.Set("@type", evt.Type);
+            eventInsert.Set("@channel", evt.Channel);
+            eventInsert.Set("@payload", evt.PayloadJson);
+            eventInsert.Set("@call", evt.CallId);
+            eventInsert.Set("@application", evt.ApplicationId);
+            eventInsert.Set("@campaign", evt.CampaignId);
+            eventInsert.Set("@created", evt.CreatedAt);
             await eventInsert.ExecuteNonQueryAsync();
         }
 
         var deliveryInsert = RawSql.Prepared(db, """
             INSERT INTO deliveries ("Id", "WorkspaceId", "EventId", "EndpointId", "EndpointScope", "ApplicationId", "CampaignId", "EventType", "Channel", "CallId",
                 "TargetUrl", "TargetHost", "PayloadJson", "Status", "Attempts", "NextAttemptAt", "LeaseUntil", "LeaseOwner", "CreatedAt", "UpdatedAt")
-            VALUES ($id, $workspace, $event, $endpoint, $scope, $application, $campaign, $type, $channel, $call,
-                $url, $host, $payload, $status, 0, $next, $leaseUntil, $leaseOwner, $created, $created)
+            VALUES (@id, @workspace, @event, @endpoint, @scope, @application, @campaign, @type, @channel, @call,
+                @url, @host, @payload, @status, 0, @next, @leaseUntil, @leaseOwner, @created, @created)
             """);
         var rollups = new RollupChanges();
         foreach (var delivery in deliveries)
         {
-            deliveryInsert.Set("$id", delivery.Id);
-            deliveryInsert.Set("$workspace", delivery.WorkspaceId);
-            deliveryInsert.Set("$event", delivery.EventId);
-            deliveryInsert.Set("$endpoint", delivery.EndpointId);
-            deliveryInsert.Set("$scope", (int)delivery.EndpointScope);
-            deliveryInsert.Set("$application", delivery.ApplicationId);
-            deliveryInsert.Set("$campaign", delivery.CampaignId);
-            deliveryInsert.Set("$type", delivery.EventType);
-            deliveryInsert.Set("$channel", delivery.Channel);
-            deliveryInsert.Set("$call", delivery.CallId);
-            deliveryInsert.Set("$url", delivery.TargetUrl);
-            deliveryInsert.Set("$host", delivery.TargetHost);
-            deliveryInsert.Set("$payload", delivery.PayloadJson);
-            deliveryInsert.Set("$status", (int)delivery.Status);
-            deliveryInsert.Set("$next", delivery.NextAttemptAt);
-            deliveryInsert.Set("$leaseUntil", delivery.LeaseUntil);
-            deliveryInsert.Set("$leaseOwner", delivery.LeaseOwner);
-            deliveryInsert.Set("$created", delivery.CreatedAt);
+            deliveryInsert.Set("@id", delivery.Id);
+            deliveryInsert.Set("@workspace", delivery.WorkspaceId);
+            deliveryInsert.Set("@event", delivery.EventId);
+            deliveryInsert.Set("@endpoint", delivery.EndpointId);
+            deliveryInsert.Set("@scope", (int)delivery.EndpointScope);
+            deliveryInsert.Set("@application", delivery.ApplicationId);
+            deliveryInsert.Set("@campaign", delivery.CampaignId);
+            deliveryInsert.Set("@type", delivery.EventType);
+            deliveryInsert.Set("@channel", delivery.Channel);
+            deliveryInsert.Set("@call", delivery.CallId);
+            deliveryInsert.Set("@url", delivery.TargetUrl);
+            deliveryInsert.Set("@host", delivery.TargetHost);
+            deliveryInsert.Set("@payload", delivery.PayloadJson);
+            deliveryInsert.Set("@status", (int)delivery.Status);
+            deliveryInsert.Set("@next", delivery.NextAttemptAt);
+            deliveryInsert.Set("@leaseUntil", delivery.LeaseUntil);
+            deliveryInsert.Set("@leaseOwner", delivery.LeaseOwner);
+            deliveryInsert.Set("@created", delivery.CreatedAt);
             await deliveryInsert.ExecuteNonQueryAsync();
             rollups.DeliveryCreated(delivery.WorkspaceId, delivery.CreatedAt, delivery.EndpointId, delivery.EventType, delivery.Status);
         }
@@ -120,19 +120,19 @@ public sealed class DeliveryLedger : IAsyncDisposable
     public static async Task<IReadOnlyList<Guid>> ResetAsync(AppDbContext db, Guid workspaceId, IReadOnlyList<Reset> resets, DateTime now)
     {
         var read = RawSql.Prepared(db, """
-            SELECT "Status", "CreatedAt", "EndpointId", "EventType" FROM deliveries WHERE "Id" = $id AND "WorkspaceId" = $workspace
+            SELECT "Status", "CreatedAt", "EndpointId", "EventType" FROM deliveries WHERE "Id" = @id AND "WorkspaceId" = @workspace
             """);
         var update = RawSql.Prepared(db, """
-            UPDATE deliveries SET "Status" = 0, "Attempts" = 0, "NextAttemptAt" = $now, "LeaseOwner" = NULL, "LeaseUntil" = NULL,
-                "DeliveredAt" = NULL, "PayloadJson" = $payload, "UpdatedAt" = $now
-            WHERE "Id" = $id
+            UPDATE deliveries SET "Status" = 0, "Attempts" = 0, "NextAttemptAt" = @now, "LeaseOwner" = NULL, "LeaseUntil" = NULL,
+                "DeliveredAt" = NULL, "PayloadJson" = @payload, "UpdatedAt" = @now
+            WHERE "Id" = @id
             """);
         var rollups = new RollupChanges();
         var changed = new List<Guid>(resets.Count);
         foreach (var reset in resets)
         {
-            read.Set("$id", reset.Id);
-            read.Set("$workspace", workspaceId);
+            read.Set("@id", reset.Id);
+            read.Set("@workspace", workspaceId);
             DeliveryStatus status;
             DateTime createdAt;
             Guid endpointId;
@@ -147,9 +147,9 @@ public sealed class DeliveryLedger : IAsyncDisposable
                 (status, createdAt, endpointId, eventType) = ((DeliveryStatus)reader.GetInt32(0), FromTicks(reader.GetInt64(1)), Guid.Parse(reader.GetString(2)), reader.GetString(3));
             }
 
-            update.Set("$id", reset.Id);
-            update.Set("$now", now);
-            update.Set("$payload", reset.PayloadJson);
+            update.Set("@id", reset.Id);
+            update.Set("@now", now);
+            update.Set("@payload", reset.PayloadJson);
             await update.ExecuteNonQueryAsync();
             rollups.StatusChanged(workspaceId, createdAt, endpointId, eventType, status, DeliveryStatus.Pending);
             changed.Add(reset.Id);
@@ -165,13 +165,13 @@ public sealed class DeliveryLedger : IAsyncDisposable
     public static async Task<int> FailPendingAsync(AppDbContext db, Guid endpointId, string reason, DateTime now)
     {
         var fail = RawSql.Prepared(db, """
-            UPDATE deliveries SET "Status" = 2, "LastError" = $reason, "NextAttemptAt" = NULL, "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = $now
-            WHERE "EndpointId" = $endpoint AND "Status" = 0
+            UPDATE deliveries SET "Status" = 2, "LastError" = @reason, "NextAttemptAt" = NULL, "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = @now
+            WHERE "EndpointId" = @endpoint AND "Status" = 0
             RETURNING "WorkspaceId", "CreatedAt", "EventType"
             """);
-        fail.Set("$reason", reason);
-        fail.Set("$now", now);
-        fail.Set("$endpoint", endpointId);
+        fail.Set("@reason", reason);
+        fail.Set("@now", now);
+        fail.Set("@endpoint", endpointId);
         var rollups = new RollupChanges();
         var count = 0;
         await using (var reader = await fail.ExecuteReaderAsync())
@@ -213,13 +213,13 @@ public sealed class DeliveryLedger : IAsyncDisposable
         await _writer.WriteAsync(async db =>
         {
             var fail = RawSql.Prepared(db, """
-                UPDATE deliveries SET "Status" = 2, "LastError" = $reason, "NextAttemptAt" = NULL, "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = $now
-                WHERE "Id" = $id AND "LeaseOwner" = $owner AND "Status" = 0
+                UPDATE deliveries SET "Status" = 2, "LastError" = @reason, "NextAttemptAt" = NULL, "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = @now
+                WHERE "Id" = @id AND "LeaseOwner" = @owner AND "Status" = 0
                 """);
-            fail.Set("$reason", reason);
-            fail.Set("$now", now);
-            fail.Set("$id", claim.Id);
-            fail.Set("$owner", claim.LeaseOwner);
+            fail.Set("@reason", reason);
+            fail.Set("@now", now);
+            fail.Set("@id", claim.Id);
+            fail.Set("@owner", claim.LeaseOwner);
             if (await fail.ExecuteNonQueryAsync() == 1)
             {
                 var rollups = new RollupChanges();
@@ -286,25 +286,25 @@ public sealed class DeliveryLedger : IAsyncDisposable
         var insert = RawSql.Prepared(db, """
             INSERT INTO delivery_attempts ("Id", "DeliveryId", "WorkspaceId", "EndpointId", "Number", "Trigger", "RequestUrl", "RequestHeadersJson",
                 "RequestBody", "ResponseStatus", "ResponseHeadersJson", "ResponseBody", "ResponseBodySize", "DurationMs", "ErrorClass", "Error", "StartedAt", "CompletedAt")
-            VALUES ($id, $delivery, $workspace, $endpoint,
-                (SELECT COALESCE(MAX("Number"), 0) + 1 FROM delivery_attempts WHERE "DeliveryId" = $delivery),
-                CASE WHEN $test THEN 3 WHEN $attempts > 0 THEN 1 WHEN EXISTS (SELECT 1 FROM delivery_attempts WHERE "DeliveryId" = $delivery) THEN 2 ELSE 0 END,
-                $url, $requestHeaders, $body, $status, $responseHeaders, $responseBody, $responseSize, $duration, $errorClass, $error, $started, $completed)
+            VALUES (@id, @delivery, @workspace, @endpoint,
+                (SELECT COALESCE(MAX("Number"), 0) + 1 FROM delivery_attempts WHERE "DeliveryId" = @delivery),
+                CASE WHEN @test THEN 3 WHEN @attempts > 0 THEN 1 WHEN EXISTS (SELECT 1 FROM delivery_attempts WHERE "DeliveryId" = @delivery) THEN 2 ELSE 0 END,
+                @url, @requestHeaders, @body, @status, @responseHeaders, @responseBody, @responseSize, @duration, @errorClass, @error, @started, @completed)
             """);
         // Two forms of the state update: the row's target columns are rewritten only when the
         // endpoint's URL changed since the row was written (SQLite rewrites an index whenever a
         // column of it is assigned, even to the same value).
         var update = RawSql.Prepared(db, """
-            UPDATE deliveries SET "Status" = $newStatus, "Attempts" = $attempts, "NextAttemptAt" = $next, "DeliveredAt" = $delivered, "LastAttemptAt" = $started,
-                "LastResponseStatus" = $status, "LastDurationMs" = $duration, "LastError" = $error,
-                "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = $completed
-            WHERE "Id" = $delivery AND "LeaseOwner" = $owner AND "Status" = 0
+            UPDATE deliveries SET "Status" = @newStatus, "Attempts" = @attempts, "NextAttemptAt" = @next, "DeliveredAt" = @delivered, "LastAttemptAt" = @started,
+                "LastResponseStatus" = @status, "LastDurationMs" = @duration, "LastError" = @error,
+                "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = @completed
+            WHERE "Id" = @delivery AND "LeaseOwner" = @owner AND "Status" = 0
             """);
         var retarget = RawSql.Prepared(db, """
-            UPDATE deliveries SET "Status" = $newStatus, "Attempts" = $attempts, "NextAttemptAt" = $next, "DeliveredAt" = $delivered, "LastAttemptAt" = $started,
-                "LastResponseStatus" = $status, "LastDurationMs" = $duration, "LastError" = $error, "TargetUrl" = $url, "TargetHost" = $host,
-                "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = $completed
-            WHERE "Id" = $delivery AND "LeaseOwner" = $owner AND "Status" = 0
+            UPDATE deliveries SET "Status" = @newStatus, "Attempts" = @attempts, "NextAttemptAt" = @next, "DeliveredAt" = @delivered, "LastAttemptAt" = @started,
+                "LastResponseStatus" = @status, "LastDurationMs" = @duration, "LastError" = @error, "TargetUrl" = @url, "TargetHost" = @host,
+                "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = @completed
+            WHERE "Id" = @delivery AND "LeaseOwner" = @owner AND "Status" = 0
             """);
 
         var rollups = new RollupChanges();
@@ -314,24 +314,24 @@ public sealed class DeliveryLedger : IAsyncDisposable
             var (claim, result, final, _) = batch[i];
             var delivery = claim.Id;
             var test = claim.LeaseOwner == TestLeaseOwner;
-            insert.Set("$id", Guid.CreateVersion7());
-            insert.Set("$delivery", delivery);
-            insert.Set("$workspace", claim.WorkspaceId);
-            insert.Set("$endpoint", claim.EndpointId);
-            insert.Set("$test", test);
-            insert.Set("$attempts", claim.Attempts);
-            insert.Set("$url", result.RequestUrl);
-            insert.Set("$requestHeaders", result.RequestHeadersJson);
-            insert.Set("$body", claim.PayloadJson);
-            insert.Set("$status", result.ResponseStatus);
-            insert.Set("$responseHeaders", result.ResponseHeadersJson);
-            insert.Set("$responseBody", result.ResponseBody);
-            insert.Set("$responseSize", result.ResponseBodySize);
-            insert.Set("$duration", result.DurationMs);
-            insert.Set("$errorClass", (int)result.ErrorClass);
-            insert.Set("$error", result.Error);
-            insert.Set("$started", result.StartedAt);
-            insert.Set("$completed", result.CompletedAt);
+            insert.Set("@id", Guid.CreateVersion7());
+            insert.Set("@delivery", delivery);
+            insert.Set("@workspace", claim.WorkspaceId);
+            insert.Set("@endpoint", claim.EndpointId);
+            insert.Set("@test", test);
+            insert.Set("@attempts", claim.Attempts);
+            insert.Set("@url", result.RequestUrl);
+            insert.Set("@requestHeaders", result.RequestHeadersJson);
+            insert.Set("@body", claim.PayloadJson);
+            insert.Set("@status", result.ResponseStatus);
+            insert.Set("@responseHeaders", result.ResponseHeadersJson);
+            insert.Set("@responseBody", result.ResponseBody);
+            insert.Set("@responseSize", result.ResponseBodySize);
+            insert.Set("@duration", result.DurationMs);
+            insert.Set("@errorClass", (int)result.ErrorClass);
+            insert.Set("@error", result.Error);
+            insert.Set("@started", result.StartedAt);
+            insert.Set("@completed", result.CompletedAt);
             await insert.ExecuteNonQueryAsync();
             rollups.AttemptRecorded(claim.WorkspaceId, result.StartedAt, claim.EndpointId, claim.EventType, result.ResponseStatus, result.DurationMs);
 
@@ -340,24 +340,24 @@ public sealed class DeliveryLedger : IAsyncDisposable
                 : final || result.ResponseStatus == 410 || attempts >= settings.MaxAttempts ? DeliveryStatus.Failed
                 : DeliveryStatus.Pending;
             var state = claim.TargetUrl == claim.EndpointUrl ? update : retarget;
-            state.Set("$newStatus", (int)status);
-            state.Set("$attempts", attempts);
+            state.Set("@newStatus", (int)status);
+            state.Set("@attempts", attempts);
             DateTime? next = status == DeliveryStatus.Pending ? result.CompletedAt + DeliveryProcessor.RetryDelay(result, attempts, settings) : null;
-            state.Set("$next", next);
-            state.Set("$delivered", result.Succeeded ? result.CompletedAt : null);
-            state.Set("$started", result.StartedAt);
-            state.Set("$status", result.ResponseStatus);
-            state.Set("$duration", result.DurationMs);
-            state.Set("$error", result.Error);
+            state.Set("@next", next);
+            state.Set("@delivered", result.Succeeded ? result.CompletedAt : null);
+            state.Set("@started", result.StartedAt);
+            state.Set("@status", result.ResponseStatus);
+            state.Set("@duration", result.DurationMs);
+            state.Set("@error", result.Error);
             if (state == retarget)
             {
-                state.Set("$url", claim.EndpointUrl);
-                state.Set("$host", new Uri(claim.EndpointUrl).Host.ToLowerInvariant());
+                state.Set("@url", claim.EndpointUrl);
+                state.Set("@host", new Uri(claim.EndpointUrl).Host.ToLowerInvariant());
             }
 
-            state.Set("$completed", result.CompletedAt);
-            state.Set("$delivery", delivery);
-            state.Set("$owner", claim.LeaseOwner);
+            state.Set("@completed", result.CompletedAt);
+            state.Set("@delivery", delivery);
+            state.Set("@owner", claim.LeaseOwner);
             if (await state.ExecuteNonQueryAsync() == 1)
             {
                 outcomes[i] = status;
@@ -395,11 +395,11 @@ public sealed class DeliveryLedger : IAsyncDisposable
         var disabledAny = false;
         var health = RawSql.Prepared(db, """
             UPDATE webhook_endpoints SET
-                "ConsecutiveFailures" = CASE WHEN $reset THEN $failures ELSE "ConsecutiveFailures" + $failures END,
-                "LastSuccessAt" = COALESCE($success, "LastSuccessAt"),
-                "LastFailureAt" = COALESCE($failure, "LastFailureAt"),
-                "LastError" = CASE WHEN $failure IS NULL THEN "LastError" ELSE $error END
-            WHERE "Id" = $endpoint
+                "ConsecutiveFailures" = CASE WHEN @reset THEN @failures ELSE "ConsecutiveFailures" + @failures END,
+                "LastSuccessAt" = COALESCE(@success, "LastSuccessAt"),
+                "LastFailureAt" = COALESCE(@failure, "LastFailureAt"),
+                "LastError" = CASE WHEN @failure IS NULL THEN "LastError" ELSE @error END
+            WHERE "Id" = @endpoint
             """);
         foreach (var endpoint in batch.Select((p, i) => (p.Claim, p.Result, Outcome: outcomes[i])).GroupBy(p => p.Claim.EndpointId))
         {
@@ -407,12 +407,12 @@ public sealed class DeliveryLedger : IAsyncDisposable
             var lastSuccess = ordered.FindLastIndex(p => p.Result.Succeeded);
             var failuresAfter = ordered.Skip(lastSuccess + 1).ToList();
             var lastFailure = failuresAfter.Count > 0 ? failuresAfter[^1].Result : null;
-            health.Set("$reset", lastSuccess >= 0);
-            health.Set("$failures", failuresAfter.Count);
-            health.Set("$success", lastSuccess >= 0 ? ordered[lastSuccess].Result.CompletedAt : null);
-            health.Set("$failure", lastFailure?.CompletedAt);
-            health.Set("$error", lastFailure?.Error);
-            health.Set("$endpoint", endpoint.Key);
+            health.Set("@reset", lastSuccess >= 0);
+            health.Set("@failures", failuresAfter.Count);
+            health.Set("@success", lastSuccess >= 0 ? ordered[lastSuccess].Result.CompletedAt : null);
+            health.Set("@failure", lastFailure?.CompletedAt);
+            health.Set("@error", lastFailure?.Error);
+            health.Set("@endpoint", endpoint.Key);
             await health.ExecuteNonQueryAsync();
 
             var now = ordered[^1].Result.CompletedAt;
@@ -423,12 +423,12 @@ public sealed class DeliveryLedger : IAsyncDisposable
             if (disableReason is not null)
             {
                 var disable = RawSql.Prepared(db, """
-                    UPDATE webhook_endpoints SET "Status" = 1, "DisabledReason" = $reason, "DisabledAt" = $now, "UpdatedAt" = $now
-                    WHERE "Id" = $endpoint AND "Status" = 0
+                    UPDATE webhook_endpoints SET "Status" = 1, "DisabledReason" = @reason, "DisabledAt" = @now, "UpdatedAt" = @now
+                    WHERE "Id" = @endpoint AND "Status" = 0
                     """);
-                disable.Set("$reason", disableReason);
-                disable.Set("$now", now);
-                disable.Set("$endpoint", endpoint.Key);
+                disable.Set("@reason", disableReason);
+                disable.Set("@now", now);
+                disable.Set("@endpoint", endpoint.Key);
                 disabledAny |= await disable.ExecuteNonQueryAsync() == 1;
             }
         }
@@ -440,21 +440,21 @@ public sealed class DeliveryLedger : IAsyncDisposable
     private static async Task<bool> KeepsFailingAsync(AppDbContext db, Guid endpointId, DateTime now, DeliveryOptions settings)
     {
         var recent = RawSql.Prepared(db, """
-            SELECT EXISTS (SELECT 1 FROM deliveries WHERE "EndpointId" = $endpoint AND "CreatedAt" >= $since AND "Status" = 1),
-                   (SELECT COUNT(*) FROM deliveries WHERE "EndpointId" = $endpoint AND "CreatedAt" >= $since AND "Status" = 2)
+            SELECT CASE WHEN EXISTS (SELECT 1 FROM deliveries WHERE "EndpointId" = @endpoint AND "CreatedAt" >= @since AND "Status" = 1) THEN 1 ELSE 0 END,
+                   (SELECT COUNT(*) FROM deliveries WHERE "EndpointId" = @endpoint AND "CreatedAt" >= @since AND "Status" = 2)
             """);
-        recent.Set("$endpoint", endpointId);
-        recent.Set("$since", now - settings.DisableWindow);
+        recent.Set("@endpoint", endpointId);
+        recent.Set("@since", now - settings.DisableWindow);
         await using var reader = await recent.ExecuteReaderAsync();
         await reader.ReadAsync();
-        return reader.GetInt64(0) == 0 && reader.GetInt64(1) >= settings.DisableAfterFailures;
+        return reader.GetInt32(0) == 0 && reader.GetInt64(1) >= settings.DisableAfterFailures;
     }
 
     /// <summary>An endpoint enabled again starts a new failure streak, in <paramref name="db"/>'s transaction.</summary>
     public static async Task ResetFailureStreakAsync(AppDbContext db, Guid endpointId)
     {
-        var reset = RawSql.Prepared(db, """UPDATE webhook_endpoints SET "ConsecutiveFailures" = 0 WHERE "Id" = $endpoint""");
-        reset.Set("$endpoint", endpointId);
+        var reset = RawSql.Prepared(db, """UPDATE webhook_endpoints SET "ConsecutiveFailures" = 0 WHERE "Id" = @endpoint""");
+        reset.Set("@endpoint", endpointId);
         await reset.ExecuteNonQueryAsync();
     }
 
@@ -472,22 +472,34 @@ public sealed class DeliveryLedger : IAsyncDisposable
     /// </summary>
     public static async Task<int> RemoveFinishedAsync(AppDbContext db, Guid workspace, DateTime cutoff, int size)
     {
-        var remove = RawSql.Prepared(db, """
-            CREATE TEMP TABLE IF NOT EXISTS retention_batch ("Id" TEXT PRIMARY KEY);
-            DELETE FROM retention_batch;
-            INSERT INTO retention_batch
-                SELECT "Id" FROM deliveries
-                WHERE "WorkspaceId" = $workspace AND "CreatedAt" < $cutoff AND "Status" <> 0
-                ORDER BY "CreatedAt" LIMIT $size;
-            DELETE FROM delivery_attempts WHERE "DeliveryId" IN (SELECT "Id" FROM retention_batch);
-            DELETE FROM deliveries WHERE "Id" IN (SELECT "Id" FROM retention_batch);
-            DELETE FROM events WHERE "WorkspaceId" = $workspace AND "CreatedAt" < $cutoff
-                AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d."EventId" = events."Id");
-            SELECT COUNT(*) FROM retention_batch;
-            """);
-        remove.Set("$workspace", workspace);
-        remove.Set("$cutoff", cutoff);
-        remove.Set("$size", size);
+        var remove = RawSql.Prepared(db, db.IsPostgres()
+            ? """
+              WITH batch AS (
+                  SELECT "Id" FROM deliveries
+                  WHERE "WorkspaceId" = @workspace AND "CreatedAt" < @cutoff AND "Status" <> 0
+                  ORDER BY "CreatedAt" LIMIT @size),
+              attempts AS (DELETE FROM delivery_attempts WHERE "DeliveryId" IN (SELECT "Id" FROM batch)),
+              removed AS (DELETE FROM deliveries WHERE "Id" IN (SELECT "Id" FROM batch) RETURNING 1)
+              SELECT COUNT(*) FROM removed;
+              DELETE FROM events WHERE "WorkspaceId" = @workspace AND "CreatedAt" < @cutoff
+                  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d."EventId" = events."Id");
+              """
+            : """
+              CREATE TEMP TABLE IF NOT EXISTS retention_batch ("Id" TEXT PRIMARY KEY);
+              DELETE FROM retention_batch;
+              INSERT INTO retention_batch
+                  SELECT "Id" FROM deliveries
+                  WHERE "WorkspaceId" = @workspace AND "CreatedAt" < @cutoff AND "Status" <> 0
+                  ORDER BY "CreatedAt" LIMIT @size;
+              DELETE FROM delivery_attempts WHERE "DeliveryId" IN (SELECT "Id" FROM retention_batch);
+              DELETE FROM deliveries WHERE "Id" IN (SELECT "Id" FROM retention_batch);
+              DELETE FROM events WHERE "WorkspaceId" = @workspace AND "CreatedAt" < @cutoff
+                  AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d."EventId" = events."Id");
+              SELECT COUNT(*) FROM retention_batch;
+              """);
+        remove.Set("@workspace", workspace);
+        remove.Set("@cutoff", cutoff);
+        remove.Set("@size", size);
         return await remove.ExecuteScalarAsync() is long count ? (int)count : 0;
     }
 
@@ -503,26 +515,28 @@ public sealed class DeliveryLedger : IAsyncDisposable
     /// </summary>
     public static async Task<int> TrimResponseBodiesAsync(AppDbContext db, long from, long to, int size)
     {
-        var trim = RawSql.Prepared(db, """
+        // SQLite picks the rows by rowid (its table's own key), PostgreSQL by the primary key.
+        var rowKey = db.IsPostgres() ? "\"Id\"" : "rowid";
+        var trim = RawSql.Prepared(db, $$"""
             UPDATE delivery_attempts SET "ResponseBody" = NULL
-            WHERE rowid IN (
-                SELECT a.rowid FROM webhook_endpoints e
-                JOIN delivery_attempts a ON a."EndpointId" = e."Id" AND a."StartedAt" >= $from AND a."StartedAt" < $to
+            WHERE {{rowKey}} IN (
+                SELECT a.{{rowKey}} FROM webhook_endpoints e
+                JOIN delivery_attempts a ON a."EndpointId" = e."Id" AND a."StartedAt" >= @from AND a."StartedAt" < @to
                 WHERE a."ResponseBody" IS NOT NULL
-                LIMIT $size)
+                LIMIT @size)
             """);
-        trim.Set("$from", from);
-        trim.Set("$to", to);
-        trim.Set("$size", size);
+        trim.Set("@from", from);
+        trim.Set("@to", to);
+        trim.Set("@size", size);
         var trimmed = await trim.ExecuteNonQueryAsync();
         if (trimmed < size)
         {
-            var mark = RawSql.Prepared(db, """
-                INSERT INTO engine_marks ("Name", "Value") VALUES ($name, $value)
-                ON CONFLICT ("Name") DO UPDATE SET "Value" = MAX("Value", excluded."Value")
+            var mark = RawSql.Prepared(db, $$"""
+                INSERT INTO engine_marks ("Name", "Value") VALUES (@name, @value)
+                ON CONFLICT ("Name") DO UPDATE SET "Value" = {{(db.IsPostgres() ? "GREATEST" : "MAX")}}(engine_marks."Value", excluded."Value")
                 """);
-            mark.Set("$name", BodiesTrimmedMark);
-            mark.Set("$value", to);
+            mark.Set("@name", BodiesTrimmedMark);
+            mark.Set("@value", to);
             await mark.ExecuteNonQueryAsync();
         }
 

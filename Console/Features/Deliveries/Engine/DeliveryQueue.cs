@@ -1,4 +1,3 @@
-using System.Text.Json;
 using DeliveryConsole.Data;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure.Delivery;
@@ -33,7 +32,7 @@ public sealed record DeliveryClaim(
     }
 }
 
-/// <summary>How due deliveries are claimed: SQLite in process now; PostgreSQL adds SKIP LOCKED behind it.</summary>
+/// <summary>How due deliveries are claimed (<see cref="DeliveryQueue"/>: SQLite, or PostgreSQL with SKIP LOCKED).</summary>
 public interface IDeliveryQueue
 {
     /// <summary>
@@ -143,10 +142,12 @@ public sealed class InProcessWakeup : IDeliveryWakeup, IDisposable
 /// conditional <c>UPDATE … RETURNING</c>, then reads their endpoints' URL and secret in one
 /// statement. A claim moves the row's <c>NextAttemptAt</c> to its lease's end (a visibility
 /// timeout): the due index then holds only what may be claimed now, a claim never steps over rows
-/// in flight, and a lease that runs out makes its row due again by itself. Part of the ledger's
-/// module: it changes only the lease and its due time.
+/// in flight, and a lease that runs out makes its row due again by itself. On PostgreSQL, where
+/// several nodes claim from one table, the rows are picked <c>FOR UPDATE SKIP LOCKED</c>: a row
+/// another node is claiming is passed over, never claimed twice (a row it has claimed is no longer
+/// due). Part of the ledger's module: it changes only the lease and its due time.
 /// </summary>
-public sealed class SqliteDeliveryQueue(DatabaseWriter writer, IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock) : IDeliveryQueue
+public sealed class DeliveryQueue(DatabaseWriter writer, IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock) : IDeliveryQueue
 {
     /// <summary>
     /// How many of the oldest due rows one claim looks at to pick its batch: four times what it
@@ -155,30 +156,48 @@ public sealed class SqliteDeliveryQueue(DatabaseWriter writer, IDbContextFactory
     /// </summary>
     private static int Scan(int limit) => Math.Clamp(limit * 4, 64, 2000);
 
+    private const string SqliteClaim = """
+        UPDATE deliveries SET "LeaseOwner" = @owner, "LeaseUntil" = @until, "NextAttemptAt" = @until
+        WHERE rowid IN (
+            SELECT rowid FROM (
+                SELECT rowid, "NextAttemptAt", ROW_NUMBER() OVER (PARTITION BY "EndpointId" ORDER BY "NextAttemptAt") AS lane
+                FROM (
+                    SELECT rowid, "EndpointId", "NextAttemptAt" FROM deliveries INDEXED BY "IX_deliveries_due"
+                    WHERE "Status" = 0 AND "NextAttemptAt" <= @now AND "EndpointId" NOT IN (SELECT value FROM json_each(@skip))
+                    ORDER BY "NextAttemptAt" LIMIT @scan))
+            WHERE lane <= @perEndpoint
+            ORDER BY "NextAttemptAt" LIMIT @limit)
+        RETURNING "Id", "WorkspaceId", "EventId", "EndpointId", "PayloadJson", "Attempts", "EventType", "CreatedAt", "TargetUrl"
+        """;
+
+    private const string PostgresClaim = """
+        WITH due AS (
+            SELECT "Id", "EndpointId", "NextAttemptAt" FROM deliveries
+            WHERE "Status" = 0 AND "NextAttemptAt" <= @now AND NOT ("EndpointId" = ANY (@skip))
+            ORDER BY "NextAttemptAt" LIMIT @scan
+            FOR UPDATE SKIP LOCKED),
+        picked AS (
+            SELECT "Id" FROM (
+                SELECT "Id", "NextAttemptAt", ROW_NUMBER() OVER (PARTITION BY "EndpointId" ORDER BY "NextAttemptAt") AS lane FROM due) AS lanes
+            WHERE lane <= @perEndpoint
+            ORDER BY "NextAttemptAt" LIMIT @limit)
+        UPDATE deliveries AS d SET "LeaseOwner" = @owner, "LeaseUntil" = @until, "NextAttemptAt" = @until
+        FROM picked WHERE d."Id" = picked."Id"
+        RETURNING d."Id", d."WorkspaceId", d."EventId", d."EndpointId", d."PayloadJson", d."Attempts", d."EventType", d."CreatedAt", d."TargetUrl"
+        """;
+
     public Task<IReadOnlyList<DeliveryClaim>> ClaimAsync(int limit, int perEndpoint, IReadOnlyCollection<Guid> skipEndpoints, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
         writer.WriteAsync<IReadOnlyList<DeliveryClaim>>(async db =>
         {
             var now = clock.GetUtcNow().UtcDateTime.Ticks;
-            var claim = RawSql.Prepared(db, """
-                UPDATE deliveries SET "LeaseOwner" = $owner, "LeaseUntil" = $until, "NextAttemptAt" = $until
-                WHERE rowid IN (
-                    SELECT rowid FROM (
-                        SELECT rowid, "NextAttemptAt", ROW_NUMBER() OVER (PARTITION BY "EndpointId" ORDER BY "NextAttemptAt") AS lane
-                        FROM (
-                            SELECT rowid, "EndpointId", "NextAttemptAt" FROM deliveries INDEXED BY "IX_deliveries_due"
-                            WHERE "Status" = 0 AND "NextAttemptAt" <= $now AND "EndpointId" NOT IN (SELECT value FROM json_each($skip))
-                            ORDER BY "NextAttemptAt" LIMIT $scan))
-                    WHERE lane <= $perEndpoint
-                    ORDER BY "NextAttemptAt" LIMIT $limit)
-                RETURNING "Id", "WorkspaceId", "EventId", "EndpointId", "PayloadJson", "Attempts", "EventType", "CreatedAt", "TargetUrl"
-                """);
-            claim.Set("$owner", owner);
-            claim.Set("$until", now + lease.Ticks);
-            claim.Set("$now", now);
-            claim.Set("$skip", JsonSerializer.Serialize(skipEndpoints.Select(e => e.ToString("D"))));
-            claim.Set("$scan", Scan(limit));
-            claim.Set("$perEndpoint", perEndpoint);
-            claim.Set("$limit", limit);
+            var claim = RawSql.Prepared(db, db.IsPostgres() ? PostgresClaim : SqliteClaim);
+            claim.Set("@owner", owner);
+            claim.Set("@until", now + lease.Ticks);
+            claim.Set("@now", now);
+            claim.Set("@skip", RawSql.IdList(db, skipEndpoints));
+            claim.Set("@scan", Scan(limit));
+            claim.Set("@perEndpoint", perEndpoint);
+            claim.Set("@limit", limit);
 
             var rows = new List<(Guid Id, Guid Workspace, string EventId, Guid Endpoint, string Payload, int Attempts, string EventType, long CreatedAt, string TargetUrl)>();
             await using (var reader = await claim.ExecuteReaderAsync(cancellationToken))
@@ -195,11 +214,11 @@ public sealed class SqliteDeliveryQueue(DatabaseWriter writer, IDbContextFactory
                 return [];
             }
 
-            var read = RawSql.Prepared(db, """
+            var read = RawSql.Prepared(db, $"""
                 SELECT "Id", "Url", "SecretProtected", "Status", "DisabledReason", "DeletedAt" IS NOT NULL FROM webhook_endpoints
-                WHERE "Id" IN (SELECT value FROM json_each($ids))
+                WHERE {RawSql.InIdList(db, "\"Id\"", "@ids")}
                 """);
-            read.Set("$ids", JsonSerializer.Serialize(rows.Select(r => r.Endpoint).Distinct().Select(e => e.ToString("D"))));
+            read.Set("@ids", RawSql.IdList(db, rows.Select(r => r.Endpoint).Distinct().ToList()));
             var endpoints = new Dictionary<Guid, (string Url, string Secret, EndpointStatus Status, string? Reason, bool Deleted)>();
             await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
             {
@@ -230,26 +249,26 @@ public sealed class SqliteDeliveryQueue(DatabaseWriter writer, IDbContextFactory
         writer.WriteAsync(async db =>
         {
             var takeBack = RawSql.Prepared(db, """
-                UPDATE deliveries SET "LeaseOwner" = NULL, "LeaseUntil" = NULL, "NextAttemptAt" = $now
+                UPDATE deliveries SET "LeaseOwner" = NULL, "LeaseUntil" = NULL, "NextAttemptAt" = @now
                 WHERE "Status" = 0 AND "NextAttemptAt" IS NOT NULL AND "LeaseOwner" IS NOT NULL
-                    AND substr("LeaseOwner", 1, length($prefix)) = $prefix AND "LeaseOwner" <> $current
+                    AND substr("LeaseOwner", 1, length(@prefix)) = @prefix AND "LeaseOwner" <> @current
                 """);
-            takeBack.Set("$now", clock.GetUtcNow().UtcDateTime.Ticks);
-            takeBack.Set("$prefix", nodePrefix);
-            takeBack.Set("$current", currentOwner);
+            takeBack.Set("@now", clock.GetUtcNow().UtcDateTime.Ticks);
+            takeBack.Set("@prefix", nodePrefix);
+            takeBack.Set("@current", currentOwner);
             return await takeBack.ExecuteNonQueryAsync(cancellationToken);
         });
 
     public Task ReleaseAsync(IReadOnlyCollection<DeliveryClaim> claims) =>
         writer.WriteAsync(async db =>
         {
-            var release = RawSql.Prepared(db, """
-                UPDATE deliveries SET "LeaseOwner" = NULL, "LeaseUntil" = NULL, "NextAttemptAt" = $now
-                WHERE "Id" IN (SELECT value FROM json_each($ids)) AND "LeaseOwner" = $owner AND "Status" = 0
+            var release = RawSql.Prepared(db, $"""
+                UPDATE deliveries SET "LeaseOwner" = NULL, "LeaseUntil" = NULL, "NextAttemptAt" = @now
+                WHERE {RawSql.InIdList(db, "\"Id\"", "@ids")} AND "LeaseOwner" = @owner AND "Status" = 0
                 """);
-            release.Set("$now", clock.GetUtcNow().UtcDateTime.Ticks);
-            release.Set("$ids", JsonSerializer.Serialize(claims.Select(c => c.Id.ToString("D"))));
-            release.Set("$owner", claims.First().LeaseOwner);
+            release.Set("@now", clock.GetUtcNow().UtcDateTime.Ticks);
+            release.Set("@ids", RawSql.IdList(db, claims.Select(c => c.Id).ToList()));
+            release.Set("@owner", claims.First().LeaseOwner);
             return await release.ExecuteNonQueryAsync();
         });
 }
