@@ -37,15 +37,18 @@ public sealed class TimestampQueryTests
 
         await using var read = await database.Factory.CreateDbContextAsync();
         var query = read.Deliveries.Where(d => d.CreatedAt > t0).OrderByDescending(d => d.CreatedAt).Select(d => d.CreatedAt);
-        var sql = query.ToQueryString();
-        Assert.Contains("ORDER BY \"d\".\"CreatedAt\" DESC", sql);
-        Assert.Contains("WHERE \"d\".\"CreatedAt\" >", sql);
+        // Compared and ordered in SQL (SQLite quotes the alias, PostgreSQL does not).
+        var sql = query.ToQueryString().Replace("\"d\".", "d.", StringComparison.Ordinal);
+        Assert.Contains("ORDER BY d.\"CreatedAt\" DESC", sql);
+        Assert.Contains("WHERE d.\"CreatedAt\" >", sql);
 
         var result = await query.ToListAsync();
         Assert.Equal(offsets.Where(o => o > TimeSpan.Zero).OrderDescending().Select(o => t0 + o), result);
         Assert.All(result, r => Assert.Equal(DateTimeKind.Utc, r.Kind));
 
-        var column = await read.Database.SqlQueryRaw<string>("SELECT typeof(CreatedAt) AS Value FROM deliveries LIMIT 1").SingleAsync();
-        Assert.Equal("integer", column);
+        var column = await read.Database.SqlQueryRaw<string>(TestProvider.IsPostgres
+            ? "SELECT pg_typeof(\"CreatedAt\")::text AS \"Value\" FROM deliveries LIMIT 1"
+            : "SELECT typeof(CreatedAt) AS Value FROM deliveries LIMIT 1").SingleAsync();
+        Assert.Equal(TestProvider.IsPostgres ? "bigint" : "integer", column);
     }
 }

@@ -50,7 +50,7 @@ public sealed class DatabaseOptions : IValidatableObject
     public string FullPath => System.IO.Path.GetFullPath(Path);
 
     /// <summary>Where the data lives, for log lines: the SQLite file, or the PostgreSQL host and database (never the password).</summary>
-    public string Description => IsPostgres && new NpgsqlConnectionStringBuilder(ConnectionString) is var pg
+    public string Description => IsPostgres && !string.IsNullOrWhiteSpace(ConnectionString) && new NpgsqlConnectionStringBuilder(ConnectionString) is var pg
         ? $"PostgreSQL {pg.Host}:{pg.Port}/{pg.Database}"
         : FullPath;
 
@@ -69,8 +69,13 @@ public sealed class DatabaseOptions : IValidatableObject
     {
         get
         {
+            if (string.IsNullOrWhiteSpace(ConnectionString))
+            {
+                return "";
+            }
+
             var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
-            if (!ConnectionString!.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase))
+            if (!ConnectionString.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase))
             {
                 builder.MaxAutoPrepare = 256;
                 builder.AutoPrepareMinUsages = 2;

@@ -84,7 +84,9 @@ public sealed class RollupTests(EngineAppFactory app) : IClassFixture<EngineAppF
     private async Task AssertRollupsEqualRawAsync(Guid workspaceId)
     {
         await using var db = await app.DbAsync();
-        await using var snapshot = await db.Database.BeginTransactionAsync();
+        await using var snapshot = TestProvider.IsPostgres
+            ? await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead)
+            : await db.Database.BeginTransactionAsync();
         var raw = await RawAsync(db, workspaceId);
         var rollups = await RollupsAsync(db, workspaceId);
         Assert.NotEmpty(raw.Counts);

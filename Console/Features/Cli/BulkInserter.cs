@@ -81,8 +81,15 @@ internal sealed class SqliteBulkLoad : BulkLoad
 
     public override void Analyze()
     {
-        Commit();
+        // PRAGMA synchronous may not change inside a transaction: the load's last one ends first.
+        _transaction.Commit();
+        _transaction.Dispose();
         Run("PRAGMA synchronous=NORMAL; ANALYZE;");
+        _transaction = _connection.BeginTransaction();
+        foreach (var table in _tables)
+        {
+            table.Transaction = _transaction;
+        }
     }
 
     protected override void Execute(string sql, params (string Name, object Value)[] parameters)

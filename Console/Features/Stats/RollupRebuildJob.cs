@@ -33,13 +33,23 @@ public sealed class RollupRebuildJob(IDbContextFactory<AppDbContext> dbFactory, 
     /// </summary>
     public static async Task<int> RebuildAsync(AppDbContext db, long fromTicks, long toTicks, CancellationToken cancellationToken = default)
     {
-        await db.Database.OpenConnectionAsync(cancellationToken);
+        await using var own = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
         if (db.IsPostgres())
         {
             await db.Database.ExecuteSqlRawAsync("LOCK TABLE delivery_rollups, latency_rollups, workspace_latency_rollups IN EXCLUSIVE MODE", cancellationToken);
         }
 
-        await using var rebuild = RawSql.Command(db, RollupSql.Rebuild, ("@from", fromTicks), ("@to", toTicks));
-        return await rebuild.ExecuteNonQueryAsync(cancellationToken);
+        int rows;
+        await using (var rebuild = RawSql.Command(db, RollupSql.Rebuild, ("@from", fromTicks), ("@to", toTicks)))
+        {
+            rows = await rebuild.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (own is not null)
+        {
+            await own.CommitAsync(cancellationToken);
+        }
+
+        return rows;
     }
 }
