@@ -19,6 +19,18 @@ public static class DatabaseExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        // Several nodes on PostgreSQL tell each other what changed; one node alone on SQLite has no one to tell.
+        if (DatabaseOptionsOf(builder.Configuration).IsPostgres)
+        {
+            builder.Services.AddSingleton<PostgresSignals>();
+            builder.Services.AddSingleton<IClusterSignals>(services => services.GetRequiredService<PostgresSignals>());
+            builder.Services.AddHostedService(services => services.GetRequiredService<PostgresSignals>());
+        }
+        else
+        {
+            builder.Services.AddSingleton<IClusterSignals, LocalSignals>();
+        }
+
         builder.Services.AddSingleton<DatabaseWriter>();
         builder.Services.AddSingleton<Features.Webhooks.EndpointDirectory>();
         builder.Services.AddSingleton<Features.Webhooks.EndpointChangeInterceptor>();

@@ -5,9 +5,9 @@ namespace DeliveryConsole.Infrastructure;
 
 /// <summary>
 /// The loop of a sweep: once at start-up, then every <see cref="DeliveryOptions.SweepInterval"/>;
-/// a failed pass is logged and the next one tries again.
+/// a failed pass is logged and the next one tries again. With several nodes, only the leader sweeps.
 /// </summary>
-public abstract class PeriodicSweep(IOptionsMonitor<DeliveryOptions> options, TimeProvider clock, ILogger logger) : BackgroundService
+public abstract class PeriodicSweep(IOptionsMonitor<DeliveryOptions> options, TimeProvider clock, ILogger logger, IClusterSignals? cluster = null) : BackgroundService
 {
     protected IOptionsMonitor<DeliveryOptions> Options => options;
 
@@ -22,7 +22,11 @@ public abstract class PeriodicSweep(IOptionsMonitor<DeliveryOptions> options, Ti
         {
             try
             {
-                await RunOnceAsync(stoppingToken);
+                // Several nodes on one database: one of them sweeps (a sweep is safe twice, only wasteful).
+                if (cluster?.IsLeader ?? true)
+                {
+                    await RunOnceAsync(stoppingToken);
+                }
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {

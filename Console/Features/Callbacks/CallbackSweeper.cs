@@ -24,7 +24,8 @@ public sealed class CallbackSweeper(
     CallLifecycle lifecycle,
     IOptionsMonitor<DeliveryOptions> options,
     TimeProvider clock,
-    ILogger<CallbackSweeper> logger) : PeriodicSweep(options, clock, logger)
+    ILogger<CallbackSweeper> logger,
+    IClusterSignals cluster) : PeriodicSweep(options, clock, logger, cluster)
 {
     private readonly RecentlyEnqueued<string> _recentlyEnqueued = new();
 

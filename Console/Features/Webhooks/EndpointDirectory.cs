@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Runtime.CompilerServices;
 using DeliveryConsole.Data;
+using DeliveryConsole.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
@@ -12,11 +13,22 @@ namespace DeliveryConsole.Features.Webhooks;
 /// and kept until an endpoint changes, instead of one query per published event. Every change to
 /// an endpoint goes through EF Core (seen by <see cref="EndpointChangeInterceptor"/>, which
 /// forgets the cache once the change has committed) or through the ledger's auto-disable (which
-/// calls <see cref="Invalidate"/> after its commit). A read that overlaps a change is not kept:
+/// calls <see cref="Invalidate"/> after its commit); other nodes forget theirs when told (<see cref="IClusterSignals"/>). A read that overlaps a change is not kept:
 /// each read remembers the generation it started in and stores only if nothing changed since.
 /// </summary>
-public sealed class EndpointDirectory(IServiceProvider services)
+public sealed class EndpointDirectory
 {
+    private readonly IServiceProvider services;
+    private readonly IClusterSignals? _cluster;
+
+    public EndpointDirectory(IServiceProvider services, IClusterSignals? cluster = null)
+    {
+        this.services = services;
+        _cluster = cluster;
+        // Another node changed an endpoint (or signals were missed): forget what is kept here.
+        cluster?.Subscribe(ClusterChannels.Endpoints, _ => Forget());
+    }
+
     /// <summary>Resolved at first use: the context factory's own options take this directory's interceptor.</summary>
     private IDbContextFactory<AppDbContext> DbFactory => field ??= services.GetRequiredService<IDbContextFactory<AppDbContext>>();
 
@@ -49,8 +61,14 @@ public sealed class EndpointDirectory(IServiceProvider services)
         return endpoints;
     }
 
-    /// <summary>Forgets every workspace's endpoints (an endpoint changed and committed).</summary>
+    /// <summary>Forgets every workspace's endpoints here and on the other nodes (an endpoint changed and committed).</summary>
     public void Invalidate()
+    {
+        Forget();
+        _cluster?.Publish(ClusterChannels.Endpoints);
+    }
+
+    private void Forget()
     {
         Interlocked.Increment(ref _generation);
         _active.Clear();

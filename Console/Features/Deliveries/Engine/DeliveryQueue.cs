@@ -1,5 +1,6 @@
 using DeliveryConsole.Data;
 using DeliveryConsole.Features.Webhooks;
+using DeliveryConsole.Infrastructure;
 using DeliveryConsole.Infrastructure.Delivery;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -54,8 +55,8 @@ public interface IDeliveryQueue
 
 /// <summary>
 /// Wakes the dispatcher when deliveries become due (a publish or resend committed, a retry was
-/// scheduled). In process on SQLite; across nodes the PostgreSQL provider adds LISTEN/NOTIFY behind
-/// the same calls.
+/// scheduled). A wake reaches every node (LISTEN/NOTIFY on PostgreSQL); a due time stays with the
+/// node that scheduled it (the others find the row by their periodic look if it dies).
 /// </summary>
 public interface IDeliveryWakeup
 {
@@ -78,13 +79,30 @@ public interface IDeliveryWakeup
     Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// The dispatcher's wake-up: in process, and across nodes through <see cref="IClusterSignals"/>
+/// (LISTEN/NOTIFY on PostgreSQL): deliveries stored due on one node wake the dispatchers of all.
+/// </summary>
 public sealed class InProcessWakeup : IDeliveryWakeup, IDisposable
 {
     private readonly SemaphoreSlim _signal = new(0, 1);
+    private readonly IClusterSignals? _cluster;
     private int _woken;
     private long _dueAt = long.MaxValue;
 
+    public InProcessWakeup(IClusterSignals? cluster = null)
+    {
+        _cluster = cluster;
+        cluster?.Subscribe(ClusterChannels.Wake, _ => WakeHere());
+    }
+
     public void Wake()
+    {
+        WakeHere();
+        _cluster?.Publish(ClusterChannels.Wake);
+    }
+
+    private void WakeHere()
     {
         Interlocked.Exchange(ref _woken, 1);
         Nudge();

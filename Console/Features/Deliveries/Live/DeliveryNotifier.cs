@@ -1,14 +1,37 @@
+using DeliveryConsole.Infrastructure;
+
 namespace DeliveryConsole.Features.Deliveries.Live;
 
 /// <summary>
-/// In-process signal that deliveries of a workspace changed (created, attempted, resent, finished).
-/// Raised after the change has committed; open pages subscribe and reload, debounced.
+/// Signal that deliveries of a workspace changed (created, attempted, resent, finished). Raised
+/// after the change has committed; open pages subscribe and reload, debounced. Pages open on other
+/// nodes hear it too (<see cref="IClusterSignals"/>).
 /// </summary>
 public sealed class DeliveryNotifier
 {
+    private readonly IClusterSignals? _cluster;
+
+    public DeliveryNotifier(IClusterSignals? cluster = null)
+    {
+        _cluster = cluster;
+        cluster?.Subscribe(ClusterChannels.Live, payload =>
+        {
+            if (Guid.TryParse(payload, out var workspaceId))
+            {
+                NotifyHere(workspaceId);
+            }
+        });
+    }
+
     public event Action<Guid>? Changed;
 
     public void Notify(Guid workspaceId)
+    {
+        NotifyHere(workspaceId);
+        _cluster?.Publish(ClusterChannels.Live, workspaceId.ToString("D"));
+    }
+
+    private void NotifyHere(Guid workspaceId)
     {
         var handlers = Changed;
         if (handlers is null)
