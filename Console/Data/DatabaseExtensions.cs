@@ -3,6 +3,7 @@ using DeliveryConsole.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -166,6 +167,9 @@ public static class DatabaseExtensions
         try
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            // A new database gets its (empty) history table first: EF would otherwise read the missing
+            // table, and log the failed query as an error, before creating it.
+            await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
             var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
             if (pending.Count > 0)
             {

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 
 namespace DeliveryConsole.Data;
 
@@ -47,15 +48,22 @@ public static class RawSql
             if (!commands.TryGetValue(sql, out var command))
             {
                 command = connection.CreateCommand();
-                command.CommandText = sql;
-                foreach (var name in ParameterNames(sql))
+                var names = ParameterNames(sql).ToList();
+                var byName = new Dictionary<string, DbParameter>(StringComparer.Ordinal);
+                // PostgreSQL: the text is sent with positional $1…$n (Npgsql would otherwise parse it
+                // for @names at every execution); the parameters are found by name here.
+                var positional = connection is NpgsqlConnection;
+                command.CommandText = positional ? ToPositional(sql, names) : sql;
+                foreach (var name in names)
                 {
                     var parameter = command.CreateParameter();
-                    parameter.ParameterName = name;
+                    parameter.ParameterName = positional ? "" : name;
                     parameter.Value = DBNull.Value;
                     command.Parameters.Add(parameter);
+                    byName[name] = parameter;
                 }
 
+                Parameters.AddOrUpdate(command, byName);
                 commands[sql] = command;
             }
 
@@ -68,7 +76,8 @@ public static class RawSql
     /// Sets a parameter of a command for its next execution, stored as the model stores it: a GUID
     /// as lowercase canonical text, a timestamp as UTC ticks (see <see cref="AppDbContext"/>'s conventions).
     /// </summary>
-    public static void Set(this DbCommand command, string name, object? value) => command.Parameters[name].Value = value switch
+    public static void Set(this DbCommand command, string name, object? value) =>
+        (Parameters.TryGetValue(command, out var byName) ? byName[name] : command.Parameters[name]).Value = value switch
     {
         null => DBNull.Value,
         Guid id => id.ToString("D"),
@@ -89,6 +98,37 @@ public static class RawSql
     public static string InIdList(AppDbContext db, string column, string parameter) => db.IsPostgres()
         ? $"{column} = ANY ({parameter})"
         : $"{column} IN (SELECT value FROM json_each({parameter}))";
+
+    /// <summary>The parameters of each prepared command by name (on PostgreSQL they are positional).</summary>
+    private static readonly ConditionalWeakTable<DbCommand, Dictionary<string, DbParameter>> Parameters = new();
+
+    /// <summary><paramref name="sql"/> with each @name replaced by $k, k its place in <paramref name="names"/> (1-based).</summary>
+    private static string ToPositional(string sql, List<string> names)
+    {
+        var text = new System.Text.StringBuilder(sql.Length);
+        for (var i = 0; i < sql.Length; i++)
+        {
+            var end = i + 1;
+            if (sql[i] == '@')
+            {
+                while (end < sql.Length && (char.IsLetterOrDigit(sql[end]) || sql[end] == '_'))
+                {
+                    end++;
+                }
+            }
+
+            if (sql[i] != '@' || end == i + 1)
+            {
+                text.Append(sql[i]);
+                continue;
+            }
+
+            text.Append('$').Append(names.IndexOf(sql[i..end]) + 1);
+            i = end - 1;
+        }
+
+        return text.ToString();
+    }
 
     private static IEnumerable<string> ParameterNames(string sql)
     {

@@ -16,7 +16,19 @@ using Microsoft.Extensions.Logging;
 
 // Benchmarks of Delivery Console. Usage:
 //   dotnet run -c Release --project bench/DeliveryConsole.Bench -- throughput [--events N] [--runs R]
+//       [--postgres "Host=…;Username=…"] [--nodes N]   (on PostgreSQL: a fresh database per run, N nodes)
 var args2 = args.ToList();
+if (args2.IndexOf("--postgres") is var pgAt and >= 0 && pgAt + 1 < args2.Count)
+{
+    // Read by the console starters below (static local functions): the server, and how many nodes share it.
+    Environment.SetEnvironmentVariable("DC_BENCH_POSTGRES", args2[pgAt + 1]);
+}
+
+if (args2.IndexOf("--nodes") is var nodesAt and >= 0 && nodesAt + 1 < args2.Count)
+{
+    Environment.SetEnvironmentVariable("DC_BENCH_NODES", args2[nodesAt + 1]);
+}
+
 if (args2.Count == 0 || args2[0] is not ("throughput" or "inspector" or "stats"))
 {
     Console.Error.WriteLine("usage: throughput [--events N] [--runs R] | inspector --database PATH [--requests N] | stats --database PATH [--requests N]");
@@ -46,7 +58,9 @@ int Option(string name, int fallback)
 
 var events = Option("--events", 3000);
 var runs = Option("--runs", 3);
-Console.WriteLine($"throughput: {events} events per run, {runs} runs, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+var postgres = Environment.GetEnvironmentVariable("DC_BENCH_POSTGRES");
+Console.WriteLine($"throughput: {events} events per run, {runs} runs, {Environment.ProcessorCount} cores, .NET {Environment.Version}, "
+    + (postgres is null ? "SQLite" : $"PostgreSQL ({Nodes()} node(s) on one database)"));
 
 await using var receiver = await Receiver.StartAsync();
 var results = new List<(double Engine, double Batch, double Raw)>();
@@ -66,17 +80,21 @@ double Median(IEnumerable<double> values)
 }
 
 var inProcess = new List<double>();
-for (var run = 1; run <= runs; run++)
+for (var run = 1; run <= runs && postgres is null; run++)
 {
     inProcess.Add(await DeliveryConsole.Bench.InProcessBench.RunAsync(receiver.Url, events, () => receiver.Count));
 }
 
-Console.WriteLine($"in-process publishing (EventService in the console's own process, 500 a batch, 4 in flight): runs {string.Join(", ", inProcess.Select(r => r.ToString("F0")))} deliveries/s, median {Median(inProcess):F0}/s");
+if (postgres is null)
+{
+    Console.WriteLine($"in-process publishing (EventService in the console's own process, 500 a batch, 4 in flight): runs {string.Join(", ", inProcess.Select(r => r.ToString("F0")))} deliveries/s, median {Median(inProcess):F0}/s");
+}
+
 var medianEngine = Median(results.Select(r => r.Engine));
 var medianBatch = Median(results.Select(r => r.Batch));
 var medianRaw = Median(results.Select(r => r.Raw));
 Console.WriteLine($"median of {runs}: single-event HTTP {medianEngine:F0} deliveries/s, batch route {medianBatch:F0} deliveries/s, raw {medianRaw:F0} POSTs/s, ratios {medianEngine / medianRaw:P2} / {medianBatch / medianRaw:P2}");
-if (Option("--quality", 1) == 1)
+if (Option("--quality", 1) == 1 && postgres is null)
 {
     await QualityAsync(receiver, (int)(medianEngine / 2), medianBatch);
     await RecoveryAsync(receiver);
@@ -109,19 +127,27 @@ static async Task<double> EngineAsync(Receiver receiver, int count, bool batch)
 {
     // One endpoint receives everything here, so its lane's cap is the engine's whole concurrency:
     // raised to the 64 the publishers use, as a platform would for a high-volume receiver.
-    var (console, http, folder) = await StartEngineConsoleAsync(receiver, "--Delivery:MaxConcurrencyPerEndpoint=64");
+    var (console, http, folder, arguments) = await StartEngineConsoleWithArgumentsAsync(receiver, "--Delivery:MaxConcurrencyPerEndpoint=64");
+    // More nodes on the same PostgreSQL database, each with its own data folder; publishers alternate between them.
+    var others = new List<(Process Console, HttpClient Http, string Folder)>();
+    for (var n = 1; n < Nodes(); n++)
+    {
+        others.Add(await StartAnotherNodeAsync(http, arguments));
+    }
+
+    HttpClient[] nodes = [http, .. others.Select(o => o.Http)];
     try
     {
         // Warm-up: a fresh process runs unoptimised (tier-0) code for its first seconds and
         // recompiles hot methods in the background for many more; the figure wanted is the steady
         // state, so rounds of 3,000 events go through, untimed, until the JIT has settled.
-        await WarmUpAsync(http, () => PublishAsync(http, receiver, 3000, batch));
+        await WarmUpNodesAsync(nodes, () => PublishToAsync(nodes, receiver, 3000, batch));
         var before = receiver.Count;
-        var figuresBefore = await ProcessFiguresAsync(http);
+        var figuresBefore = await ProcessFiguresOfAsync(nodes);
         var stopwatch = Stopwatch.StartNew();
-        var published = await PublishAsync(http, receiver, count, batch);
+        var published = await PublishToAsync(nodes, receiver, count, batch);
         var elapsed = stopwatch.Elapsed;
-        var figuresAfter = await ProcessFiguresAsync(http);
+        var figuresAfter = await ProcessFiguresOfAsync(nodes);
         var cpuPerDelivery = (figuresAfter.CpuMs - figuresBefore.CpuMs) * 1000 / count;
         var bytesPerDelivery = (figuresAfter.Allocated - figuresBefore.Allocated) / (double)count;
         Console.WriteLine($"  {(batch ? "batch route" : "single-event HTTP")}: published {count} events in {published.TotalSeconds:F2} s ({count / published.TotalSeconds:F0}/s); all received after {elapsed.TotalSeconds:F2} s; receiver got {receiver.Count - before}; console CPU {cpuPerDelivery:F0} µs and {bytesPerDelivery / 1024:F1} KB allocated per delivery (gen0/1/2 collections {figuresAfter.Gen0 - figuresBefore.Gen0}/{figuresAfter.Gen1 - figuresBefore.Gen1}/{figuresAfter.Gen2 - figuresBefore.Gen2}; JIT {figuresAfter.JitMs - figuresBefore.JitMs:F0} ms, {figuresAfter.JitMethods - figuresBefore.JitMethods} methods)");
@@ -129,8 +155,31 @@ static async Task<double> EngineAsync(Receiver receiver, int count, bool batch)
     }
     finally
     {
+        foreach (var other in others)
+        {
+            await StopEngineConsoleAsync(other.Console, other.Http, other.Folder);
+        }
+
         await StopEngineConsoleAsync(console, http, folder);
     }
+}
+
+// How many console nodes share the database (PostgreSQL only; 1 on SQLite).
+static int Nodes() => Environment.GetEnvironmentVariable("DC_BENCH_POSTGRES") is null ? 1
+    : Math.Max(1, int.TryParse(Environment.GetEnvironmentVariable("DC_BENCH_NODES"), out var n) ? n : 1);
+
+// Another node on the first one's database (PostgreSQL), with its own data folder and port, the same key.
+static async Task<(Process Console, HttpClient Http, string Folder)> StartAnotherNodeAsync(HttpClient first, string[] firstArguments)
+{
+    var folder = Path.Combine(Path.GetTempPath(), $"dc-bench-{Guid.NewGuid():N}");
+    Directory.CreateDirectory(folder);
+    var port = FreePort();
+    string[] arguments = ["--urls", $"http://127.0.0.1:{port}", .. firstArguments.Skip(2).Where(a => !a.StartsWith("--Database:DataFolder=", StringComparison.Ordinal)), $"--Database:DataFolder={folder}"];
+    var console = Start(folder, arguments);
+    var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+    http.DefaultRequestHeaders.Authorization = first.DefaultRequestHeaders.Authorization;
+    await WaitHealthyAsync(http);
+    return (console, http, folder);
 }
 
 // A console (Release) on a fresh SQLite file in its own folder, with an admin key and the
@@ -144,9 +193,13 @@ static async Task<(Process Console, HttpClient Http, string Folder, string[] Arg
     Directory.CreateDirectory(folder);
     var database = Path.Combine(folder, "dc.db");
     var port = FreePort();
+    // SQLite: a fresh file in the folder. PostgreSQL: a fresh database on the given server (dropped when the run stops).
+    string[] where = Environment.GetEnvironmentVariable("DC_BENCH_POSTGRES") is { } server
+        ? ["--Database:Provider=Postgres", $"--Database:ConnectionString={new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = $"dc_bench_{Guid.NewGuid():N}" }}", $"--Database:DataFolder={folder}"]
+        : [$"--Database:Path={database}"];
     string[] settings =
     [
-        $"--Database:Path={database}", "--Bootstrap:AdminPassword=Bench-Passw0rd-1", "--Delivery:AllowedPrivateNetworks=127.0.0.1/32",
+        .. where, "--Bootstrap:AdminPassword=Bench-Passw0rd-1", "--Delivery:AllowedPrivateNetworks=127.0.0.1/32",
         "--RateLimit:PermitLimit=1000000", "--Logging:LogLevel:Default=Warning", .. extra,
     ];
     var key = (await RunAsync(folder, ["keys", "create", "--role", "admin", .. settings])).Trim();
@@ -287,14 +340,18 @@ static double Percentile(List<double> values, double p)
 }
 
 // Publishes count events and waits until the receiver has count more requests; returns the time the publishing took.
-static async Task<TimeSpan> PublishAsync(HttpClient http, Receiver receiver, int count, bool batch)
+static Task<TimeSpan> PublishAsync(HttpClient http, Receiver receiver, int count, bool batch) => PublishToAsync([http], receiver, count, batch);
+
+// The same, the publishers spread over several nodes (each publisher keeps to one).
+static async Task<TimeSpan> PublishToAsync(HttpClient[] nodes, Receiver receiver, int count, bool batch)
 {
     var target = receiver.Count + count;
     var stopwatch = Stopwatch.StartNew();
     var next = 0;
     var size = batch ? 500 : 1;
-    await Task.WhenAll(Enumerable.Range(0, batch ? 4 : 64).Select(async _ =>
+    await Task.WhenAll(Enumerable.Range(0, batch ? 4 : 64).Select(async publisher =>
     {
+        var http = nodes[publisher % nodes.Length];
         while (true)
         {
             var first = Interlocked.Add(ref next, size) - size;
@@ -332,6 +389,12 @@ static async Task<TimeSpan> PublishAsync(HttpClient http, Receiver receiver, int
 }
 
 // The console's own account of its CPU time, allocations and JIT (GET /v1/system/process, admin key).
+static async Task<(double CpuMs, long Allocated, int Gen0, int Gen1, int Gen2, long JitMethods, double JitMs)> ProcessFiguresOfAsync(HttpClient[] nodes)
+{
+    var all = await Task.WhenAll(nodes.Select(ProcessFiguresAsync));
+    return (all.Sum(f => f.CpuMs), all.Sum(f => f.Allocated), all.Sum(f => f.Gen0), all.Sum(f => f.Gen1), all.Sum(f => f.Gen2), all.Sum(f => f.JitMethods), all.Sum(f => f.JitMs));
+}
+
 static async Task<(double CpuMs, long Allocated, int Gen0, int Gen1, int Gen2, long JitMethods, double JitMs)> ProcessFiguresAsync(HttpClient http)
 {
     using var figures = JsonDocument.Parse(await http.GetStringAsync("/v1/system/process"));
@@ -345,14 +408,16 @@ static async Task<(double CpuMs, long Allocated, int Gen0, int Gen1, int Gen2, l
 // least 2 and at most 12 rounds. Each round is followed by a second of quiet: the runtime delays
 // its background recompilation of hot methods while new code keeps appearing, so a busy round
 // alone can look settled while the work is only postponed.
-static async Task WarmUpAsync(HttpClient http, Func<Task> round)
+static Task WarmUpAsync(HttpClient http, Func<Task> round) => WarmUpNodesAsync([http], round);
+
+static async Task WarmUpNodesAsync(HttpClient[] nodes, Func<Task> round)
 {
     for (var i = 1; i <= 12; i++)
     {
-        var before = await ProcessFiguresAsync(http);
+        var before = await ProcessFiguresOfAsync(nodes);
         await round();
         await Task.Delay(1000);
-        var after = await ProcessFiguresAsync(http);
+        var after = await ProcessFiguresOfAsync(nodes);
         if (i >= 2 && after.JitMs - before.JitMs < 20)
         {
             return;

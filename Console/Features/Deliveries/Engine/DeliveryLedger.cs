@@ -401,7 +401,8 @@ public sealed class DeliveryLedger : IAsyncDisposable
                 "LastError" = CASE WHEN @failure IS NULL THEN "LastError" ELSE @error END
             WHERE "Id" = @endpoint
             """);
-        foreach (var endpoint in batch.Select((p, i) => (p.Claim, p.Result, Outcome: outcomes[i])).GroupBy(p => p.Claim.EndpointId))
+        // In key order: writers of other connections or nodes that touch the same endpoints lock them in the same order (no deadlock).
+        foreach (var endpoint in batch.Select((p, i) => (p.Claim, p.Result, Outcome: outcomes[i])).GroupBy(p => p.Claim.EndpointId).OrderBy(g => g.Key.ToString("D"), StringComparer.Ordinal))
         {
             var ordered = endpoint.OrderBy(p => p.Result.CompletedAt).ToList();
             var lastSuccess = ordered.FindLastIndex(p => p.Result.Succeeded);
