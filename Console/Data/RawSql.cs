@@ -52,7 +52,9 @@ public static class RawSql
                 var byName = new Dictionary<string, DbParameter>(StringComparer.Ordinal);
                 // PostgreSQL: the text is sent with positional $1…$n (Npgsql would otherwise parse it
                 // for @names at every execution); the parameters are found by name here.
-                var positional = connection is NpgsqlConnection;
+                // (A text of several statements keeps its @names: Npgsql splits it, and the server
+                // takes several statements only as separate ones.)
+                var positional = connection is NpgsqlConnection && !sql.TrimEnd().TrimEnd(';').Contains(';');
                 command.CommandText = positional ? ToPositional(sql, names) : sql;
                 foreach (var name in names)
                 {

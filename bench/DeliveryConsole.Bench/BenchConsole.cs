@@ -21,17 +21,17 @@ public sealed class BenchConsole : IAsyncDisposable
     /// <summary>A client with the viewer key, its base address the console.</summary>
     public HttpClient Http { get; }
 
-    private static string[] Settings(string database) =>
-        [$"--Database:Path={database}", "--Bootstrap:AdminPassword=Bench-Passw0rd-1", "--RateLimit:PermitLimit=1000000", "--Logging:LogLevel:Default=Warning"];
+    private static string[] Settings(BenchDatabase database) =>
+        [.. database.ConsoleArgs, "--Bootstrap:AdminPassword=Bench-Passw0rd-1", "--RateLimit:PermitLimit=1000000", "--Logging:LogLevel:Default=Warning"];
 
-    private static string Folder(string database) => Path.GetDirectoryName(Path.GetFullPath(database))!;
+    private static string Folder(BenchDatabase database) => database.WorkingFolder;
 
     /// <summary>A new viewer key for the file's default workspace.</summary>
-    public static async Task<string> CreateKeyAsync(string database, string consoleAssembly, string name) =>
+    public static async Task<string> CreateKeyAsync(BenchDatabase database, string consoleAssembly, string name) =>
         (await RunToEndAsync(consoleAssembly, Folder(database), ["keys", "create", "--role", "viewer", "--name", name, .. Settings(database)])).Trim().Split('\n')[^1].Trim();
 
     /// <summary>Starts the console on the file and waits until it answers /healthz.</summary>
-    public static async Task<BenchConsole> StartAsync(string database, string key, string consoleAssembly, int port)
+    public static async Task<BenchConsole> StartAsync(BenchDatabase database, string key, string consoleAssembly, int port)
     {
         var process = Process.Start(Start(consoleAssembly, Folder(database), ["--urls", $"http://127.0.0.1:{port}", .. Settings(database)]))!;
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(10) };

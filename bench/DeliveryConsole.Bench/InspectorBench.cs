@@ -3,7 +3,7 @@ using DeliveryConsole.Data;
 using DeliveryConsole.Features.Access;
 using DeliveryConsole.Features.Deliveries;
 using DeliveryConsole.Features.Webhooks;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -16,26 +16,26 @@ namespace DeliveryConsole.Bench;
 /// </summary>
 public static class InspectorBench
 {
-    public static async Task<int> RunAsync(string database, int requests, Func<string> consoleAssembly, Func<int> freePort)
+    public static async Task<int> RunAsync(BenchDatabase database, int requests, Func<string> consoleAssembly, Func<int> freePort)
     {
-        Console.WriteLine($"inspector: {database} ({new FileInfo(database).Length / 1_000_000:N0} MB), {requests} requests per kind, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        Console.WriteLine($"inspector: {database.Describe()}, {requests} requests per kind, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 
         // The console's CLI applies pending migrations (indexes) to the file first.
         var key = await BenchConsole.CreateKeyAsync(database, consoleAssembly(), "inspector bench");
         await using var console = await BenchConsole.StartAsync(database, key, consoleAssembly(), freePort());
         var http = console.Http;
 
-        await using var raw = new SqliteConnection($"Data Source={database};Mode=ReadOnly");
-        await raw.OpenAsync();
-        var workspace = Guid.Parse((string)(await Scalar(raw, "SELECT w.Id FROM workspaces w ORDER BY (SELECT COUNT(*) FROM deliveries d WHERE d.WorkspaceId = w.Id LIMIT 1) DESC LIMIT 1"))!);
-        var sample = await Row(raw, "SELECT EventId, TargetHost, EndpointId FROM deliveries WHERE WorkspaceId = $w ORDER BY CreatedAt DESC LIMIT 1 OFFSET 5000", workspace);
+        await using var raw = await database.OpenRawAsync();
+        var workspace = Guid.Parse((string)(await Scalar(database, raw, "SELECT w.Id FROM workspaces w ORDER BY (SELECT COUNT(*) FROM deliveries d WHERE d.WorkspaceId = w.Id LIMIT 1) DESC LIMIT 1"))!);
+        var sample = await Row(database, raw, "SELECT EventId, TargetHost, EndpointId FROM deliveries WHERE WorkspaceId = $w ORDER BY CreatedAt DESC LIMIT 1 OFFSET 5000", workspace);
         var (eventId, host, endpointId) = ((string)sample[0], (string)sample[1], Guid.Parse((string)sample[2]));
         var hostPrefix = host[..Math.Min(6, host.Length)];
 
         await using var services = new ServiceCollection()
-            .AddDbContextFactory<AppDbContext>(o => o.UseSqlite($"Data Source={database};Pooling=True").AddInterceptors(new SqlitePragmaInterceptor(5000)))
+            .AddDbContextFactory<AppDbContext>(o => o.UseConsoleDatabase(database.Options))
             .AddSingleton(TimeProvider.System)
             .AddSingleton<DeliveryQueries>()
+            .AddSingleton<DeliveryConsole.Features.Deliveries.Live.DeliveryNotifier>()
             .BuildServiceProvider();
         var queries = services.GetRequiredService<DeliveryQueries>();
         var caller = new Caller(workspace, Role.Viewer, "key", "bench", "bench");
@@ -53,8 +53,8 @@ public static class InspectorBench
             ("last 24 h", new() { From = now.AddHours(-24) }, $"AND CreatedAt >= {now.AddHours(-24).Ticks}"),
             ("search: event id", new() { Search = eventId }, $"AND EventId = '{eventId}'"),
             ("search: host", new() { Search = host }, $"AND TargetHost = '{host}'"),
-            ("search: host prefix", new() { Search = hostPrefix }, await HostsWhereAsync(raw, hostPrefix)),
-            ("search: one-letter host prefix (several hosts)", new() { Search = host[..1] }, await HostsWhereAsync(raw, host[..1])),
+            ("search: host prefix", new() { Search = hostPrefix }, await HostsWhereAsync(database, raw, hostPrefix)),
+            ("search: one-letter host prefix (several hosts)", new() { Search = host[..1] }, await HostsWhereAsync(database, raw, host[..1])),
         };
 
         // The process's first query builds EF Core's model (about a second); not what a user waits for.
@@ -64,8 +64,8 @@ public static class InspectorBench
         await queries.PageAsync(nobody, new DeliveryFilter(), DeliverySort.Newest, 0, 50);
         await queries.PageAsync(nobody, new DeliveryFilter { Status = DeliveryStatus.Failed }, DeliverySort.Newest, 0, 50, countUpTo: 10_000);
         Console.WriteLine();
-        Console.WriteLine("| kind | first request (counting) | p50 (count reused) | p95 | raw SQL p50 | raw SQL p95 |");
-        Console.WriteLine("|---|---|---|---|---|---|");
+        Console.WriteLine("| kind | first request (counting) | p50 (count reused) | p95 | raw SQL p50 | raw SQL p95 | plan of the raw SQL |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
         foreach (var (name, filter, where) in kinds)
         {
             // As the grid asks: the page and a count that stops at 10,000.
@@ -73,10 +73,10 @@ public static class InspectorBench
             var service = await TimeAsync(requests, () => queries.PageAsync(caller, filter, DeliverySort.Newest, 0, 50, countUpTo: 10_000));
             // The hand-written equivalent; several hosts: each host's newest rows from its index, merged.
             var sqlText = where.StartsWith("HOSTS ", StringComparison.Ordinal)
-                ? $"SELECT * FROM ({string.Join(" UNION ALL ", where[6..].Split(',').Select(h => $"SELECT * FROM (SELECT {Columns} FROM deliveries WHERE WorkspaceId = $w AND TargetHost = '{h}' {Order})"))}) {Order}"
+                ? $"SELECT * FROM ({string.Join(" UNION ALL ", where[6..].Split(',').Select((h, i) => $"SELECT * FROM (SELECT {Columns} FROM deliveries WHERE WorkspaceId = $w AND TargetHost = '{h}' {Order}) AS h{i}"))}) AS merged {Order}"
                 : $"SELECT {Columns} FROM deliveries WHERE WorkspaceId = $w {where} {Order}";
-            var sql = await TimeAsync(requests, () => Query(raw, sqlText, workspace));
-            Console.WriteLine($"| grid, {name} | {first:F1} ms | {service.P50:F2} ms | {service.P95:F2} ms | {sql.P50:F2} ms | {sql.P95:F2} ms |");
+            var sql = await TimeAsync(requests, () => Query(database, raw, sqlText, workspace));
+            Console.WriteLine($"| grid, {name} | {first:F1} ms | {service.P50:F2} ms | {service.P95:F2} ms | {sql.P50:F2} ms | {sql.P95:F2} ms | {await PlanAsync(database, raw, sqlText, workspace)} |");
         }
 
         var apiFirst = await TimeOnceAsync(() => http.GetStringAsync("/v1/webhooks/deliveries?limit=50&offset=0"));
@@ -86,7 +86,7 @@ public static class InspectorBench
             var page = await queries.PageAsync(caller, new DeliveryFilter(), DeliverySort.Newest, 0, 50);
             return await queries.LatestResponseBodiesAsync(page.Items.Select(i => i.Id).ToList());
         });
-        var apiSql = await TimeAsync(requests, () => Query(raw,
+        var apiSql = await TimeAsync(requests, () => Query(database, raw,
             $"SELECT {Columns}, (SELECT a.ResponseBody FROM delivery_attempts a WHERE a.DeliveryId = d.Id ORDER BY a.Number DESC LIMIT 1) FROM deliveries d WHERE WorkspaceId = $w {Order}", workspace));
         Console.WriteLine($"| GET /v1/webhooks/deliveries?limit=50, server-side | {apiFirst:F1} ms (over HTTP) | {apiService.P50:F2} ms | {apiService.P95:F2} ms | {apiSql.P50:F2} ms | {apiSql.P95:F2} ms |");
         Console.WriteLine($"| GET /v1/webhooks/deliveries?limit=50, over HTTP (client-side) | | {api.P50:F2} ms | {api.P95:F2} ms | | |");
@@ -97,18 +97,18 @@ public static class InspectorBench
     }
 
     /// <summary>The hosts a prefix matches, found by skipping through the host index, as "HOSTS h1,h2".</summary>
-    private static async Task<string> HostsWhereAsync(SqliteConnection connection, string prefix)
+    private static async Task<string> HostsWhereAsync(BenchDatabase database, DbConnection connection, string prefix)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = """
+        command.CommandText = database.Sql("""
             WITH RECURSIVE hosts(host) AS (
                 SELECT MIN(TargetHost) FROM deliveries WHERE TargetHost >= $low AND TargetHost < $high
                 UNION ALL
                 SELECT (SELECT MIN(TargetHost) FROM deliveries WHERE TargetHost > hosts.host AND TargetHost < $high) FROM hosts WHERE hosts.host IS NOT NULL)
             SELECT host FROM hosts WHERE host IS NOT NULL LIMIT 50
-            """;
-        command.Parameters.AddWithValue("$low", prefix);
-        command.Parameters.AddWithValue("$high", prefix + '\uffff');
+            """);
+        database.Parameter(command, "$low", prefix);
+        database.Parameter(command, "$high", prefix + '\uffff');
         var hosts = new List<string>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
@@ -117,6 +117,26 @@ public static class InspectorBench
         }
 
         return "HOSTS " + string.Join(",", hosts);
+    }
+
+    /// <summary>The indexes the database's plan for <paramref name="sql"/> reads, and whether it sorts more than ties.</summary>
+    private static async Task<string> PlanAsync(BenchDatabase database, DbConnection connection, string sql, Guid workspace)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = (database.IsPostgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN ") + database.Sql(sql);
+        database.Parameter(command, "$w", workspace.ToString());
+        var lines = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                lines.Add(reader.GetString(database.IsPostgres ? 0 : 3));
+            }
+        }
+
+        var indexes = lines.SelectMany(l => System.Text.RegularExpressions.Regex.Matches(l, @"(?:INDEX|using) ""?(\w+)").Select(m => m.Groups[1].Value)).Distinct();
+        var sorts = lines.Any(l => l.Contains("TEMP B-TREE FOR ORDER BY", StringComparison.Ordinal) || (l.TrimStart().StartsWith("->  Sort", StringComparison.Ordinal) || l.StartsWith("Sort", StringComparison.Ordinal)) && !l.Contains("Incremental", StringComparison.Ordinal));
+        return string.Join(", ", indexes) + (sorts ? "; sorts" : "");
     }
 
     internal static async Task<double> TimeOnceAsync<T>(Func<Task<T>> action)
@@ -145,11 +165,11 @@ public static class InspectorBench
         return (times[(int)(count * 0.50)], times[Math.Min(count - 1, (int)(count * 0.95))]);
     }
 
-    private static async Task<int> Query(SqliteConnection connection, string sql, Guid workspace)
+    private static async Task<int> Query(BenchDatabase database, DbConnection connection, string sql, Guid workspace)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("$w", workspace.ToString());
+        command.CommandText = database.Sql(sql);
+        database.Parameter(command, "$w", workspace.ToString());
         await using var reader = await command.ExecuteReaderAsync();
         var rows = 0;
         while (await reader.ReadAsync())
@@ -165,23 +185,22 @@ public static class InspectorBench
         return rows;
     }
 
-    internal static async Task<object?> Scalar(SqliteConnection connection, string sql)
+    internal static async Task<object?> Scalar(BenchDatabase database, DbConnection connection, string sql)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = sql;
+        command.CommandText = database.Sql(sql);
         return await command.ExecuteScalarAsync();
     }
 
-    private static async Task<object[]> Row(SqliteConnection connection, string sql, Guid workspace)
+    private static async Task<object[]> Row(BenchDatabase database, DbConnection connection, string sql, Guid workspace)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("$w", workspace.ToString());
+        command.CommandText = database.Sql(sql);
+        database.Parameter(command, "$w", workspace.ToString());
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
         var values = new object[reader.FieldCount];
         reader.GetValues(values);
         return values;
     }
-
 }

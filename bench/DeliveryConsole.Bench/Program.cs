@@ -31,16 +31,16 @@ if (args2.IndexOf("--nodes") is var nodesAt and >= 0 && nodesAt + 1 < args2.Coun
 
 if (args2.Count == 0 || args2[0] is not ("throughput" or "inspector" or "stats"))
 {
-    Console.Error.WriteLine("usage: throughput [--events N] [--runs R] | inspector --database PATH [--requests N] | stats --database PATH [--requests N]");
+    Console.Error.WriteLine("usage: throughput [--events N] [--runs R] [--postgres CONNECTION-STRING] [--nodes N] | inspector --database PATH|postgres:CONNECTION-STRING [--requests N] | stats --database PATH|postgres:CONNECTION-STRING [--requests N]");
     return 2;
 }
 
 if (args2[0] is "inspector" or "stats")
 {
-    var path = args2.IndexOf("--database") is var at and >= 0 && at + 1 < args2.Count ? args2[at + 1] : null;
-    if (path is null || !File.Exists(path))
+    var path = args2.IndexOf("--database") is var at and >= 0 && at + 1 < args2.Count ? DeliveryConsole.Bench.BenchDatabase.Parse(args2[at + 1]) : null;
+    if (path is null)
     {
-        Console.Error.WriteLine($"{args2[0]} needs --database PATH of a seeded file (dotnet run --project Console -- seed-demo --deliveries 1000000 --Database:Path=PATH)");
+        Console.Error.WriteLine($"{args2[0]} needs --database PATH of a seeded file (dotnet run --project Console -- seed-demo --deliveries 1000000 --Database:Path=PATH), or --database postgres:CONNECTION-STRING of a seeded PostgreSQL database");
         return 2;
     }
 

@@ -14,7 +14,7 @@ using DeliveryConsole.Features.Stats;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure.Delivery;
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -27,15 +27,14 @@ namespace DeliveryConsole.Bench;
 /// </summary>
 public static class StatsBench
 {
-    public static async Task<int> RunAsync(string database, int requests, Func<string> consoleAssembly, Func<int> freePort)
+    public static async Task<int> RunAsync(BenchDatabase database, int requests, Func<string> consoleAssembly, Func<int> freePort)
     {
-        Console.WriteLine($"stats: {database} ({new FileInfo(database).Length / 1_000_000:N0} MB), {requests} requests per kind, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        Console.WriteLine($"stats: {database.Describe()}, {requests} requests per kind, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
         // The console's CLI also applies pending migrations to the file.
         var key = await BenchConsole.CreateKeyAsync(database, consoleAssembly(), "stats bench");
 
-        await using var raw = new SqliteConnection($"Data Source={database};Mode=ReadOnly");
-        await raw.OpenAsync();
-        var workspace = Guid.Parse((string)(await InspectorBench.Scalar(raw, "SELECT WorkspaceId FROM deliveries ORDER BY CreatedAt DESC LIMIT 1"))!);
+        await using var raw = await database.OpenRawAsync();
+        var workspace = Guid.Parse((string)(await InspectorBench.Scalar(database, raw, "SELECT WorkspaceId FROM deliveries ORDER BY CreatedAt DESC LIMIT 1"))!);
         await using var provider = Services(database);
         var stats = provider.GetRequiredService<StatsService>();
         var dashboard = provider.GetRequiredService<DashboardService>();
@@ -45,7 +44,7 @@ public static class StatsBench
         // deliveries): the rollups against a GROUP BY over the rows of the same 7-day window.
         var window = stats.Window(168);
         var fromRollups = await stats.GetAsync(caller, window);
-        var direct = await DirectAsync(raw, workspace, window);
+        var direct = await DirectAsync(database, raw, workspace, window);
         var agrees = direct.Total == fromRollups.Total && direct.Delivered == fromRollups.Delivered && direct.Failed == fromRollups.Failed && direct.Pending == fromRollups.Pending
             && direct.Series.SequenceEqual(fromRollups.Series.Select(b => (b.BucketStart.Ticks, b.Delivered, b.Failed, b.Pending)))
             && direct.Types.SequenceEqual(fromRollups.ByEventType.Select(t => (t.EventType, t.Total, t.Delivered, t.Failed)).OrderBy(t => t.EventType, StringComparer.Ordinal));
@@ -73,15 +72,15 @@ public static class StatsBench
         await Row("dashboard, 7 d (everything the page reads)", () => dashboard.GetAsync(caller, 168), requests);
         await Row("GET /v1/webhooks/deliveries/stats?hours=168 over HTTP", () => http.GetStringAsync("/v1/webhooks/deliveries/stats?hours=168"), requests);
         await Row("GET /v1/webhooks/deliveries/stats/all-time over HTTP", () => http.GetStringAsync("/v1/webhooks/deliveries/stats/all-time"), requests);
-        await Row("reference: GROUP BY over the rows, 7 d", () => DirectAsync(raw, workspace, window), Math.Min(requests, 10));
+        await Row("reference: GROUP BY over the rows, 7 d", () => DirectAsync(database, raw, workspace, window), Math.Min(requests, 10));
         return agrees ? 0 : 1;
     }
 
-    private static ServiceProvider Services(string database)
+    private static ServiceProvider Services(BenchDatabase database)
     {
         var services = new ServiceCollection()
             .AddLogging()
-            .AddDbContextFactory<AppDbContext>(o => o.UseSqlite($"Data Source={database};Pooling=True").AddInterceptors(new SqlitePragmaInterceptor(5000)))
+            .AddDbContextFactory<AppDbContext>(o => o.UseConsoleDatabase(database.Options))
             .AddSingleton(TimeProvider.System)
             .AddSingleton<StatsService>()
             .AddSingleton<EndpointSecrets>()
@@ -103,7 +102,7 @@ public static class StatsBench
             .AddSingleton<ITelephonyProvider, SimulatedTelephony>()
             .AddSingleton<CallService>()
             .AddSingleton<CallbackService>()
-            .AddSingleton(Options.Create(new DatabaseOptions { Path = database }))
+            .AddSingleton(Options.Create(database.Options))
             .AddSingleton<IHostApplicationLifetime, NoLifetime>();
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddOptions<DeliveryOptions>();
@@ -122,17 +121,18 @@ public static class StatsBench
     private sealed record Direct(long Total, long Delivered, long Failed, long Pending, List<(long, long, long, long)> Series, List<(string, long, long, long)> Types);
 
     /// <summary>The same figures straight from the deliveries: what the dashboard would cost without rollups.</summary>
-    private static async Task<Direct> DirectAsync(SqliteConnection connection, Guid workspace, StatsWindow window)
+    private static async Task<Direct> DirectAsync(BenchDatabase database, DbConnection connection, Guid workspace, StatsWindow window)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT CreatedAt - CreatedAt % 36000000000, EventType, SUM(Status = 0), SUM(Status = 1), SUM(Status = 2), COUNT(*)
+        command.CommandText = database.Sql("""
+            SELECT CreatedAt - CreatedAt % 36000000000, EventType, SUM(CASE WHEN Status = 0 THEN 1 ELSE 0 END), SUM(CASE WHEN Status = 1 THEN 1 ELSE 0 END),
+                SUM(CASE WHEN Status = 2 THEN 1 ELSE 0 END), COUNT(*)
             FROM deliveries WHERE WorkspaceId = $w AND CreatedAt >= $from AND CreatedAt < $to
             GROUP BY 1, 2
-            """;
-        command.Parameters.AddWithValue("$w", workspace.ToString());
-        command.Parameters.AddWithValue("$from", window.From.Ticks);
-        command.Parameters.AddWithValue("$to", window.To.Ticks);
+            """);
+        database.Parameter(command, "$w", workspace.ToString());
+        database.Parameter(command, "$from", window.From.Ticks);
+        database.Parameter(command, "$to", window.To.Ticks);
         var rows = new List<(long Hour, string Type, long Pending, long Delivered, long Failed, long Total)>();
         await using (var reader = await command.ExecuteReaderAsync())
         {

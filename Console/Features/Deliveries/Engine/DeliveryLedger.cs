@@ -280,85 +280,35 @@ public sealed class DeliveryLedger : IAsyncDisposable
         }
     }
 
+    /// <summary>What recording an attempt changes, worked out before anything is written.</summary>
+    private readonly record struct Recorded(DeliveryClaim Claim, SendResult Result, DeliveryStatus Status, int Attempts, DateTime? Next, bool Test);
+
     private async Task<(DeliveryStatus?[] Outcomes, bool Disabled, DateTime? RetryAt)> RecordBatchAsync(AppDbContext db, List<Pending> batch, DeliveryOptions settings)
     {
-        DateTime? retryAt = null;
-        var insert = RawSql.Prepared(db, """
-            INSERT INTO delivery_attempts ("Id", "DeliveryId", "WorkspaceId", "EndpointId", "Number", "Trigger", "RequestUrl", "RequestHeadersJson",
-                "RequestBody", "ResponseStatus", "ResponseHeadersJson", "ResponseBody", "ResponseBodySize", "DurationMs", "ErrorClass", "Error", "StartedAt", "CompletedAt")
-            VALUES (@id, @delivery, @workspace, @endpoint,
-                (SELECT COALESCE(MAX("Number"), 0) + 1 FROM delivery_attempts WHERE "DeliveryId" = @delivery),
-                CASE WHEN @test THEN 3 WHEN @attempts > 0 THEN 1 WHEN EXISTS (SELECT 1 FROM delivery_attempts WHERE "DeliveryId" = @delivery) THEN 2 ELSE 0 END,
-                @url, @requestHeaders, @body, @status, @responseHeaders, @responseBody, @responseSize, @duration, @errorClass, @error, @started, @completed)
-            """);
-        // Two forms of the state update: the row's target columns are rewritten only when the
-        // endpoint's URL changed since the row was written (SQLite rewrites an index whenever a
-        // column of it is assigned, even to the same value).
-        var update = RawSql.Prepared(db, """
-            UPDATE deliveries SET "Status" = @newStatus, "Attempts" = @attempts, "NextAttemptAt" = @next, "DeliveredAt" = @delivered, "LastAttemptAt" = @started,
-                "LastResponseStatus" = @status, "LastDurationMs" = @duration, "LastError" = @error,
-                "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = @completed
-            WHERE "Id" = @delivery AND "LeaseOwner" = @owner AND "Status" = 0
-            """);
-        var retarget = RawSql.Prepared(db, """
-            UPDATE deliveries SET "Status" = @newStatus, "Attempts" = @attempts, "NextAttemptAt" = @next, "DeliveredAt" = @delivered, "LastAttemptAt" = @started,
-                "LastResponseStatus" = @status, "LastDurationMs" = @duration, "LastError" = @error, "TargetUrl" = @url, "TargetHost" = @host,
-                "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = @completed
-            WHERE "Id" = @delivery AND "LeaseOwner" = @owner AND "Status" = 0
-            """);
+        var recorded = batch.Select(p =>
+        {
+            var attempts = p.Claim.Attempts + 1;
+            var status = p.Result.Succeeded ? DeliveryStatus.Delivered
+                : p.Final || p.Result.ResponseStatus == 410 || attempts >= settings.MaxAttempts ? DeliveryStatus.Failed
+                : DeliveryStatus.Pending;
+            DateTime? next = status == DeliveryStatus.Pending ? p.Result.CompletedAt + DeliveryProcessor.RetryDelay(p.Result, attempts, settings) : null;
+            return new Recorded(p.Claim, p.Result, status, attempts, next, p.Claim.LeaseOwner == TestLeaseOwner);
+        }).ToList();
 
+        // Which deliveries still held their lease (their state changed); the attempts are kept either way.
+        // (Two attempts of one delivery in a batch need the per-row order: the first decides, the next finds the lease gone.)
+        var changed = db.IsPostgres() && recorded.DistinctBy(r => r.Claim.Id).Count() == recorded.Count
+            ? await WriteRecordsSetBasedAsync(db, recorded)
+            : await WriteRecordsAsync(db, recorded);
+
+        DateTime? retryAt = null;
         var rollups = new RollupChanges();
         var outcomes = new DeliveryStatus?[batch.Count];
-        for (var i = 0; i < batch.Count; i++)
+        for (var i = 0; i < recorded.Count; i++)
         {
-            var (claim, result, final, _) = batch[i];
-            var delivery = claim.Id;
-            var test = claim.LeaseOwner == TestLeaseOwner;
-            insert.Set("@id", Guid.CreateVersion7());
-            insert.Set("@delivery", delivery);
-            insert.Set("@workspace", claim.WorkspaceId);
-            insert.Set("@endpoint", claim.EndpointId);
-            insert.Set("@test", test);
-            insert.Set("@attempts", claim.Attempts);
-            insert.Set("@url", result.RequestUrl);
-            insert.Set("@requestHeaders", result.RequestHeadersJson);
-            insert.Set("@body", claim.PayloadJson);
-            insert.Set("@status", result.ResponseStatus);
-            insert.Set("@responseHeaders", result.ResponseHeadersJson);
-            insert.Set("@responseBody", result.ResponseBody);
-            insert.Set("@responseSize", result.ResponseBodySize);
-            insert.Set("@duration", result.DurationMs);
-            insert.Set("@errorClass", (int)result.ErrorClass);
-            insert.Set("@error", result.Error);
-            insert.Set("@started", result.StartedAt);
-            insert.Set("@completed", result.CompletedAt);
-            await insert.ExecuteNonQueryAsync();
+            var (claim, result, status, attempts, next, _) = recorded[i];
             rollups.AttemptRecorded(claim.WorkspaceId, result.StartedAt, claim.EndpointId, claim.EventType, result.ResponseStatus, result.DurationMs);
-
-            var attempts = claim.Attempts + 1;
-            var status = result.Succeeded ? DeliveryStatus.Delivered
-                : final || result.ResponseStatus == 410 || attempts >= settings.MaxAttempts ? DeliveryStatus.Failed
-                : DeliveryStatus.Pending;
-            var state = claim.TargetUrl == claim.EndpointUrl ? update : retarget;
-            state.Set("@newStatus", (int)status);
-            state.Set("@attempts", attempts);
-            DateTime? next = status == DeliveryStatus.Pending ? result.CompletedAt + DeliveryProcessor.RetryDelay(result, attempts, settings) : null;
-            state.Set("@next", next);
-            state.Set("@delivered", result.Succeeded ? result.CompletedAt : null);
-            state.Set("@started", result.StartedAt);
-            state.Set("@status", result.ResponseStatus);
-            state.Set("@duration", result.DurationMs);
-            state.Set("@error", result.Error);
-            if (state == retarget)
-            {
-                state.Set("@url", claim.EndpointUrl);
-                state.Set("@host", new Uri(claim.EndpointUrl).Host.ToLowerInvariant());
-            }
-
-            state.Set("@completed", result.CompletedAt);
-            state.Set("@delivery", delivery);
-            state.Set("@owner", claim.LeaseOwner);
-            if (await state.ExecuteNonQueryAsync() == 1)
+            if (changed[i])
             {
                 outcomes[i] = status;
                 if (next is { } due && (retryAt is null || due < retryAt))
@@ -383,6 +333,158 @@ public sealed class DeliveryLedger : IAsyncDisposable
         var disabled = await UpdateHealthAsync(db, batch, outcomes, settings);
         await rollups.ApplyAsync(db);
         return (outcomes, disabled, retryAt);
+    }
+
+    /// <summary>SQLite: each attempt inserted and each state updated by prepared statements (in process, a statement costs microseconds).</summary>
+    private static async Task<bool[]> WriteRecordsAsync(AppDbContext db, List<Recorded> recorded)
+    {
+        var insert = RawSql.Prepared(db, """
+            INSERT INTO delivery_attempts ("Id", "DeliveryId", "WorkspaceId", "EndpointId", "Number", "Trigger", "RequestUrl", "RequestHeadersJson",
+                "RequestBody", "ResponseStatus", "ResponseHeadersJson", "ResponseBody", "ResponseBodySize", "DurationMs", "ErrorClass", "Error", "StartedAt", "CompletedAt")
+            VALUES (@id, @delivery, @workspace, @endpoint,
+                (SELECT COALESCE(MAX("Number"), 0) + 1 FROM delivery_attempts WHERE "DeliveryId" = @delivery),
+                CASE WHEN @test THEN 3 WHEN @attempts > 0 THEN 1 WHEN EXISTS (SELECT 1 FROM delivery_attempts WHERE "DeliveryId" = @delivery) THEN 2 ELSE 0 END,
+                @url, @requestHeaders, @body, @status, @responseHeaders, @responseBody, @responseSize, @duration, @errorClass, @error, @started, @completed)
+            """);
+        // Two forms of the state update: the row's target columns are rewritten only when the
+        // endpoint's URL changed since the row was written (SQLite rewrites an index whenever a
+        // column of it is assigned, even to the same value).
+        var update = RawSql.Prepared(db, """
+            UPDATE deliveries SET "Status" = @newStatus, "Attempts" = @attempts, "NextAttemptAt" = @next, "DeliveredAt" = @delivered, "LastAttemptAt" = @started,
+                "LastResponseStatus" = @status, "LastDurationMs" = @duration, "LastError" = @error,
+                "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = @completed
+            WHERE "Id" = @delivery AND "LeaseOwner" = @owner AND "Status" = 0
+            """);
+        var retarget = RawSql.Prepared(db, """
+            UPDATE deliveries SET "Status" = @newStatus, "Attempts" = @attempts, "NextAttemptAt" = @next, "DeliveredAt" = @delivered, "LastAttemptAt" = @started,
+                "LastResponseStatus" = @status, "LastDurationMs" = @duration, "LastError" = @error, "TargetUrl" = @url, "TargetHost" = @host,
+                "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = @completed
+            WHERE "Id" = @delivery AND "LeaseOwner" = @owner AND "Status" = 0
+            """);
+
+        var changed = new bool[recorded.Count];
+        for (var i = 0; i < recorded.Count; i++)
+        {
+            var (claim, result, status, attempts, next, test) = recorded[i];
+            insert.Set("@id", Guid.CreateVersion7());
+            insert.Set("@delivery", claim.Id);
+            insert.Set("@workspace", claim.WorkspaceId);
+            insert.Set("@endpoint", claim.EndpointId);
+            insert.Set("@test", test);
+            insert.Set("@attempts", claim.Attempts);
+            insert.Set("@url", result.RequestUrl);
+            insert.Set("@requestHeaders", result.RequestHeadersJson);
+            insert.Set("@body", claim.PayloadJson);
+            insert.Set("@status", result.ResponseStatus);
+            insert.Set("@responseHeaders", result.ResponseHeadersJson);
+            insert.Set("@responseBody", result.ResponseBody);
+            insert.Set("@responseSize", result.ResponseBodySize);
+            insert.Set("@duration", result.DurationMs);
+            insert.Set("@errorClass", (int)result.ErrorClass);
+            insert.Set("@error", result.Error);
+            insert.Set("@started", result.StartedAt);
+            insert.Set("@completed", result.CompletedAt);
+            await insert.ExecuteNonQueryAsync();
+
+            var state = claim.TargetUrl == claim.EndpointUrl ? update : retarget;
+            state.Set("@newStatus", (int)status);
+            state.Set("@attempts", attempts);
+            state.Set("@next", next);
+            state.Set("@delivered", result.Succeeded ? result.CompletedAt : null);
+            state.Set("@started", result.StartedAt);
+            state.Set("@status", result.ResponseStatus);
+            state.Set("@duration", result.DurationMs);
+            state.Set("@error", result.Error);
+            if (state == retarget)
+            {
+                state.Set("@url", claim.EndpointUrl);
+                state.Set("@host", new Uri(claim.EndpointUrl).Host.ToLowerInvariant());
+            }
+
+            state.Set("@completed", result.CompletedAt);
+            state.Set("@delivery", claim.Id);
+            state.Set("@owner", claim.LeaseOwner);
+            changed[i] = await state.ExecuteNonQueryAsync() == 1;
+        }
+
+        return changed;
+    }
+
+    /// <summary>
+    /// PostgreSQL: every attempt of the batch in one INSERT and every state in one UPDATE, from
+    /// arrays (<c>unnest</c>): each statement is a round trip to the server, so two per batch
+    /// instead of two per attempt.
+    /// </summary>
+    private static async Task<bool[]> WriteRecordsSetBasedAsync(AppDbContext db, List<Recorded> recorded)
+    {
+        var insert = RawSql.Prepared(db, """
+            INSERT INTO delivery_attempts ("Id", "DeliveryId", "WorkspaceId", "EndpointId", "Number", "Trigger", "RequestUrl", "RequestHeadersJson",
+                "RequestBody", "ResponseStatus", "ResponseHeadersJson", "ResponseBody", "ResponseBodySize", "DurationMs", "ErrorClass", "Error", "StartedAt", "CompletedAt")
+            SELECT u.id, u.delivery, u.workspace, u.endpoint,
+                (SELECT COALESCE(MAX(a."Number"), 0) + 1 FROM delivery_attempts a WHERE a."DeliveryId" = u.delivery),
+                CASE WHEN u.test THEN 3 WHEN u.attempts > 0 THEN 1 WHEN EXISTS (SELECT 1 FROM delivery_attempts a WHERE a."DeliveryId" = u.delivery) THEN 2 ELSE 0 END,
+                u.url, u.request_headers, u.body, u.status, u.response_headers, u.response_body, u.response_size, u.duration, u.error_class, u.error, u.started, u.completed
+            FROM unnest(@id::text[], @delivery::text[], @workspace::text[], @endpoint::text[], @test::boolean[], @attempts::integer[], @url::text[],
+                @requestHeaders::text[], @body::text[], @status::integer[], @responseHeaders::text[], @responseBody::text[], @responseSize::bigint[],
+                @duration::integer[], @errorClass::integer[], @error::text[], @started::bigint[], @completed::bigint[])
+                AS u(id, delivery, workspace, endpoint, test, attempts, url, request_headers, body, status, response_headers, response_body, response_size,
+                     duration, error_class, error, started, completed)
+            """);
+        insert.Set("@id", recorded.Select(_ => Guid.CreateVersion7().ToString("D")).ToArray());
+        insert.Set("@delivery", recorded.Select(r => r.Claim.Id.ToString("D")).ToArray());
+        insert.Set("@workspace", recorded.Select(r => r.Claim.WorkspaceId.ToString("D")).ToArray());
+        insert.Set("@endpoint", recorded.Select(r => r.Claim.EndpointId.ToString("D")).ToArray());
+        insert.Set("@test", recorded.Select(r => r.Test).ToArray());
+        insert.Set("@attempts", recorded.Select(r => r.Claim.Attempts).ToArray());
+        insert.Set("@url", recorded.Select(r => r.Result.RequestUrl).ToArray());
+        insert.Set("@requestHeaders", recorded.Select(r => r.Result.RequestHeadersJson).ToArray());
+        insert.Set("@body", recorded.Select(r => r.Claim.PayloadJson).ToArray());
+        insert.Set("@status", recorded.Select(r => r.Result.ResponseStatus).ToArray());
+        insert.Set("@responseHeaders", recorded.Select(r => r.Result.ResponseHeadersJson).ToArray());
+        insert.Set("@responseBody", recorded.Select(r => r.Result.ResponseBody).ToArray());
+        insert.Set("@responseSize", recorded.Select(r => r.Result.ResponseBodySize).ToArray());
+        insert.Set("@duration", recorded.Select(r => r.Result.DurationMs).ToArray());
+        insert.Set("@errorClass", recorded.Select(r => (int)r.Result.ErrorClass).ToArray());
+        insert.Set("@error", recorded.Select(r => r.Result.Error).ToArray());
+        insert.Set("@started", recorded.Select(r => r.Result.StartedAt.Ticks).ToArray());
+        insert.Set("@completed", recorded.Select(r => r.Result.CompletedAt.Ticks).ToArray());
+        await insert.ExecuteNonQueryAsync();
+
+        var update = RawSql.Prepared(db, """
+            UPDATE deliveries AS d SET "Status" = u.new_status, "Attempts" = u.attempts, "NextAttemptAt" = u.next, "DeliveredAt" = u.delivered,
+                "LastAttemptAt" = u.started, "LastResponseStatus" = u.status, "LastDurationMs" = u.duration, "LastError" = u.error,
+                "TargetUrl" = COALESCE(u.url, d."TargetUrl"), "TargetHost" = COALESCE(u.host, d."TargetHost"),
+                "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = u.completed
+            FROM unnest(@delivery::text[], @owner::text[], @newStatus::integer[], @attempts::integer[], @next::bigint[], @delivered::bigint[], @started::bigint[],
+                @status::integer[], @duration::integer[], @error::text[], @url::text[], @host::text[], @completed::bigint[])
+                AS u(delivery, owner, new_status, attempts, next, delivered, started, status, duration, error, url, host, completed)
+            WHERE d."Id" = u.delivery AND d."LeaseOwner" = u.owner AND d."Status" = 0
+            RETURNING d."Id"
+            """);
+        var retarget = recorded.Select(r => r.Claim.TargetUrl != r.Claim.EndpointUrl).ToArray();
+        update.Set("@delivery", recorded.Select(r => r.Claim.Id.ToString("D")).ToArray());
+        update.Set("@owner", recorded.Select(r => r.Claim.LeaseOwner).ToArray());
+        update.Set("@newStatus", recorded.Select(r => (int)r.Status).ToArray());
+        update.Set("@attempts", recorded.Select(r => r.Attempts).ToArray());
+        update.Set("@next", recorded.Select(r => r.Next?.Ticks).ToArray());
+        update.Set("@delivered", recorded.Select(r => r.Result.Succeeded ? r.Result.CompletedAt.Ticks : (long?)null).ToArray());
+        update.Set("@started", recorded.Select(r => r.Result.StartedAt.Ticks).ToArray());
+        update.Set("@status", recorded.Select(r => r.Result.ResponseStatus).ToArray());
+        update.Set("@duration", recorded.Select(r => r.Result.DurationMs).ToArray());
+        update.Set("@error", recorded.Select(r => r.Result.Error).ToArray());
+        update.Set("@url", recorded.Select((r, i) => retarget[i] ? r.Claim.EndpointUrl : null).ToArray());
+        update.Set("@host", recorded.Select((r, i) => retarget[i] ? new Uri(r.Claim.EndpointUrl).Host.ToLowerInvariant() : null).ToArray());
+        update.Set("@completed", recorded.Select(r => r.Result.CompletedAt.Ticks).ToArray());
+        var updated = new HashSet<string>(StringComparer.Ordinal);
+        await using (var reader = await update.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                updated.Add(reader.GetString(0));
+            }
+        }
+
+        return recorded.Select(r => updated.Contains(r.Claim.Id.ToString("D"))).ToArray();
     }
 
     /// <summary>
