@@ -128,7 +128,8 @@ public sealed class NodeProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static ProcessStartInfo Start(string workingDirectory, IEnumerable<string> args)
+    /// <summary>How the built console is started as a process here (its output read by the caller), logging warnings and errors only.</summary>
+    public static ProcessStartInfo Start(string workingDirectory, IEnumerable<string> args)
     {
         var start = new ProcessStartInfo("dotnet")
         {

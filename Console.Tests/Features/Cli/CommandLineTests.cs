@@ -137,19 +137,8 @@ public sealed class CommandLineTests
 
     private static async Task<ProcessResult> RunAsync(string workingDirectory, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "DeliveryConsole.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        var start = NodeProcess.Start(workingDirectory, args);
+        start.Environment.Remove("ASPNETCORE_ENVIRONMENT");
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();

@@ -41,9 +41,23 @@ public sealed class TwoNodeTests(ITestOutputHelper output)
             // Both start together: they take turns migrating and creating the first admin.
             var a = NodeProcess.StartAsync(folder.File("a"), args);
             var b = NodeProcess.StartAsync(folder.File("b"), args);
-            await Task.WhenAll(a, b);
-            var key = await NodeProcess.RunVerbAsync(folder.File("cli"), ["keys", "create", "--role", "admin", .. args]);
-            return new Cluster { Folder = folder, ConnectionString = connectionString, A = await a, B = await b, Key = key.Split('\n')[^1].Trim() };
+            try
+            {
+                await Task.WhenAll(a, b);
+                var key = await NodeProcess.RunVerbAsync(folder.File("cli"), ["keys", "create", "--role", "admin", .. args]);
+                return new Cluster { Folder = folder, ConnectionString = connectionString, A = await a, B = await b, Key = key.Split('\n')[^1].Trim() };
+            }
+            catch
+            {
+                // Whatever started is stopped: no node outlives a failed test.
+                foreach (var node in new[] { a, b }.Where(t => t.IsCompletedSuccessfully))
+                {
+                    await node.Result.DisposeAsync();
+                }
+
+                folder.Dispose();
+                throw;
+            }
         }
 
         public HttpClient Client(NodeProcess node)
