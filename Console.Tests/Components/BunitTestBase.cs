@@ -24,6 +24,9 @@ public abstract class BunitTestBase : BunitContext, IAsyncLifetime
 
     protected BunitTestBase()
     {
+        // A page's first query builds EF Core's model and opens the pool (on PostgreSQL, a server
+        // round trip or more): under a busy machine that exceeds bUnit's default second.
+        DefaultWaitTimeout = TimeSpan.FromSeconds(10);
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices(options =>
         {
