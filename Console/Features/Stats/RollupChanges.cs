@@ -149,6 +149,13 @@ public sealed class RollupChanges
             return;
         }
 
+        if (db.IsPostgres())
+        {
+            await ApplySetBasedAsync(db);
+            Clear();
+            return;
+        }
+
         var upsert = RawSql.Prepared(db, """
             INSERT INTO delivery_rollups ("WorkspaceId", "HourStart", "EndpointId", "EventType", "Created", "Pending", "Delivered", "Failed", "Attempts", "FailedAttempts", "LatencySumMs")
             VALUES (@workspace, @hour, @endpoint, @type, @created, @pending, @delivered, @failed, @attempts, @failedAttempts, @latency)
@@ -210,5 +217,70 @@ public sealed class RollupChanges
         }
 
         Clear();
+    }
+
+    /// <summary>
+    /// PostgreSQL: each rollup table's changes in one upsert from arrays (each statement is a round
+    /// trip to the server), rows in key order, so writers of several nodes lock them in the same order.
+    /// </summary>
+    private async Task ApplySetBasedAsync(AppDbContext db)
+    {
+        var counts = _counts.Where(p => p.Value.Any(v => v != 0)).ToList();
+        if (counts.Count > 0)
+        {
+            var upsert = RawSql.Prepared(db, """
+                INSERT INTO delivery_rollups ("WorkspaceId", "HourStart", "EndpointId", "EventType", "Created", "Pending", "Delivered", "Failed", "Attempts", "FailedAttempts", "LatencySumMs")
+                SELECT * FROM unnest(@workspace::text[], @hour::bigint[], @endpoint::text[], @type::text[], @created::bigint[], @pending::bigint[],
+                    @delivered::bigint[], @failed::bigint[], @attempts::bigint[], @failedAttempts::bigint[], @latency::bigint[])
+                ON CONFLICT ("WorkspaceId", "HourStart", "EndpointId", "EventType") DO UPDATE SET
+                    "Created" = delivery_rollups."Created" + excluded."Created", "Pending" = delivery_rollups."Pending" + excluded."Pending",
+                    "Delivered" = delivery_rollups."Delivered" + excluded."Delivered", "Failed" = delivery_rollups."Failed" + excluded."Failed",
+                    "Attempts" = delivery_rollups."Attempts" + excluded."Attempts", "FailedAttempts" = delivery_rollups."FailedAttempts" + excluded."FailedAttempts",
+                    "LatencySumMs" = delivery_rollups."LatencySumMs" + excluded."LatencySumMs"
+                """);
+            upsert.Set("@workspace", counts.Select(p => p.Key.WorkspaceId).ToArray());
+            upsert.Set("@hour", counts.Select(p => p.Key.HourStart).ToArray());
+            upsert.Set("@endpoint", counts.Select(p => p.Key.EndpointId).ToArray());
+            upsert.Set("@type", counts.Select(p => p.Key.EventType).ToArray());
+            upsert.Set("@created", counts.Select(p => p.Value[Created]).ToArray());
+            upsert.Set("@pending", counts.Select(p => p.Value[Pending]).ToArray());
+            upsert.Set("@delivered", counts.Select(p => p.Value[Delivered]).ToArray());
+            upsert.Set("@failed", counts.Select(p => p.Value[Failed]).ToArray());
+            upsert.Set("@attempts", counts.Select(p => p.Value[Attempts]).ToArray());
+            upsert.Set("@failedAttempts", counts.Select(p => p.Value[FailedAttempts]).ToArray());
+            upsert.Set("@latency", counts.Select(p => p.Value[LatencySum]).ToArray());
+            await upsert.ExecuteNonQueryAsync();
+        }
+
+        if (_latency.Count == 0)
+        {
+            return;
+        }
+
+        var latency = RawSql.Prepared(db, """
+            INSERT INTO latency_rollups ("WorkspaceId", "HourStart", "EndpointId", "EventType", "Bucket", "Count")
+            SELECT * FROM unnest(@workspace::text[], @hour::bigint[], @endpoint::text[], @type::text[], @bucket::integer[], @count::bigint[])
+            ON CONFLICT ("WorkspaceId", "HourStart", "EndpointId", "EventType", "Bucket") DO UPDATE SET "Count" = latency_rollups."Count" + excluded."Count"
+            """);
+        var buckets = _latency.ToList();
+        latency.Set("@workspace", buckets.Select(p => p.Key.Key.WorkspaceId).ToArray());
+        latency.Set("@hour", buckets.Select(p => p.Key.Key.HourStart).ToArray());
+        latency.Set("@endpoint", buckets.Select(p => p.Key.Key.EndpointId).ToArray());
+        latency.Set("@type", buckets.Select(p => p.Key.Key.EventType).ToArray());
+        latency.Set("@bucket", buckets.Select(p => p.Key.Bucket).ToArray());
+        latency.Set("@count", buckets.Select(p => p.Value).ToArray());
+        await latency.ExecuteNonQueryAsync();
+
+        var workspace = buckets.GroupBy(p => (p.Key.Key.WorkspaceId, p.Key.Key.HourStart, p.Key.Bucket)).Select(g => (g.Key, Count: g.Sum(p => p.Value))).OrderBy(p => p.Key).ToList();
+        var workspaceLatency = RawSql.Prepared(db, """
+            INSERT INTO workspace_latency_rollups ("WorkspaceId", "HourStart", "Bucket", "Count")
+            SELECT * FROM unnest(@workspace::text[], @hour::bigint[], @bucket::integer[], @count::bigint[])
+            ON CONFLICT ("WorkspaceId", "HourStart", "Bucket") DO UPDATE SET "Count" = workspace_latency_rollups."Count" + excluded."Count"
+            """);
+        workspaceLatency.Set("@workspace", workspace.Select(p => p.Key.WorkspaceId).ToArray());
+        workspaceLatency.Set("@hour", workspace.Select(p => p.Key.HourStart).ToArray());
+        workspaceLatency.Set("@bucket", workspace.Select(p => p.Key.Bucket).ToArray());
+        workspaceLatency.Set("@count", workspace.Select(p => p.Count).ToArray());
+        await workspaceLatency.ExecuteNonQueryAsync();
     }
 }

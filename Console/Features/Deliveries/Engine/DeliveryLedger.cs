@@ -55,6 +55,12 @@ public sealed class DeliveryLedger : IAsyncDisposable
     /// <summary>Stores events and their new deliveries (pending, or as given) in <paramref name="db"/>'s transaction, with their rollups.</summary>
     public static async Task InsertAsync(AppDbContext db, IReadOnlyList<WebhookEvent> events, IReadOnlyList<Delivery> deliveries)
     {
+        if (db.IsPostgres())
+        {
+            await InsertSetBasedAsync(db, events, deliveries);
+            return;
+        }
+
         var eventInsert = RawSql.Prepared(db, """
             INSERT INTO events ("Id", "WorkspaceId", "Type", "Channel", "PayloadJson", "CallId", "ApplicationId", "CampaignId", "CreatedAt")
             VALUES (@id, @workspace, @type, @channel, @payload, @call, @application, @campaign, @created)
@@ -102,6 +108,69 @@ public sealed class DeliveryLedger : IAsyncDisposable
             deliveryInsert.Set("@created", delivery.CreatedAt);
             await deliveryInsert.ExecuteNonQueryAsync();
             rollups.DeliveryCreated(delivery.WorkspaceId, delivery.CreatedAt, delivery.EndpointId, delivery.EventType, delivery.Status);
+        }
+
+        await rollups.ApplyAsync(db);
+    }
+
+    /// <summary>PostgreSQL: the events in one INSERT and the deliveries in another, from arrays (each statement is a round trip to the server).</summary>
+    private static async Task InsertSetBasedAsync(AppDbContext db, IReadOnlyList<WebhookEvent> events, IReadOnlyList<Delivery> deliveries)
+    {
+        static string? Text(Guid? id) => id?.ToString("D");
+        static long? Ticks(DateTime? at) => at is { } value ? UtcTicksConverter.ToTicks(value) : null;
+
+        var eventInsert = RawSql.Prepared(db, """
+            INSERT INTO events ("Id", "WorkspaceId", "Type", "Channel", "PayloadJson", "CallId", "ApplicationId", "CampaignId", "CreatedAt")
+            SELECT * FROM unnest(@id::text[], @workspace::text[], @type::text[], @channel::text[], @payload::text[], @call::text[],
+                @application::text[], @campaign::text[], @created::bigint[])
+            """);
+        eventInsert.Set("@id", events.Select(e => e.Id).ToArray());
+        eventInsert.Set("@workspace", events.Select(e => Text(e.WorkspaceId)).ToArray());
+        eventInsert.Set("@type", events.Select(e => e.Type).ToArray());
+        eventInsert.Set("@channel", events.Select(e => e.Channel).ToArray());
+        eventInsert.Set("@payload", events.Select(e => e.PayloadJson).ToArray());
+        eventInsert.Set("@call", events.Select(e => e.CallId).ToArray());
+        eventInsert.Set("@application", events.Select(e => Text(e.ApplicationId)).ToArray());
+        eventInsert.Set("@campaign", events.Select(e => Text(e.CampaignId)).ToArray());
+        eventInsert.Set("@created", events.Select(e => UtcTicksConverter.ToTicks(e.CreatedAt)).ToArray());
+        await eventInsert.ExecuteNonQueryAsync();
+
+        var rollups = new RollupChanges();
+        if (deliveries.Count > 0)
+        {
+            var deliveryInsert = RawSql.Prepared(db, """
+                INSERT INTO deliveries ("Id", "WorkspaceId", "EventId", "EndpointId", "EndpointScope", "ApplicationId", "CampaignId", "EventType", "Channel", "CallId",
+                    "TargetUrl", "TargetHost", "PayloadJson", "Status", "Attempts", "NextAttemptAt", "LeaseUntil", "LeaseOwner", "CreatedAt", "UpdatedAt")
+                SELECT u.id, u.workspace, u.event, u.endpoint, u.scope, u.application, u.campaign, u.type, u.channel, u.call,
+                    u.url, u.host, u.payload, u.status, 0, u.next, u.lease_until, u.lease_owner, u.created, u.created
+                FROM unnest(@id::text[], @workspace::text[], @event::text[], @endpoint::text[], @scope::integer[], @application::text[], @campaign::text[],
+                    @type::text[], @channel::text[], @call::text[], @url::text[], @host::text[], @payload::text[], @status::integer[], @next::bigint[],
+                    @leaseUntil::bigint[], @leaseOwner::text[], @created::bigint[])
+                    AS u(id, workspace, event, endpoint, scope, application, campaign, type, channel, call, url, host, payload, status, next, lease_until, lease_owner, created)
+                """);
+            deliveryInsert.Set("@id", deliveries.Select(d => Text(d.Id)).ToArray());
+            deliveryInsert.Set("@workspace", deliveries.Select(d => Text(d.WorkspaceId)).ToArray());
+            deliveryInsert.Set("@event", deliveries.Select(d => d.EventId).ToArray());
+            deliveryInsert.Set("@endpoint", deliveries.Select(d => Text(d.EndpointId)).ToArray());
+            deliveryInsert.Set("@scope", deliveries.Select(d => (int)d.EndpointScope).ToArray());
+            deliveryInsert.Set("@application", deliveries.Select(d => Text(d.ApplicationId)).ToArray());
+            deliveryInsert.Set("@campaign", deliveries.Select(d => Text(d.CampaignId)).ToArray());
+            deliveryInsert.Set("@type", deliveries.Select(d => d.EventType).ToArray());
+            deliveryInsert.Set("@channel", deliveries.Select(d => d.Channel).ToArray());
+            deliveryInsert.Set("@call", deliveries.Select(d => d.CallId).ToArray());
+            deliveryInsert.Set("@url", deliveries.Select(d => d.TargetUrl).ToArray());
+            deliveryInsert.Set("@host", deliveries.Select(d => d.TargetHost).ToArray());
+            deliveryInsert.Set("@payload", deliveries.Select(d => d.PayloadJson).ToArray());
+            deliveryInsert.Set("@status", deliveries.Select(d => (int)d.Status).ToArray());
+            deliveryInsert.Set("@next", deliveries.Select(d => Ticks(d.NextAttemptAt)).ToArray());
+            deliveryInsert.Set("@leaseUntil", deliveries.Select(d => Ticks(d.LeaseUntil)).ToArray());
+            deliveryInsert.Set("@leaseOwner", deliveries.Select(d => d.LeaseOwner).ToArray());
+            deliveryInsert.Set("@created", deliveries.Select(d => UtcTicksConverter.ToTicks(d.CreatedAt)).ToArray());
+            await deliveryInsert.ExecuteNonQueryAsync();
+            foreach (var delivery in deliveries)
+            {
+                rollups.DeliveryCreated(delivery.WorkspaceId, delivery.CreatedAt, delivery.EndpointId, delivery.EventType, delivery.Status);
+            }
         }
 
         await rollups.ApplyAsync(db);
