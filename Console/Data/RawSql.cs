@@ -88,6 +88,20 @@ public static class RawSql
     };
 
     /// <summary>
+    /// Sets an array parameter for its next execution (PostgreSQL's <c>unnest</c>): the value of each
+    /// row, stored as <see cref="Set"/> stores one (GUIDs as text, timestamps as UTC ticks).
+    /// </summary>
+    public static void SetEach<TRow, TValue>(this DbCommand command, string name, IReadOnlyList<TRow> rows, Func<TRow, TValue> value) =>
+        command.Set(name, rows.Select(value) switch
+        {
+            IEnumerable<Guid> ids => ids.Select(id => id.ToString("D")).ToArray(),
+            IEnumerable<Guid?> ids => ids.Select(id => id?.ToString("D")).ToArray(),
+            IEnumerable<DateTime> times => times.Select(UtcTicksConverter.ToTicks).ToArray(),
+            IEnumerable<DateTime?> times => times.Select(t => t is { } at ? UtcTicksConverter.ToTicks(at) : (long?)null).ToArray(),
+            var values => values.ToArray(),
+        });
+
+    /// <summary>
     /// A list of ids as one parameter value: a JSON array for SQLite (read with <c>json_each</c>), a
     /// text array for PostgreSQL; with <see cref="InIdList"/> the statement stays the same text
     /// (prepared once) whatever the number of ids.

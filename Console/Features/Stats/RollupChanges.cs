@@ -238,17 +238,17 @@ public sealed class RollupChanges
                     "Attempts" = delivery_rollups."Attempts" + excluded."Attempts", "FailedAttempts" = delivery_rollups."FailedAttempts" + excluded."FailedAttempts",
                     "LatencySumMs" = delivery_rollups."LatencySumMs" + excluded."LatencySumMs"
                 """);
-            upsert.Set("@workspace", counts.Select(p => p.Key.WorkspaceId).ToArray());
-            upsert.Set("@hour", counts.Select(p => p.Key.HourStart).ToArray());
-            upsert.Set("@endpoint", counts.Select(p => p.Key.EndpointId).ToArray());
-            upsert.Set("@type", counts.Select(p => p.Key.EventType).ToArray());
-            upsert.Set("@created", counts.Select(p => p.Value[Created]).ToArray());
-            upsert.Set("@pending", counts.Select(p => p.Value[Pending]).ToArray());
-            upsert.Set("@delivered", counts.Select(p => p.Value[Delivered]).ToArray());
-            upsert.Set("@failed", counts.Select(p => p.Value[Failed]).ToArray());
-            upsert.Set("@attempts", counts.Select(p => p.Value[Attempts]).ToArray());
-            upsert.Set("@failedAttempts", counts.Select(p => p.Value[FailedAttempts]).ToArray());
-            upsert.Set("@latency", counts.Select(p => p.Value[LatencySum]).ToArray());
+            upsert.SetEach("@workspace", counts, p => p.Key.WorkspaceId);
+            upsert.SetEach("@hour", counts, p => p.Key.HourStart);
+            upsert.SetEach("@endpoint", counts, p => p.Key.EndpointId);
+            upsert.SetEach("@type", counts, p => p.Key.EventType);
+            upsert.SetEach("@created", counts, p => p.Value[Created]);
+            upsert.SetEach("@pending", counts, p => p.Value[Pending]);
+            upsert.SetEach("@delivered", counts, p => p.Value[Delivered]);
+            upsert.SetEach("@failed", counts, p => p.Value[Failed]);
+            upsert.SetEach("@attempts", counts, p => p.Value[Attempts]);
+            upsert.SetEach("@failedAttempts", counts, p => p.Value[FailedAttempts]);
+            upsert.SetEach("@latency", counts, p => p.Value[LatencySum]);
             await upsert.ExecuteNonQueryAsync();
         }
 
@@ -263,12 +263,12 @@ public sealed class RollupChanges
             ON CONFLICT ("WorkspaceId", "HourStart", "EndpointId", "EventType", "Bucket") DO UPDATE SET "Count" = latency_rollups."Count" + excluded."Count"
             """);
         var buckets = _latency.ToList();
-        latency.Set("@workspace", buckets.Select(p => p.Key.Key.WorkspaceId).ToArray());
-        latency.Set("@hour", buckets.Select(p => p.Key.Key.HourStart).ToArray());
-        latency.Set("@endpoint", buckets.Select(p => p.Key.Key.EndpointId).ToArray());
-        latency.Set("@type", buckets.Select(p => p.Key.Key.EventType).ToArray());
-        latency.Set("@bucket", buckets.Select(p => p.Key.Bucket).ToArray());
-        latency.Set("@count", buckets.Select(p => p.Value).ToArray());
+        latency.SetEach("@workspace", buckets, p => p.Key.Key.WorkspaceId);
+        latency.SetEach("@hour", buckets, p => p.Key.Key.HourStart);
+        latency.SetEach("@endpoint", buckets, p => p.Key.Key.EndpointId);
+        latency.SetEach("@type", buckets, p => p.Key.Key.EventType);
+        latency.SetEach("@bucket", buckets, p => p.Key.Bucket);
+        latency.SetEach("@count", buckets, p => p.Value);
         await latency.ExecuteNonQueryAsync();
 
         var workspace = buckets.GroupBy(p => (p.Key.Key.WorkspaceId, p.Key.Key.HourStart, p.Key.Bucket)).Select(g => (g.Key, Count: g.Sum(p => p.Value))).OrderBy(p => p.Key).ToList();
@@ -277,10 +277,10 @@ public sealed class RollupChanges
             SELECT * FROM unnest(@workspace::text[], @hour::bigint[], @bucket::integer[], @count::bigint[])
             ON CONFLICT ("WorkspaceId", "HourStart", "Bucket") DO UPDATE SET "Count" = workspace_latency_rollups."Count" + excluded."Count"
             """);
-        workspaceLatency.Set("@workspace", workspace.Select(p => p.Key.WorkspaceId).ToArray());
-        workspaceLatency.Set("@hour", workspace.Select(p => p.Key.HourStart).ToArray());
-        workspaceLatency.Set("@bucket", workspace.Select(p => p.Key.Bucket).ToArray());
-        workspaceLatency.Set("@count", workspace.Select(p => p.Count).ToArray());
+        workspaceLatency.SetEach("@workspace", workspace, p => p.Key.WorkspaceId);
+        workspaceLatency.SetEach("@hour", workspace, p => p.Key.HourStart);
+        workspaceLatency.SetEach("@bucket", workspace, p => p.Key.Bucket);
+        workspaceLatency.SetEach("@count", workspace, p => p.Count);
         await workspaceLatency.ExecuteNonQueryAsync();
     }
 }

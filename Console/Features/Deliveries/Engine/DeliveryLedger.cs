@@ -116,23 +116,20 @@ public sealed class DeliveryLedger : IAsyncDisposable
     /// <summary>PostgreSQL: the events in one INSERT and the deliveries in another, from arrays (each statement is a round trip to the server).</summary>
     private static async Task InsertSetBasedAsync(AppDbContext db, IReadOnlyList<WebhookEvent> events, IReadOnlyList<Delivery> deliveries)
     {
-        static string? Text(Guid? id) => id?.ToString("D");
-        static long? Ticks(DateTime? at) => at is { } value ? UtcTicksConverter.ToTicks(value) : null;
-
         var eventInsert = RawSql.Prepared(db, """
             INSERT INTO events ("Id", "WorkspaceId", "Type", "Channel", "PayloadJson", "CallId", "ApplicationId", "CampaignId", "CreatedAt")
             SELECT * FROM unnest(@id::text[], @workspace::text[], @type::text[], @channel::text[], @payload::text[], @call::text[],
                 @application::text[], @campaign::text[], @created::bigint[])
             """);
-        eventInsert.Set("@id", events.Select(e => e.Id).ToArray());
-        eventInsert.Set("@workspace", events.Select(e => Text(e.WorkspaceId)).ToArray());
-        eventInsert.Set("@type", events.Select(e => e.Type).ToArray());
-        eventInsert.Set("@channel", events.Select(e => e.Channel).ToArray());
-        eventInsert.Set("@payload", events.Select(e => e.PayloadJson).ToArray());
-        eventInsert.Set("@call", events.Select(e => e.CallId).ToArray());
-        eventInsert.Set("@application", events.Select(e => Text(e.ApplicationId)).ToArray());
-        eventInsert.Set("@campaign", events.Select(e => Text(e.CampaignId)).ToArray());
-        eventInsert.Set("@created", events.Select(e => UtcTicksConverter.ToTicks(e.CreatedAt)).ToArray());
+        eventInsert.SetEach("@id", events, e => e.Id);
+        eventInsert.SetEach("@workspace", events, e => e.WorkspaceId);
+        eventInsert.SetEach("@type", events, e => e.Type);
+        eventInsert.SetEach("@channel", events, e => e.Channel);
+        eventInsert.SetEach("@payload", events, e => e.PayloadJson);
+        eventInsert.SetEach("@call", events, e => e.CallId);
+        eventInsert.SetEach("@application", events, e => e.ApplicationId);
+        eventInsert.SetEach("@campaign", events, e => e.CampaignId);
+        eventInsert.SetEach("@created", events, e => e.CreatedAt);
         await eventInsert.ExecuteNonQueryAsync();
 
         var rollups = new RollupChanges();
@@ -148,24 +145,24 @@ public sealed class DeliveryLedger : IAsyncDisposable
                     @leaseUntil::bigint[], @leaseOwner::text[], @created::bigint[])
                     AS u(id, workspace, event, endpoint, scope, application, campaign, type, channel, call, url, host, payload, status, next, lease_until, lease_owner, created)
                 """);
-            deliveryInsert.Set("@id", deliveries.Select(d => Text(d.Id)).ToArray());
-            deliveryInsert.Set("@workspace", deliveries.Select(d => Text(d.WorkspaceId)).ToArray());
-            deliveryInsert.Set("@event", deliveries.Select(d => d.EventId).ToArray());
-            deliveryInsert.Set("@endpoint", deliveries.Select(d => Text(d.EndpointId)).ToArray());
-            deliveryInsert.Set("@scope", deliveries.Select(d => (int)d.EndpointScope).ToArray());
-            deliveryInsert.Set("@application", deliveries.Select(d => Text(d.ApplicationId)).ToArray());
-            deliveryInsert.Set("@campaign", deliveries.Select(d => Text(d.CampaignId)).ToArray());
-            deliveryInsert.Set("@type", deliveries.Select(d => d.EventType).ToArray());
-            deliveryInsert.Set("@channel", deliveries.Select(d => d.Channel).ToArray());
-            deliveryInsert.Set("@call", deliveries.Select(d => d.CallId).ToArray());
-            deliveryInsert.Set("@url", deliveries.Select(d => d.TargetUrl).ToArray());
-            deliveryInsert.Set("@host", deliveries.Select(d => d.TargetHost).ToArray());
-            deliveryInsert.Set("@payload", deliveries.Select(d => d.PayloadJson).ToArray());
-            deliveryInsert.Set("@status", deliveries.Select(d => (int)d.Status).ToArray());
-            deliveryInsert.Set("@next", deliveries.Select(d => Ticks(d.NextAttemptAt)).ToArray());
-            deliveryInsert.Set("@leaseUntil", deliveries.Select(d => Ticks(d.LeaseUntil)).ToArray());
-            deliveryInsert.Set("@leaseOwner", deliveries.Select(d => d.LeaseOwner).ToArray());
-            deliveryInsert.Set("@created", deliveries.Select(d => UtcTicksConverter.ToTicks(d.CreatedAt)).ToArray());
+            deliveryInsert.SetEach("@id", deliveries, d => d.Id);
+            deliveryInsert.SetEach("@workspace", deliveries, d => d.WorkspaceId);
+            deliveryInsert.SetEach("@event", deliveries, d => d.EventId);
+            deliveryInsert.SetEach("@endpoint", deliveries, d => d.EndpointId);
+            deliveryInsert.SetEach("@scope", deliveries, d => (int)d.EndpointScope);
+            deliveryInsert.SetEach("@application", deliveries, d => d.ApplicationId);
+            deliveryInsert.SetEach("@campaign", deliveries, d => d.CampaignId);
+            deliveryInsert.SetEach("@type", deliveries, d => d.EventType);
+            deliveryInsert.SetEach("@channel", deliveries, d => d.Channel);
+            deliveryInsert.SetEach("@call", deliveries, d => d.CallId);
+            deliveryInsert.SetEach("@url", deliveries, d => d.TargetUrl);
+            deliveryInsert.SetEach("@host", deliveries, d => d.TargetHost);
+            deliveryInsert.SetEach("@payload", deliveries, d => d.PayloadJson);
+            deliveryInsert.SetEach("@status", deliveries, d => (int)d.Status);
+            deliveryInsert.SetEach("@next", deliveries, d => d.NextAttemptAt);
+            deliveryInsert.SetEach("@leaseUntil", deliveries, d => d.LeaseUntil);
+            deliveryInsert.SetEach("@leaseOwner", deliveries, d => d.LeaseOwner);
+            deliveryInsert.SetEach("@created", deliveries, d => d.CreatedAt);
             await deliveryInsert.ExecuteNonQueryAsync();
             foreach (var delivery in deliveries)
             {
@@ -499,24 +496,24 @@ public sealed class DeliveryLedger : IAsyncDisposable
                 AS u(id, delivery, workspace, endpoint, test, attempts, url, request_headers, body, status, response_headers, response_body, response_size,
                      duration, error_class, error, started, completed)
             """);
-        insert.Set("@id", recorded.Select(_ => Guid.CreateVersion7().ToString("D")).ToArray());
-        insert.Set("@delivery", recorded.Select(r => r.Claim.Id.ToString("D")).ToArray());
-        insert.Set("@workspace", recorded.Select(r => r.Claim.WorkspaceId.ToString("D")).ToArray());
-        insert.Set("@endpoint", recorded.Select(r => r.Claim.EndpointId.ToString("D")).ToArray());
-        insert.Set("@test", recorded.Select(r => r.Test).ToArray());
-        insert.Set("@attempts", recorded.Select(r => r.Claim.Attempts).ToArray());
-        insert.Set("@url", recorded.Select(r => r.Result.RequestUrl).ToArray());
-        insert.Set("@requestHeaders", recorded.Select(r => r.Result.RequestHeadersJson).ToArray());
-        insert.Set("@body", recorded.Select(r => r.Claim.PayloadJson).ToArray());
-        insert.Set("@status", recorded.Select(r => r.Result.ResponseStatus).ToArray());
-        insert.Set("@responseHeaders", recorded.Select(r => r.Result.ResponseHeadersJson).ToArray());
-        insert.Set("@responseBody", recorded.Select(r => r.Result.ResponseBody).ToArray());
-        insert.Set("@responseSize", recorded.Select(r => r.Result.ResponseBodySize).ToArray());
-        insert.Set("@duration", recorded.Select(r => r.Result.DurationMs).ToArray());
-        insert.Set("@errorClass", recorded.Select(r => (int)r.Result.ErrorClass).ToArray());
-        insert.Set("@error", recorded.Select(r => r.Result.Error).ToArray());
-        insert.Set("@started", recorded.Select(r => r.Result.StartedAt.Ticks).ToArray());
-        insert.Set("@completed", recorded.Select(r => r.Result.CompletedAt.Ticks).ToArray());
+        insert.SetEach("@id", recorded, _ => Guid.CreateVersion7());
+        insert.SetEach("@delivery", recorded, r => r.Claim.Id);
+        insert.SetEach("@workspace", recorded, r => r.Claim.WorkspaceId);
+        insert.SetEach("@endpoint", recorded, r => r.Claim.EndpointId);
+        insert.SetEach("@test", recorded, r => r.Test);
+        insert.SetEach("@attempts", recorded, r => r.Claim.Attempts);
+        insert.SetEach("@url", recorded, r => r.Result.RequestUrl);
+        insert.SetEach("@requestHeaders", recorded, r => r.Result.RequestHeadersJson);
+        insert.SetEach("@body", recorded, r => r.Claim.PayloadJson);
+        insert.SetEach("@status", recorded, r => r.Result.ResponseStatus);
+        insert.SetEach("@responseHeaders", recorded, r => r.Result.ResponseHeadersJson);
+        insert.SetEach("@responseBody", recorded, r => r.Result.ResponseBody);
+        insert.SetEach("@responseSize", recorded, r => r.Result.ResponseBodySize);
+        insert.SetEach("@duration", recorded, r => r.Result.DurationMs);
+        insert.SetEach("@errorClass", recorded, r => (int)r.Result.ErrorClass);
+        insert.SetEach("@error", recorded, r => r.Result.Error);
+        insert.SetEach("@started", recorded, r => r.Result.StartedAt);
+        insert.SetEach("@completed", recorded, r => r.Result.CompletedAt);
         await insert.ExecuteNonQueryAsync();
 
         var update = RawSql.Prepared(db, """
@@ -530,20 +527,20 @@ public sealed class DeliveryLedger : IAsyncDisposable
             WHERE d."Id" = u.delivery AND d."LeaseOwner" = u.owner AND d."Status" = 0
             RETURNING d."Id"
             """);
-        var retarget = recorded.Select(r => r.Claim.TargetUrl != r.Claim.EndpointUrl).ToArray();
-        update.Set("@delivery", recorded.Select(r => r.Claim.Id.ToString("D")).ToArray());
-        update.Set("@owner", recorded.Select(r => r.Claim.LeaseOwner).ToArray());
-        update.Set("@newStatus", recorded.Select(r => (int)r.Status).ToArray());
-        update.Set("@attempts", recorded.Select(r => r.Attempts).ToArray());
-        update.Set("@next", recorded.Select(r => r.Next?.Ticks).ToArray());
-        update.Set("@delivered", recorded.Select(r => r.Result.Succeeded ? r.Result.CompletedAt.Ticks : (long?)null).ToArray());
-        update.Set("@started", recorded.Select(r => r.Result.StartedAt.Ticks).ToArray());
-        update.Set("@status", recorded.Select(r => r.Result.ResponseStatus).ToArray());
-        update.Set("@duration", recorded.Select(r => r.Result.DurationMs).ToArray());
-        update.Set("@error", recorded.Select(r => r.Result.Error).ToArray());
-        update.Set("@url", recorded.Select((r, i) => retarget[i] ? r.Claim.EndpointUrl : null).ToArray());
-        update.Set("@host", recorded.Select((r, i) => retarget[i] ? new Uri(r.Claim.EndpointUrl).Host.ToLowerInvariant() : null).ToArray());
-        update.Set("@completed", recorded.Select(r => r.Result.CompletedAt.Ticks).ToArray());
+        update.SetEach("@delivery", recorded, r => r.Claim.Id);
+        update.SetEach("@owner", recorded, r => r.Claim.LeaseOwner);
+        update.SetEach("@newStatus", recorded, r => (int)r.Status);
+        update.SetEach("@attempts", recorded, r => r.Attempts);
+        update.SetEach("@next", recorded, r => r.Next);
+        update.SetEach("@delivered", recorded, r => r.Result.Succeeded ? r.Result.CompletedAt : (DateTime?)null);
+        update.SetEach("@started", recorded, r => r.Result.StartedAt);
+        update.SetEach("@status", recorded, r => r.Result.ResponseStatus);
+        update.SetEach("@duration", recorded, r => r.Result.DurationMs);
+        update.SetEach("@error", recorded, r => r.Result.Error);
+        // The target is rewritten only where the endpoint's URL changed since the row was written.
+        update.SetEach("@url", recorded, r => r.Claim.TargetUrl != r.Claim.EndpointUrl ? r.Claim.EndpointUrl : null);
+        update.SetEach("@host", recorded, r => r.Claim.TargetUrl != r.Claim.EndpointUrl ? new Uri(r.Claim.EndpointUrl).Host.ToLowerInvariant() : null);
+        update.SetEach("@completed", recorded, r => r.Result.CompletedAt);
         var updated = new HashSet<string>(StringComparer.Ordinal);
         await using (var reader = await update.ExecuteReaderAsync())
         {
