@@ -9,6 +9,7 @@ using DeliveryConsole.Features.Dashboard;
 using DeliveryConsole.Features.Deliveries;
 using DeliveryConsole.Features.Deliveries.Engine;
 using DeliveryConsole.Features.Health;
+using DeliveryConsole.Features.Portal;
 using DeliveryConsole.Features.Stats;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Features.Workspaces;
@@ -43,6 +44,7 @@ builder.AddAudit();
 builder.AddWebhooks();
 builder.AddCalls();
 builder.AddCallbacks();
+builder.AddPortal();
 builder.AddDashboard();
 builder.AddStats();
 builder.AddDeliveries();
@@ -78,7 +80,10 @@ if (command is not null)
 }
 
 app.UseConsoleErrorPages();
+app.UseWorkspacePaths();
+app.UseRouting();
 app.UseAuthentication();
+app.UseWorkspaceGate();
 app.UseAuthorization();
 app.UseRateLimiter();
 app.UseAntiforgery();
@@ -94,6 +99,7 @@ app.MapStats();
 app.MapDeliveryExport();
 app.MapCalls();
 app.MapCallbacks();
+app.MapPortal();
 app.MapJobsDashboard();
 app.MapConsoleUi();
 

@@ -45,6 +45,9 @@ public abstract class BunitTestBase : BunitContext, IAsyncLifetime
                 provider.GetRequiredService<DeliveryConsole.Features.Webhooks.EndpointChangeInterceptor>()));
         Services.AddIdentityCore<ApplicationUser>().AddEntityFrameworkStores<AppDbContext>();
         Services.AddSingleton<WorkspaceService>();
+        Services.AddSingleton<WorkspaceAccess>();
+        Services.AddSingleton<StaffViewAudit>();
+        Services.AddSingleton<DeliveryConsole.Features.Search.FindService>();
         Services.AddSingleton<ApiKeyService>();
         Services.AddSingleton<UserService>();
         Services.AddScoped<CurrentCaller>();

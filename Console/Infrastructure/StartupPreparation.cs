@@ -18,7 +18,9 @@ public static class StartupPreparation
         await services.MigrateDatabaseAsync(cancellationToken);
 
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("DeliveryConsole.Startup");
-        var (workspace, created) = await services.GetRequiredService<WorkspaceService>().EnsureAsync(null, cancellationToken);
+        var workspaces = services.GetRequiredService<WorkspaceService>();
+        await workspaces.EnsureSlugsAsync(cancellationToken);
+        var (workspace, created) = await workspaces.EnsureAsync(null, cancellationToken);
         if (created)
         {
             logger.LogInformation("Created the default workspace {WorkspaceName} ({WorkspaceId})", workspace.Name, workspace.Id);

@@ -83,6 +83,11 @@ namespace DeliveryConsole.Data.Migrations
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("CurrentWorkspaceId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("WorkspaceId");
+
                     b.Property<string>("DisplayName")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
@@ -126,11 +131,15 @@ namespace DeliveryConsole.Data.Migrations
                     b.Property<bool?>("PrefersDarkMode")
                         .HasColumnType("INTEGER");
 
-                    b.Property<int>("Role")
-                        .HasColumnType("INTEGER");
+                    b.Property<string>("RecentWorkspaces")
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("SecurityStamp")
                         .HasColumnType("TEXT");
+
+                    b.Property<int?>("StaffRole")
+                        .HasColumnType("INTEGER");
 
                     b.Property<bool>("TwoFactorEnabled")
                         .HasColumnType("INTEGER");
@@ -139,11 +148,9 @@ namespace DeliveryConsole.Data.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("WorkspaceId")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
                     b.HasKey("Id");
+
+                    b.HasIndex("CurrentWorkspaceId");
 
                     b.HasIndex("NormalizedEmail")
                         .HasDatabaseName("EmailIndex");
@@ -152,7 +159,7 @@ namespace DeliveryConsole.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("UserNameIndex");
 
-                    b.HasIndex("WorkspaceId");
+                    b.HasIndex("StaffRole");
 
                     b.ToTable("AspNetUsers", (string)null);
                 });
@@ -305,6 +312,8 @@ namespace DeliveryConsole.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ToNumber");
+
                     b.HasIndex("WorkspaceId", "SourceSessionId");
 
                     b.HasIndex("WorkspaceId", "ScheduledAt", "Id");
@@ -407,6 +416,8 @@ namespace DeliveryConsole.Data.Migrations
                     b.HasIndex("CallbackId");
 
                     b.HasIndex("ProviderCallId");
+
+                    b.HasIndex("ToNumber");
 
                     b.HasIndex("UpdatedAt")
                         .HasDatabaseName("IX_calls_unpublished")
@@ -735,6 +746,67 @@ namespace DeliveryConsole.Data.Migrations
                     b.ToTable("events", (string)null);
                 });
 
+            modelBuilder.Entity("DeliveryConsole.Features.Portal.PortalLink", b =>
+                {
+                    b.Property<string>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("AllowResend")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("AllowRotateSecret")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("EndpointIds")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Label")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("LastUsedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RevokedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("WorkspaceId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.HasIndex("WorkspaceId", "CreatedAt");
+
+                    b.ToTable("portal_links", (string)null);
+                });
+
             modelBuilder.Entity("DeliveryConsole.Features.Stats.DeliveryRollup", b =>
                 {
                     b.Property<string>("WorkspaceId")
@@ -967,6 +1039,8 @@ namespace DeliveryConsole.Data.Migrations
 
                     b.HasIndex("CampaignId");
 
+                    b.HasIndex("Url");
+
                     b.HasIndex("WorkspaceId", "Scope");
 
                     b.HasIndex(new[] { "ApplicationId" }, "UX_webhook_endpoints_application")
@@ -994,12 +1068,40 @@ namespace DeliveryConsole.Data.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Slug")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Name")
                         .IsUnique();
 
+                    b.HasIndex("Slug")
+                        .IsUnique();
+
                     b.ToTable("workspaces", (string)null);
+                });
+
+            modelBuilder.Entity("DeliveryConsole.Features.Workspaces.WorkspaceMember", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("WorkspaceId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Role")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("UserId", "WorkspaceId");
+
+                    b.HasIndex("WorkspaceId");
+
+                    b.ToTable("workspace_members", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
@@ -1160,7 +1262,7 @@ namespace DeliveryConsole.Data.Migrations
                 {
                     b.HasOne("DeliveryConsole.Features.Workspaces.Workspace", null)
                         .WithMany()
-                        .HasForeignKey("WorkspaceId")
+                        .HasForeignKey("CurrentWorkspaceId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -1240,6 +1342,15 @@ namespace DeliveryConsole.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("DeliveryConsole.Features.Portal.PortalLink", b =>
+                {
+                    b.HasOne("DeliveryConsole.Features.Workspaces.Workspace", null)
+                        .WithMany()
+                        .HasForeignKey("WorkspaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("DeliveryConsole.Features.Webhooks.Application", b =>
                 {
                     b.HasOne("DeliveryConsole.Features.Webhooks.WebhookEndpoint", null)
@@ -1265,6 +1376,21 @@ namespace DeliveryConsole.Data.Migrations
 
             modelBuilder.Entity("DeliveryConsole.Features.Webhooks.WebhookEndpoint", b =>
                 {
+                    b.HasOne("DeliveryConsole.Features.Workspaces.Workspace", null)
+                        .WithMany()
+                        .HasForeignKey("WorkspaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("DeliveryConsole.Features.Workspaces.WorkspaceMember", b =>
+                {
+                    b.HasOne("DeliveryConsole.Features.Access.ApplicationUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("DeliveryConsole.Features.Workspaces.Workspace", null)
                         .WithMany()
                         .HasForeignKey("WorkspaceId")

@@ -22,7 +22,12 @@ public static class AccessExtensions
         builder.Services.AddSingleton<ApiKeyService>();
         builder.Services.AddSingleton<UserService>();
         builder.Services.AddSingleton<SignInThrottle>();
-        builder.Services.AddAntiforgery(options => options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
+        builder.Services.AddAntiforgery(options =>
+        {
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            // One cookie for the whole console, whichever /w/{workspace}/ path base a page has.
+            options.Cookie.Path = "/";
+        });
 
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddScoped<AuthenticationStateProvider, RevalidatingAuthenticationStateProvider>();
@@ -46,6 +51,7 @@ public static class AccessExtensions
         {
             cookie.Cookie.Name = "dc_auth";
             cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.Path = "/";
             cookie.Cookie.SameSite = SameSiteMode.Lax;
             // Secure whenever the console is served over https (behind a TLS proxy, forward the scheme).
             cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
@@ -75,7 +81,8 @@ public static class AccessExtensions
             .AddPolicy(BackgroundJobs.DashboardPolicy, policy => policy
                 .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme)
                 .RequireAuthenticatedUser()
-                .RequireRole(Role.Admin.ToWire()));
+                // The jobs of every workspace: platform staff admins only.
+                .RequireClaim(Workspaces.WorkspaceRouting.StaffClaim, Role.Admin.ToWire()));
 
         // Endpoint secrets and sign-in cookies are encrypted with these keys. On SQLite they live
         // beside the database; on PostgreSQL in it, so every node reads what another wrote.

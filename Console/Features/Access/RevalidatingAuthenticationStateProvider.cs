@@ -7,8 +7,10 @@ using Microsoft.Extensions.Options;
 namespace DeliveryConsole.Features.Access;
 
 /// <summary>
-/// Re-checks a connected console user every minute: a disabled user, a changed role or a reset
-/// password (all of which rotate the security stamp) ends the session on the open circuit too.
+/// Re-checks a connected console user every minute: a disabled user or a reset password (which
+/// rotate the security stamp) ends the session on the open circuit too, and so does a changed role
+/// or a lost membership in the circuit's workspace (the page then asks to sign in again, and opens
+/// with what the user may now do).
 /// </summary>
 internal sealed class RevalidatingAuthenticationStateProvider(
     ILoggerFactory loggerFactory,
@@ -29,6 +31,17 @@ internal sealed class RevalidatingAuthenticationStateProvider(
         }
 
         var principalStamp = authenticationState.User.FindFirstValue(options.Value.ClaimsIdentity.SecurityStampClaimType);
-        return principalStamp == await users.GetSecurityStampAsync(user);
+        if (principalStamp != await users.GetSecurityStampAsync(user))
+        {
+            return false;
+        }
+
+        if (authenticationState.User.FindFirstValue(Caller.WorkspaceClaim) is not { } workspace)
+        {
+            return true;
+        }
+
+        var grant = await scope.ServiceProvider.GetRequiredService<Workspaces.WorkspaceAccess>().GrantAsync(user.Id, workspace, cancellationToken);
+        return grant is not null && grant.Role.ToWire() == authenticationState.User.FindFirstValue(ClaimTypes.Role);
     }
 }

@@ -65,6 +65,7 @@ internal sealed class CallbackConfiguration : IEntityTypeConfiguration<Callback>
         builder.HasIndex(c => new { c.WorkspaceId, c.ScheduledAt, c.Id });
         builder.HasIndex(c => new { c.WorkspaceId, c.Status, c.ScheduledAt });
         builder.HasIndex(c => new { c.WorkspaceId, c.SourceSessionId });
+        builder.HasIndex(c => c.ToNumber);
         builder.HasOne<Workspaces.Workspace>().WithMany().HasForeignKey(c => c.WorkspaceId);
     }
 }

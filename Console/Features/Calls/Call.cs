@@ -78,6 +78,8 @@ internal sealed class CallConfiguration : IEntityTypeConfiguration<Call>
         builder.HasIndex(c => new { c.WorkspaceId, c.Status, c.CreatedAt }).IsDescending(false, false, true);
         builder.HasIndex(c => c.ProviderCallId);
         builder.HasIndex(c => c.CallbackId);
+        // Find anything: a phone number, across the workspaces a user may see.
+        builder.HasIndex(c => c.ToNumber);
         // Ended calls whose event has not gone out yet (the sweep's outbox).
         builder.HasIndex(c => c.UpdatedAt).HasFilter("\"EventPublishedAt\" IS NULL AND \"CallEndTime\" IS NOT NULL").HasDatabaseName("IX_calls_unpublished");
         builder.HasOne<Workspaces.Workspace>().WithMany().HasForeignKey(c => c.WorkspaceId);

@@ -16,6 +16,8 @@ public sealed record DeliveryFilter
     public DeliveryStatus? Status { get; init; }
     public string? EventType { get; init; }
     public Guid? EndpointId { get; init; }
+    /// <summary>Only deliveries to one of these endpoints (a portal link limited to some endpoints), as comma-separated ids so the filter stays a value.</summary>
+    public string? EndpointIn { get; init; }
     public EndpointScope? Scope { get; init; }
     public string? Channel { get; init; }
     public Guid? ApplicationId { get; init; }
@@ -310,6 +312,12 @@ public sealed class DeliveryQueries
             query = query.Where(d => d.EndpointId == endpointId);
         }
 
+        if (filter.EndpointIn is { } endpointIn)
+        {
+            var ids = endpointIn.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Guid.Parse).ToList();
+            query = query.Where(d => ids.Contains(d.EndpointId));
+        }
+
         if (filter.Scope is { } scope)
         {
             query = query.Where(d => d.EndpointScope == scope);
@@ -423,7 +431,7 @@ public sealed class DeliveryQueries
 
     /// <summary>Filters the hourly rollups can count exactly: status, event type, endpoint, scope and time.</summary>
     private static bool CountsFromRollups(DeliveryFilter filter) =>
-        filter.Channel is null && filter.ApplicationId is null && filter.CampaignId is null && string.IsNullOrWhiteSpace(filter.Search);
+        filter.Channel is null && filter.ApplicationId is null && filter.CampaignId is null && filter.EndpointIn is null && string.IsNullOrWhiteSpace(filter.Search);
 
     /// <summary>
     /// Counts from the hourly rollups: whole hours from the rollups, the partial hours at either end

@@ -62,6 +62,8 @@ internal sealed class WebhookEndpointConfiguration : IEntityTypeConfiguration<We
         builder.HasIndex(e => new { e.WorkspaceId, e.Scope });
         builder.HasIndex(e => e.ApplicationId);
         builder.HasIndex(e => e.CampaignId);
+        // Find anything: an endpoint by its URL or host (a prefix range on the URL).
+        builder.HasIndex(e => e.Url);
         // One live master webhook per workspace, one live finishedUrl endpoint per application.
         builder.HasIndex(e => e.WorkspaceId, "UX_webhook_endpoints_master").IsUnique().HasFilter("\"Scope\" = 0 AND \"DeletedAt\" IS NULL");
         builder.HasIndex(e => e.ApplicationId, "UX_webhook_endpoints_application").IsUnique().HasFilter("\"Scope\" = 1 AND \"DeletedAt\" IS NULL");

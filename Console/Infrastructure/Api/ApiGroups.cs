@@ -19,12 +19,13 @@ public static class ApiGroups
     public static readonly ApiGroup Applications = new("/v1/applications", ErrorEnvelope.Code, "Applications");
     public static readonly ApiGroup Events = new("/v1/events", ErrorEnvelope.Code, "Events");
     public static readonly ApiGroup ApiKeys = new("/v1/api-keys", ErrorEnvelope.Code, "API keys");
+    public static readonly ApiGroup PortalLinks = new("/v1/portal-links", ErrorEnvelope.Code, "Portal links");
     public static readonly ApiGroup Callbacks = new("/v1/callbacks", ErrorEnvelope.CodeSnake, "Callbacks");
     public static readonly ApiGroup Calls = new("/api/v1/calls", ErrorEnvelope.DetailSnake, "Calls");
     public static readonly ApiGroup Campaigns = new("/api/v1/campaigns", ErrorEnvelope.SuccessFalse, "Campaigns");
     public static readonly ApiGroup System = new("/v1/system", ErrorEnvelope.Code, "System");
 
-    public static readonly IReadOnlyList<ApiGroup> All = [AccountWebhooks, Applications, Events, ApiKeys, Callbacks, Calls, Campaigns, System];
+    public static readonly IReadOnlyList<ApiGroup> All = [AccountWebhooks, Applications, Events, ApiKeys, PortalLinks, Callbacks, Calls, Campaigns, System];
 
     /// <summary>Routes under /v1 that take no API key (the provider's token, a signed link); their errors are <c>{"detail"}</c>.</summary>
     public static readonly IReadOnlyList<ApiGroup> Unkeyed =

@@ -211,6 +211,22 @@ public sealed partial class JsonBody
         return text;
     }
 
+    public bool? Bool(string name)
+    {
+        if (!Root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+        {
+            Fail(name, "Input should be a valid boolean", "bool_type");
+            return null;
+        }
+
+        return value.GetBoolean();
+    }
+
     public int? Int(string name, int min, int max)
     {
         if (!Root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)

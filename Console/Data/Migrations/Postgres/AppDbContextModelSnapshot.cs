@@ -97,6 +97,12 @@ namespace DeliveryConsole.Data.Migrations.Postgres
                     b.Property<long>("CreatedAt")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("CurrentWorkspaceId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("WorkspaceId")
+                        .UseCollation("C");
+
                     b.Property<string>("DisplayName")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
@@ -146,12 +152,17 @@ namespace DeliveryConsole.Data.Migrations.Postgres
                     b.Property<bool?>("PrefersDarkMode")
                         .HasColumnType("boolean");
 
-                    b.Property<int>("Role")
-                        .HasColumnType("integer");
+                    b.Property<string>("RecentWorkspaces")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)")
+                        .UseCollation("C");
 
                     b.Property<string>("SecurityStamp")
                         .HasColumnType("text")
                         .UseCollation("C");
+
+                    b.Property<int?>("StaffRole")
+                        .HasColumnType("integer");
 
                     b.Property<bool>("TwoFactorEnabled")
                         .HasColumnType("boolean");
@@ -161,12 +172,9 @@ namespace DeliveryConsole.Data.Migrations.Postgres
                         .HasColumnType("character varying(256)")
                         .UseCollation("C");
 
-                    b.Property<string>("WorkspaceId")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .UseCollation("C");
-
                     b.HasKey("Id");
+
+                    b.HasIndex("CurrentWorkspaceId");
 
                     b.HasIndex("NormalizedEmail")
                         .HasDatabaseName("EmailIndex");
@@ -175,7 +183,7 @@ namespace DeliveryConsole.Data.Migrations.Postgres
                         .IsUnique()
                         .HasDatabaseName("UserNameIndex");
 
-                    b.HasIndex("WorkspaceId");
+                    b.HasIndex("StaffRole");
 
                     b.ToTable("AspNetUsers", (string)null);
                 });
@@ -356,6 +364,8 @@ namespace DeliveryConsole.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ToNumber");
+
                     b.HasIndex("WorkspaceId", "SourceSessionId");
 
                     b.HasIndex("WorkspaceId", "ScheduledAt", "Id");
@@ -475,6 +485,8 @@ namespace DeliveryConsole.Data.Migrations.Postgres
                     b.HasIndex("CallbackId");
 
                     b.HasIndex("ProviderCallId");
+
+                    b.HasIndex("ToNumber");
 
                     b.HasIndex("UpdatedAt")
                         .HasDatabaseName("IX_calls_unpublished")
@@ -842,6 +854,73 @@ namespace DeliveryConsole.Data.Migrations.Postgres
                     b.ToTable("events", (string)null);
                 });
 
+            modelBuilder.Entity("DeliveryConsole.Features.Portal.PortalLink", b =>
+                {
+                    b.Property<string>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<bool>("AllowResend")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("AllowRotateSecret")
+                        .HasColumnType("boolean");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .UseCollation("C");
+
+                    b.PrimitiveCollection<List<Guid>>("EndpointIds")
+                        .IsRequired()
+                        .HasColumnType("uuid[]");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Label")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .UseCollation("C");
+
+                    b.Property<long?>("LastUsedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .UseCollation("C");
+
+                    b.Property<long?>("RevokedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .UseCollation("C");
+
+                    b.Property<string>("WorkspaceId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.HasIndex("WorkspaceId", "CreatedAt");
+
+                    b.ToTable("portal_links", (string)null);
+                });
+
             modelBuilder.Entity("DeliveryConsole.Features.Stats.DeliveryRollup", b =>
                 {
                     b.Property<string>("WorkspaceId")
@@ -1098,6 +1177,8 @@ namespace DeliveryConsole.Data.Migrations.Postgres
 
                     b.HasIndex("CampaignId");
 
+                    b.HasIndex("Url");
+
                     b.HasIndex("WorkspaceId", "Scope");
 
                     b.HasIndex(new[] { "ApplicationId" }, "UX_webhook_endpoints_application")
@@ -1127,12 +1208,43 @@ namespace DeliveryConsole.Data.Migrations.Postgres
                         .HasColumnType("character varying(200)")
                         .UseCollation("C");
 
+                    b.Property<string>("Slug")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .UseCollation("C");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Name")
                         .IsUnique();
 
+                    b.HasIndex("Slug")
+                        .IsUnique();
+
                     b.ToTable("workspaces", (string)null);
+                });
+
+            modelBuilder.Entity("DeliveryConsole.Features.Workspaces.WorkspaceMember", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("WorkspaceId")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Role")
+                        .HasColumnType("integer");
+
+                    b.HasKey("UserId", "WorkspaceId");
+
+                    b.HasIndex("WorkspaceId");
+
+                    b.ToTable("workspace_members", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
@@ -1321,7 +1433,7 @@ namespace DeliveryConsole.Data.Migrations.Postgres
                 {
                     b.HasOne("DeliveryConsole.Features.Workspaces.Workspace", null)
                         .WithMany()
-                        .HasForeignKey("WorkspaceId")
+                        .HasForeignKey("CurrentWorkspaceId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -1401,6 +1513,15 @@ namespace DeliveryConsole.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("DeliveryConsole.Features.Portal.PortalLink", b =>
+                {
+                    b.HasOne("DeliveryConsole.Features.Workspaces.Workspace", null)
+                        .WithMany()
+                        .HasForeignKey("WorkspaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("DeliveryConsole.Features.Webhooks.Application", b =>
                 {
                     b.HasOne("DeliveryConsole.Features.Webhooks.WebhookEndpoint", null)
@@ -1426,6 +1547,21 @@ namespace DeliveryConsole.Data.Migrations.Postgres
 
             modelBuilder.Entity("DeliveryConsole.Features.Webhooks.WebhookEndpoint", b =>
                 {
+                    b.HasOne("DeliveryConsole.Features.Workspaces.Workspace", null)
+                        .WithMany()
+                        .HasForeignKey("WorkspaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("DeliveryConsole.Features.Workspaces.WorkspaceMember", b =>
+                {
+                    b.HasOne("DeliveryConsole.Features.Access.ApplicationUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("DeliveryConsole.Features.Workspaces.Workspace", null)
                         .WithMany()
                         .HasForeignKey("WorkspaceId")

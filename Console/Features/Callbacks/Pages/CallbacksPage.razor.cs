@@ -40,10 +40,38 @@ public sealed partial class CallbacksPage
 
     private List<Callback> SelectedScheduled => _selected.Where(c => c.Status == CallbackStatus.Scheduled).ToList();
 
+    /// <summary>A number to filter by (<c>callbacks?number=…</c>), every status: from "Find anything".</summary>
+    [SupplyParameterFromQuery(Name = "number")]
+    public string? InitialNumber { get; set; }
+
+    /// <summary>A callback to open (<c>callbacks?id=cb_…</c>), whatever its status: from "Find anything".</summary>
+    [SupplyParameterFromQuery(Name = "id")]
+    public string? InitialId { get; set; }
+
     protected override async Task OnInitializedAsync()
     {
         _caller = await CurrentCaller.GetAsync();
         _canOperate = _caller.Can(Role.Operator);
+        if (!string.IsNullOrWhiteSpace(InitialNumber) || !string.IsNullOrWhiteSpace(InitialId))
+        {
+            _status = All;
+            _number = string.IsNullOrWhiteSpace(InitialNumber) ? null : InitialNumber.Trim();
+        }
+
+        if (!string.IsNullOrWhiteSpace(InitialId))
+        {
+            try
+            {
+                var callback = await Callbacks.GetAsync(_caller, InitialId.Trim());
+                _number = callback.ToNumber;
+                Open(callback);
+            }
+            catch (NotFoundException)
+            {
+                Snackbar.Add($"No callback {InitialId.Trim()} in this workspace.", Severity.Warning);
+            }
+        }
+
         await LoadAsync();
         // Status changes (the scheduler, other operators) appear without reload.
         _subscription = new DebouncedSubscription(Notifier, _caller.WorkspaceId, TimeSpan.FromSeconds(1), () => InvokeAsync(async () =>

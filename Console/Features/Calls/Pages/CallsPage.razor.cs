@@ -25,8 +25,13 @@ public sealed partial class CallsPage
     private DebouncedSubscription? _subscription;
     private readonly TypingPause _typing = new(TimeSpan.FromMilliseconds(300));
 
+    /// <summary>A search to start with (<c>calls?q=+15550001111</c>): links from a delivery and from "Find anything".</summary>
+    [SupplyParameterFromQuery(Name = "q")]
+    public string? InitialSearch { get; set; }
+
     protected override async Task OnInitializedAsync()
     {
+        _search = string.IsNullOrWhiteSpace(InitialSearch) ? null : InitialSearch.Trim();
         _caller = await CurrentCaller.GetAsync();
         // Calls ending publish events: the list follows them.
         _subscription = new DebouncedSubscription(Notifier, _caller.WorkspaceId, TimeSpan.FromSeconds(2), () => InvokeAsync(ReloadAsync));
