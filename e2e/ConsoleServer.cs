@@ -83,9 +83,11 @@ public sealed class ConsoleServer : IAsyncDisposable
     }
 
     /// <summary>An API client with a new key of <paramref name="role"/>, made by the console's own <c>keys create</c> verb.</summary>
-    public async Task<HttpClient> ApiClientAsync(string role, string name)
+    public async Task<HttpClient> ApiClientAsync(string role, string name, string? workspace = null)
     {
-        var output = await RunCommandAsync("keys", "create", "--role", role, "--name", name);
+        var output = workspace is null
+            ? await RunCommandAsync("keys", "create", "--role", role, "--name", name)
+            : await RunCommandAsync("keys", "create", "--role", role, "--name", name, "--workspace", workspace);
         var client = new HttpClient { BaseAddress = new Uri(BaseUrl) };
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", output.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("dck_")));
         return client;

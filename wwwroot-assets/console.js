@@ -8,6 +8,19 @@ window.deliveryConsole = {
       return "UTC";
     }
   },
+  // Ctrl+K (Cmd+K on a Mac) opens "Find anything" wherever the focus is.
+  onFindShortcut: function (dotnet) {
+    if (window.__dcFindShortcut) {
+      document.removeEventListener("keydown", window.__dcFindShortcut);
+    }
+    window.__dcFindShortcut = function (event) {
+      if ((event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey && (event.key === "k" || event.key === "K")) {
+        event.preventDefault();
+        dotnet.invokeMethodAsync("OpenFindAsync");
+      }
+    };
+    document.addEventListener("keydown", window.__dcFindShortcut);
+  },
   copyText: async function (text) {
     try {
       await navigator.clipboard.writeText(text);

@@ -64,8 +64,6 @@ public partial class MainLayout
     {
         if (firstRender)
         {
-            _interactive = true;
-            StateHasChanged();
             if (_caller is not null)
             {
                 _self = DotNetObjectReference.Create(this);
@@ -78,6 +76,10 @@ public partial class MainLayout
                     // The shortcut is a convenience; the app bar button still opens the search.
                 }
             }
+
+            // Only now is every handler in place (the shortcut included).
+            _interactive = true;
+            StateHasChanged();
         }
 
         // No stored choice yet: follow the operating system until the user picks one.

@@ -132,9 +132,9 @@ namespace DeliveryConsole.Data.Migrations
                 "INSERT INTO workspace_members (\"UserId\", \"WorkspaceId\", \"Role\", \"CreatedAt\") " +
                 "SELECT \"Id\", \"WorkspaceId\", \"Role\", \"CreatedAt\" FROM \"AspNetUsers\"");
 
-            migrationBuilder.DropColumn(
-                name: "Role",
-                table: "AspNetUsers");
+            // SQLite drops a plain column in place (3.35+), inside the migration's transaction; EF's
+            // DropColumn would rebuild the table with foreign keys switched off, outside it.
+            migrationBuilder.Sql("ALTER TABLE \"AspNetUsers\" DROP COLUMN \"Role\";");
         }
 
         /// <inheritdoc />
