@@ -192,7 +192,7 @@ public static class InspectorBench
         return await command.ExecuteScalarAsync();
     }
 
-    private static async Task<object[]> Row(BenchDatabase database, DbConnection connection, string sql, Guid workspace)
+    internal static async Task<object[]> Row(BenchDatabase database, DbConnection connection, string sql, Guid workspace)
     {
         await using var command = connection.CreateCommand();
         command.CommandText = database.Sql(sql);

@@ -17,6 +17,7 @@ using Microsoft.Extensions.Logging;
 // Benchmarks of Delivery Console. Usage:
 //   dotnet run -c Release --project bench/DeliveryConsole.Bench -- throughput [--events N] [--runs R]
 //       [--postgres "Host=…;Username=…"] [--nodes N]   (on PostgreSQL: a fresh database per run, N nodes)
+//   … -- inspector|stats|find --database PATH|postgres:CONNECTION-STRING [--requests N]   (on a seeded database)
 var args2 = args.ToList();
 if (args2.IndexOf("--postgres") is var pgAt and >= 0 && pgAt + 1 < args2.Count)
 {
@@ -29,13 +30,13 @@ if (args2.IndexOf("--nodes") is var nodesAt and >= 0 && nodesAt + 1 < args2.Coun
     Environment.SetEnvironmentVariable("DC_BENCH_NODES", args2[nodesAt + 1]);
 }
 
-if (args2.Count == 0 || args2[0] is not ("throughput" or "inspector" or "stats"))
+if (args2.Count == 0 || args2[0] is not ("throughput" or "inspector" or "stats" or "find"))
 {
-    Console.Error.WriteLine("usage: throughput [--events N] [--runs R] [--postgres CONNECTION-STRING] [--nodes N] | inspector --database PATH|postgres:CONNECTION-STRING [--requests N] | stats --database PATH|postgres:CONNECTION-STRING [--requests N]");
+    Console.Error.WriteLine("usage: throughput [--events N] [--runs R] [--postgres CONNECTION-STRING] [--nodes N] | inspector --database PATH|postgres:CONNECTION-STRING [--requests N] | stats --database PATH|postgres:CONNECTION-STRING [--requests N] | find --database PATH|postgres:CONNECTION-STRING [--requests N]");
     return 2;
 }
 
-if (args2[0] is "inspector" or "stats")
+if (args2[0] is "inspector" or "stats" or "find")
 {
     var path = args2.IndexOf("--database") is var at and >= 0 && at + 1 < args2.Count ? DeliveryConsole.Bench.BenchDatabase.Parse(args2[at + 1]) : null;
     if (path is null)
@@ -45,9 +46,12 @@ if (args2[0] is "inspector" or "stats")
     }
 
     var requests = args2.IndexOf("--requests") is var r and >= 0 && r + 1 < args2.Count && int.TryParse(args2[r + 1], out var n) ? n : 200;
-    return args2[0] == "stats"
-        ? await DeliveryConsole.Bench.StatsBench.RunAsync(path, requests, ConsoleAssembly, FreePort)
-        : await DeliveryConsole.Bench.InspectorBench.RunAsync(path, requests, ConsoleAssembly, FreePort);
+    return args2[0] switch
+    {
+        "stats" => await DeliveryConsole.Bench.StatsBench.RunAsync(path, requests, ConsoleAssembly, FreePort),
+        "find" => await DeliveryConsole.Bench.FindBench.RunAsync(path, requests, ConsoleAssembly),
+        _ => await DeliveryConsole.Bench.InspectorBench.RunAsync(path, requests, ConsoleAssembly, FreePort),
+    };
 }
 
 int Option(string name, int fallback)

@@ -18,9 +18,16 @@ public sealed class CommandLine
           keys create --role viewer|operator|admin [--workspace NAME] [--name TEXT]
               Print a new API key. The workspace is created when none has that name
               (default: the default workspace). The key is shown only this once.
-          seed-demo [--deliveries N] [--workspace NAME]
+          seed-demo [--deliveries N] [--workspace NAME] [--workspaces W]
               Fill a workspace with a realistic 7-day history: endpoints, events,
               deliveries with their attempts, calls and callbacks (default N: 5000).
+              With --workspaces W: W workspaces "NAME 01".."NAME W" (default NAME:
+              "Demo customer") sharing the N deliveries.
+          staff grant --email EMAIL --role viewer|operator|admin
+              Make a console user platform staff: they see every workspace with that role
+              (their views of workspaces they are not a member of are audited there).
+          staff revoke --email EMAIL
+              Take the platform staff flag away.
           rollups rebuild [--from yyyy-MM-dd] [--to yyyy-MM-dd]
               Recompute the hourly delivery rollups of the days from..to (UTC, inclusive;
               default: every hour) from the deliveries and their attempts.
@@ -44,11 +51,12 @@ public sealed class CommandLine
     public string? Error { get; private init; }
     public Role Role { get; private init; }
     public int Deliveries { get; private init; } = 5000;
+    public int Workspaces { get; private init; } = 1;
     public DateTime? From { get; private init; }
     /// <summary>Exclusive: the day after --to.</summary>
     public DateTime? To { get; private init; }
 
-    private static readonly string[] Verbs = ["keys create", "seed-demo", "rollups rebuild", "help"];
+    private static readonly string[] Verbs = ["keys create", "seed-demo", "staff grant", "staff revoke", "rollups rebuild", "help"];
 
     /// <summary>Null when the arguments start the web console; otherwise a command (which may carry an <see cref="Error"/>).</summary>
     public static CommandLine? Parse(string[] args)
@@ -68,6 +76,16 @@ public sealed class CommandLine
             }
 
             verb = "keys create";
+            rest.RemoveAt(0);
+        }
+        else if (verb == "staff")
+        {
+            if (rest.Count == 0 || rest[0] is not ("grant" or "revoke"))
+            {
+                return Failed($"error: unknown command 'staff {rest.FirstOrDefault()}'. Did you mean 'staff grant' or 'staff revoke'?");
+            }
+
+            verb = "staff " + rest[0];
             rest.RemoveAt(0);
         }
         else if (verb == "rollups")
@@ -150,9 +168,32 @@ public sealed class CommandLine
                     return new CommandLine(verb, options, [.. hostArgs]) { Role = role };
                 }
 
+            case "staff grant":
+            case "staff revoke":
+                {
+                    var grant = verb == "staff grant";
+                    if (Unknown(options, grant ? ["email", "role"] : ["email"]) is { } unknown)
+                    {
+                        return Failed($"error: unknown option --{unknown} for '{verb}'.");
+                    }
+
+                    if (!options.TryGetValue("email", out var email) || string.IsNullOrWhiteSpace(email))
+                    {
+                        return Failed($"error: '{verb}' needs --email EMAIL of a console user.");
+                    }
+
+                    var staffRole = Role.Viewer;
+                    if (grant && (!options.TryGetValue("role", out var roleText) || !Roles.TryParse(roleText, out staffRole)))
+                    {
+                        return Failed($"error: 'staff grant' needs --role {Roles.AllowedList.Replace(", ", "|", StringComparison.Ordinal)}.");
+                    }
+
+                    return new CommandLine(verb, options, [.. hostArgs]) { Role = staffRole };
+                }
+
             case "seed-demo":
                 {
-                    if (Unknown(options, "deliveries", "workspace") is { } unknown)
+                    if (Unknown(options, "deliveries", "workspace", "workspaces") is { } unknown)
                     {
                         return Failed($"error: unknown option --{unknown} for 'seed-demo'.");
                     }
@@ -163,7 +204,13 @@ public sealed class CommandLine
                         return Failed($"error: --deliveries must be a whole number from 1 to 20000000, not '{text}'.");
                     }
 
-                    return new CommandLine(verb, options, [.. hostArgs]) { Deliveries = deliveries };
+                    var workspaceCount = 1;
+                    if (options.TryGetValue("workspaces", out var countText) && (!int.TryParse(countText, out workspaceCount) || workspaceCount < 1 || workspaceCount > 1000))
+                    {
+                        return Failed($"error: --workspaces must be a whole number from 1 to 1000, not '{countText}'.");
+                    }
+
+                    return new CommandLine(verb, options, [.. hostArgs]) { Deliveries = deliveries, Workspaces = workspaceCount };
                 }
 
             case "rollups rebuild":
@@ -224,8 +271,34 @@ public sealed class CommandLine
                 {
                     Options.TryGetValue("workspace", out var workspaceName);
                     var seeder = ActivatorUtilities.CreateInstance<DemoSeeder>(services);
-                    var result = await seeder.SeedAsync(workspaceName, Deliveries, progress => errors.WriteLine(progress), cancellationToken);
-                    await output.WriteLineAsync(result.ToString());
+                    if (Workspaces == 1)
+                    {
+                        var result = await seeder.SeedAsync(workspaceName, Deliveries, progress => errors.WriteLine(progress), cancellationToken);
+                        await output.WriteLineAsync(result.ToString());
+                        return 0;
+                    }
+
+                    // Several customers: each its own workspace and share of the history.
+                    var digits = Workspaces.ToString(System.Globalization.CultureInfo.InvariantCulture).Length;
+                    for (var i = 1; i <= Workspaces; i++)
+                    {
+                        var name = $"{workspaceName ?? "Demo customer"} {i.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(digits, '0')}";
+                        var share = Deliveries / Workspaces + (i <= Deliveries % Workspaces ? 1 : 0);
+                        var result = await seeder.SeedAsync(name, Math.Max(1, share), progress => errors.WriteLine($"[{name}] {progress}"), cancellationToken);
+                        await output.WriteLineAsync(result.ToString());
+                    }
+
+                    return 0;
+                }
+
+            case "staff grant":
+            case "staff revoke":
+                {
+                    var grant = Verb == "staff grant";
+                    var user = await services.GetRequiredService<UserService>().SetStaffByEmailAsync(Options["email"], grant ? Role : null, cancellationToken);
+                    await output.WriteLineAsync(grant
+                        ? $"{user.Email} is platform staff: {Role.ToWire()} in every workspace."
+                        : $"{user.Email} is no longer platform staff.");
                     return 0;
                 }
 
