@@ -55,6 +55,8 @@ public sealed class WorkspacesTests(ConsoleFixture console) : IAsyncLifetime
 
             await page.GetByTestId("workspace-switcher").ClickAsync();
             await page.GetByTestId("workspace-search").FillAsync("northw");
+            await Expect(page.GetByTestId("workspace-option-default")).ToHaveCountAsync(0);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "workspace-switcher.png") });
             await page.GetByRole(AriaRole.Button, new() { Name = Customer }).Or(page.GetByTestId("workspace-option-northwind-freight")).First.ClickAsync();
             await Expect(page).ToHaveURLAsync(new Regex("/w/northwind-freight/deliveries$"));
             await Expect(page.Locator("[data-interactive='true']")).ToBeVisibleAsync();
