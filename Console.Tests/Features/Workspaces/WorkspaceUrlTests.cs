@@ -105,6 +105,27 @@ public sealed class WorkspaceUrlTests(ConsoleAppFactory app) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task A_user_removed_from_their_only_workspace_is_told_so_and_sees_nothing()
+    {
+        var (admin, a) = await WorkspaceAsync("Foxtrot");
+        await DeliveryAsync(admin, "foxtrot-hooks.example");
+        var email = $"leaver-{Guid.NewGuid():N}@example.com";
+        var users = app.Service<UserService>();
+        var created = await users.CreateAsync(admin, email, null, Role.Operator, Password);
+        var browser = await ConsoleBrowser.SignedInAsync(app, email, Password);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync($"/w/{a.Slug}/deliveries")).StatusCode);
+
+        await users.RemoveAsync(admin, created.User.Id);
+        var home = await browser.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, home.StatusCode);
+        var html = await home.Content.ReadAsStringAsync();
+        Assert.Contains("You belong to no workspace", html);
+        Assert.DoesNotContain(a.Name, html);
+        Assert.Equal(HttpStatusCode.NotFound, (await browser.GetAsync($"/w/{a.Slug}/deliveries")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync("/deliveries/export.csv")).StatusCode);
+    }
+
+    [Fact]
     public async Task Api_keys_never_reach_another_workspace_through_a_workspace_url()
     {
         var (_, a) = await WorkspaceAsync("KeyAlpha");

@@ -28,17 +28,19 @@ public partial class MainLayout
     private CurrentWorkspace? _workspace;
     private string? _userId;
     private bool _dialogOpen;
+    private bool _hasWorkspace;
     private DotNetObjectReference<MainLayout>? _self;
     // Set once the circuit is live: e2e tests wait for it before clicking.
     private bool _interactive;
 
     protected override async Task OnInitializedAsync()
     {
+        _userId = await CurrentCaller.GetUserIdAsync();
+        _workspace = await CurrentCaller.GetWorkspaceAsync();
+        _hasWorkspace = _workspace is not null || (_userId is not null && await Access.GrantAsync(_userId, (string?)null) is not null);
         try
         {
             _caller = await CurrentCaller.GetAsync();
-            _workspace = await CurrentCaller.GetWorkspaceAsync();
-            _userId = await CurrentCaller.GetUserIdAsync();
             if (await Users.GetDarkModeAsync(_caller) is { } stored)
             {
                 _darkMode = stored;
@@ -50,6 +52,7 @@ public partial class MainLayout
                 // A link without a workspace opens the one the user last worked in.
                 await Access.RememberAsync(_userId, _workspace.Id);
             }
+
 
             await RecordStaffViewAsync(Navigation.Uri);
             Navigation.LocationChanged += OnLocationChanged;
