@@ -86,6 +86,13 @@ public sealed class WorkspacesTests(ConsoleFixture console) : IAsyncLifetime
             await Expect(page.GetByTestId("find-none")).ToBeVisibleAsync();
             await page.GetByTestId("find-cancel").ClickAsync();
 
+            // On a phone the app bar keeps the switcher and the search, shortened.
+            await page.SetViewportSizeAsync(390, 844);
+            await Expect(page.GetByTestId("workspace-switcher")).ToBeVisibleAsync();
+            await Expect(page.GetByTestId("find-open")).ToBeVisibleAsync();
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "app-bar-phone.png") });
+            await page.SetViewportSizeAsync(1366, 860);
+
             // The staff list of every workspace, worst first.
             await console.GotoAsync(page, "/workspaces");
             await Expect(page.GetByTestId("workspaces-table")).ToContainTextAsync(Customer);
