@@ -11,19 +11,8 @@ public sealed partial class ConsoleSignInTests(ConsoleAppFactory app) : IClassFi
 {
     private HttpClient Browser() => app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
 
-    private static async Task<HttpResponseMessage> SignInAsync(HttpClient browser, string email, string password)
-    {
-        var form = await browser.GetStringAsync("/account/login");
-        var token = TokenField().Match(form).Groups[1].Value;
-        Assert.False(string.IsNullOrEmpty(token), "the sign-in form carries an antiforgery token");
-        return await browser.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["__RequestVerificationToken"] = token,
-            ["_handler"] = "login",
-            ["Input.Email"] = email,
-            ["Input.Password"] = password,
-        }));
-    }
+    private static Task<HttpResponseMessage> SignInAsync(HttpClient browser, string email, string password) =>
+        ConsoleBrowser.SignInAsync(browser, email, password);
 
     [Fact]
     public async Task HangfireDashboard_IsForAdminsOnly()

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using DeliveryConsole.Data;
 using DeliveryConsole.Features.Access;
 using DeliveryConsole.Features.Audit;
@@ -259,7 +258,8 @@ public sealed class PortalService(
         return await endpoints.RotateSecretAsync(caller with { Role = Role.Admin }, endpointId, cancellationToken);
     }
 
-    public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+    /// <summary>Stored instead of the token, hashed as API keys are (long random tokens need no slow hash).</summary>
+    public static string Hash(string token) => ApiKeyGenerator.Hash(token);
 
     private static bool InScope(PortalLink link, Guid endpointId) => link.EndpointIds.Count == 0 || link.EndpointIds.Contains(endpointId);
 
