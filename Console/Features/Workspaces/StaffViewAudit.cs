@@ -8,9 +8,9 @@ namespace DeliveryConsole.Features.Workspaces;
 
 /// <summary>
 /// Writes a platform staff member's look into a workspace they are not a member of to that
-/// workspace's audit log: who, when, and which page (<c>staff.viewed</c>). The same page seen again
-/// by the same person within <see cref="Quiet"/> is not written twice, so paging and live updates
-/// do not flood the log.
+/// workspace's audit log: who, when, and which page with its query (<c>staff.viewed</c>). The same
+/// page (whatever its query) seen again by the same person within <see cref="Quiet"/> is not written
+/// twice, so paging, filtering and live updates do not flood the log.
 /// </summary>
 public sealed class StaffViewAudit(IDbContextFactory<AppDbContext> dbFactory, TimeProvider clock, ILogger<StaffViewAudit> logger)
 {
@@ -22,7 +22,7 @@ public sealed class StaffViewAudit(IDbContextFactory<AppDbContext> dbFactory, Ti
     public async Task RecordAsync(Caller caller, string page, CancellationToken cancellationToken = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var key = (caller.ActorId, caller.WorkspaceId, page);
+        var key = (caller.ActorId, caller.WorkspaceId, page.Split('?')[0]);
         if (_written.TryGetValue(key, out var at) && now - at < Quiet)
         {
             return;
