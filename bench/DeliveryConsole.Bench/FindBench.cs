@@ -63,7 +63,7 @@ public static class FindBench
             ("callback id", staffId, callback, $"SELECT Id FROM callbacks WHERE Id = '{callback}'"),
             ("phone number", staffId, (string)call[1], $"SELECT WorkspaceId, ToNumber, COUNT(*) FROM calls WHERE ToNumber IN ('{call[1]}') GROUP BY WorkspaceId, ToNumber"),
             ("endpoint URL", staffId, url, $"SELECT Id FROM webhook_endpoints WHERE Url = '{url}' AND DeletedAt IS NULL"),
-            ("host", staffId, host, $"SELECT MIN(WorkspaceId) FROM deliveries WHERE TargetHost = '{host}' AND WorkspaceId > ''"),
+            ("host", staffId, host, $"WITH RECURSIVE ws(id) AS (SELECT MIN(WorkspaceId) FROM deliveries WHERE TargetHost = '{host}' UNION ALL SELECT (SELECT MIN(WorkspaceId) FROM deliveries WHERE TargetHost = '{host}' AND WorkspaceId > ws.id) FROM ws WHERE ws.id IS NOT NULL) SELECT id FROM ws WHERE id IS NOT NULL LIMIT 200"),
             ("event id of another workspace, by a member of one (refused)", "find-bench-member", eventId, $"SELECT Id, Type, WorkspaceId FROM events WHERE Id = '{eventId}'"),
         };
 

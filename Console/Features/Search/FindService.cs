@@ -181,25 +181,21 @@ public sealed partial class FindService(IDbContextFactory<AppDbContext> dbFactor
                 .Select(e => ("endpoint", e.Id.ToString(), $"Endpoint · {e.Url}", (string?)"its deliveries", e.WorkspaceId, $"deliveries?endpoint={e.Id}")));
         }
 
-        // Distinct workspaces by skipping through the (host, workspace, created) index: MIN past the last one found.
-        var after = "";
-        for (var seeks = 0; seeks < 200; seeks++)
+        // Distinct workspaces by skipping through the (host, workspace, created) index in one
+        // statement: each step is the MIN workspace past the last one found (a seek, not a scan).
+        var workspaces = await db.Database.SqlQuery<string>($"""
+            WITH RECURSIVE ws(id) AS (
+                SELECT MIN("WorkspaceId") FROM deliveries WHERE "TargetHost" = {host}
+                UNION ALL
+                SELECT (SELECT MIN("WorkspaceId") FROM deliveries WHERE "TargetHost" = {host} AND "WorkspaceId" > ws.id) FROM ws WHERE ws.id IS NOT NULL)
+            SELECT id AS "Value" FROM ws WHERE id IS NOT NULL LIMIT 200
+            """).ToListAsync(cancellationToken);
+        foreach (var text in workspaces)
         {
-            var last = after;
-            var next = await db.Database
-                .SqlQuery<string?>($"""SELECT MIN("WorkspaceId") AS "Value" FROM deliveries WHERE "TargetHost" = {host} AND "WorkspaceId" > {last}""")
-                .SingleAsync(cancellationToken);
-            if (next is null || !Guid.TryParse(next, out var workspace))
-            {
-                break;
-            }
-
-            if (!results.Any(r => r.Item5 == workspace))
+            if (Guid.TryParse(text, out var workspace) && !results.Any(r => r.Item5 == workspace))
             {
                 results.Add(("host", host, $"Deliveries to {host}", "every delivery to this host", workspace, $"deliveries?q={Uri.EscapeDataString(host)}"));
             }
-
-            after = next;
         }
 
         return results;
