@@ -89,13 +89,13 @@ public sealed class WorkspaceUrlTests(ConsoleAppFactory app) : IClassFixture<Con
             Assert.DoesNotContain(c.Name, body);
         }
 
-        // A URL without a workspace opens the current one (the one last opened: B) under /w/.
+        // A URL without a workspace opens the current one under /w/: the one the user chose last
+        // (A, where they were created), not whichever workspace a link showed last (B).
         var legacy = await browser.GetAsync("/deliveries?status=failed");
         Assert.Equal(HttpStatusCode.Redirect, legacy.StatusCode);
-        Assert.Equal($"/w/{b.Slug}/deliveries?status=failed", legacy.Headers.Location!.OriginalString);
-        await app.Service<WorkspaceAccess>().RememberAsync(created.User.Id, a.Id);
-        Assert.Equal($"/w/{a.Slug}/calls", (await browser.GetAsync("/calls")).Headers.Location!.OriginalString);
-        await app.Service<WorkspaceAccess>().RememberAsync(created.User.Id, b.Id);
+        Assert.Equal($"/w/{a.Slug}/deliveries?status=failed", legacy.Headers.Location!.OriginalString);
+        await app.Service<WorkspaceAccess>().SwitchAsync(created.User.Id, b.Id);
+        Assert.Equal($"/w/{b.Slug}/calls", (await browser.GetAsync("/calls")).Headers.Location!.OriginalString);
 
         // Removed from B: B is a 404 at once (on this node), A still opens.
         await users.RemoveAsync(adminB, created.User.Id);

@@ -49,8 +49,8 @@ public partial class MainLayout
 
             if (_userId is not null && _workspace is not null)
             {
-                // A link without a workspace opens the one the user last worked in.
-                await Access.RememberAsync(_userId, _workspace.Id);
+                // Recent in the switcher; the current workspace changes only by switching.
+                await Access.VisitAsync(_userId, _workspace.Id);
             }
 
 
@@ -168,7 +168,7 @@ public partial class MainLayout
                 new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true, Position = DialogPosition.TopCenter });
             if (await dialog.Result is { Canceled: false, Data: WorkspaceGrant grant })
             {
-                await Access.RememberAsync(_userId, grant.Workspace.Id);
+                await Access.SwitchAsync(_userId, grant.Workspace.Id);
                 Open(grant.Workspace, SectionOf(Navigation.ToBaseRelativePath(Navigation.Uri)));
             }
         }

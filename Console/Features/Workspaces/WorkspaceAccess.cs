@@ -123,18 +123,34 @@ public sealed class WorkspaceAccess(IDbContextFactory<AppDbContext> dbFactory, T
             .ToList();
     }
 
-    /// <summary>Makes <paramref name="workspaceId"/> the user's current workspace and the first of their recent ones.</summary>
-    public async Task RememberAsync(string userId, Guid workspaceId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The user chose <paramref name="workspaceId"/> (the switcher): it becomes their current
+    /// workspace, which a link without one opens, and the first of their recent ones.
+    /// </summary>
+    public Task SwitchAsync(string userId, Guid workspaceId, CancellationToken cancellationToken = default) =>
+        RememberAsync(userId, workspaceId, makeCurrent: true, cancellationToken);
+
+    /// <summary>
+    /// The user opened a page of <paramref name="workspaceId"/> (a shared link, a search result): it
+    /// goes first among the recent ones, but the current workspace stays the one they chose, so their
+    /// bookmarks do not move to whichever customer a colleague's link showed last.
+    /// </summary>
+    public Task VisitAsync(string userId, Guid workspaceId, CancellationToken cancellationToken = default) =>
+        RememberAsync(userId, workspaceId, makeCurrent: false, cancellationToken);
+
+    private async Task RememberAsync(string userId, Guid workspaceId, bool makeCurrent, CancellationToken cancellationToken)
     {
-        if (await FactsAsync(userId, cancellationToken) is not { } facts || (facts.Current == workspaceId && facts.Recent.FirstOrDefault() == workspaceId))
+        if (await FactsAsync(userId, cancellationToken) is not { } facts
+            || ((!makeCurrent || facts.Current == workspaceId) && facts.Recent.FirstOrDefault() == workspaceId))
         {
             return;
         }
 
         var recent = string.Join(',', facts.Recent.Where(id => id != workspaceId).Prepend(workspaceId).Take(8).Select(id => id.ToString("D")));
+        var current = makeCurrent ? workspaceId : facts.Current;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await db.Users.Where(u => u.Id == userId)
-            .ExecuteUpdateAsync(s => s.SetProperty(u => u.CurrentWorkspaceId, workspaceId).SetProperty(u => u.RecentWorkspaces, recent), cancellationToken);
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.CurrentWorkspaceId, current).SetProperty(u => u.RecentWorkspaces, recent), cancellationToken);
         Forget(userId);
     }
 
