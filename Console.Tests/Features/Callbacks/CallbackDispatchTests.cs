@@ -139,9 +139,6 @@ public sealed class CallbackDispatchTests(EngineAppFactory app) : IClassFixture<
         var past = DateTime.UtcNow.AddMinutes(-5);
         await using (var db = await app.DbAsync())
         {
-            // Both were claimed five minutes ago and their workers vanished; one had placed its call.
-            await db.Callbacks.Where(c => c.Id == lost || c.Id == placed).ExecuteUpdateAsync(s => s
-                .SetProperty(c => c.Status, CallbackStatus.Dispatching).SetProperty(c => c.AttemptedAt, past).SetProperty(c => c.LeaseUntil, past.AddMinutes(2)));
             var workspaceId = await db.Callbacks.Where(c => c.Id == placed).Select(c => c.WorkspaceId).SingleAsync();
             db.Calls.Add(new Call { Id = Call.NewId(), WorkspaceId = workspaceId, Status = CallStatus.Ringing, Direction = "OUTBOUND", ToNumber = "+12015551234",
                 ProviderCallId = "sim_orphan", CallbackId = placed, CreatedAt = past.AddSeconds(1), UpdatedAt = past.AddSeconds(1) });
@@ -149,6 +146,11 @@ public sealed class CallbackDispatchTests(EngineAppFactory app) : IClassFixture<
             db.Calls.Add(new Call { Id = Call.NewId(), WorkspaceId = workspaceId, Status = CallStatus.Scheduled, Direction = "OUTBOUND", ToNumber = "+12015551234",
                 CallbackId = lost, CreatedAt = past.AddSeconds(1), UpdatedAt = past.AddSeconds(1) });
             await db.SaveChangesAsync();
+
+            // Both were claimed five minutes ago and their workers vanished; one had placed its call.
+            // (Made last: the console's own periodic sweep may settle them from this moment on.)
+            await db.Callbacks.Where(c => c.Id == lost || c.Id == placed).ExecuteUpdateAsync(s => s
+                .SetProperty(c => c.Status, CallbackStatus.Dispatching).SetProperty(c => c.AttemptedAt, past).SetProperty(c => c.LeaseUntil, past.AddMinutes(2)));
         }
 
         await app.Service<CallbackSweeper>().SweepAsync(CancellationToken.None);
