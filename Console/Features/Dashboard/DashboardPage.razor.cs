@@ -12,7 +12,6 @@ public sealed partial class DashboardPage
 {
     [Inject] private DashboardService Dashboard { get; set; } = default!;
     [Inject] private CurrentCaller CurrentCaller { get; set; } = default!;
-    [Inject] private DeliveryNotifier Notifier { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
 
     /// <summary>The window in hours (1-168), from the URL so a link keeps it.</summary>
@@ -21,7 +20,6 @@ public sealed partial class DashboardPage
 
     private DashboardData? _data;
     private Caller _caller = default!;
-    private DebouncedSubscription? _subscription;
     private int _hours = 24;
     private bool _custom;
     private bool _live = true;
@@ -44,14 +42,7 @@ public sealed partial class DashboardPage
     protected override async Task OnInitializedAsync()
     {
         _caller = await CurrentCaller.GetAsync();
-        _subscription = new DebouncedSubscription(Notifier, _caller.WorkspaceId, TimeSpan.FromSeconds(2), () => InvokeAsync(async () =>
-        {
-            if (_live)
-            {
-                await LoadAsync();
-                StateHasChanged();
-            }
-        }));
+        FollowChanges(_caller.WorkspaceId, TimeSpan.FromSeconds(2), () => _live ? LoadAsync() : Task.CompletedTask);
     }
 
     protected override async Task OnParametersSetAsync()
@@ -107,5 +98,4 @@ public sealed partial class DashboardPage
 
     private static string Ms(int? ms) => ms is { } value ? $"{value:N0} ms" : "—";
 
-    public void Dispose() => _subscription?.Dispose();
 }

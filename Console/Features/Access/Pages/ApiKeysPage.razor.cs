@@ -34,18 +34,14 @@ public partial class ApiKeysPage
             return;
         }
 
-        try
+        await Snackbar.TryAsync(async () =>
         {
             var created = await Keys.CreateAsync(_caller!, request.Name, request.Role);
             await LoadAsync();
             StateHasChanged();
             await SecretOnceDialog.ShowAsync(Dialogs, "Your new API key", created.PlainTextKey,
                 $"\"{created.Key.Name}\", role {created.Key.Role.ToWire()}. Send it as Authorization: Bearer <key>.");
-        }
-        catch (AppException exception)
-        {
-            Snackbar.Add(exception.Message, Severity.Error);
-        }
+        });
     }
 
     private async Task RevokeAsync(ApiKeyView key)
@@ -57,15 +53,11 @@ public partial class ApiKeysPage
             return;
         }
 
-        try
+        await Snackbar.TryAsync(async () =>
         {
             await Keys.RevokeAsync(_caller!, key.Id);
             Snackbar.Add($"Key {key.Prefix}… revoked.", Severity.Success);
             await LoadAsync();
-        }
-        catch (AppException exception)
-        {
-            Snackbar.Add(exception.Message, Severity.Error);
-        }
+        });
     }
 }

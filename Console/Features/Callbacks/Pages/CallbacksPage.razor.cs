@@ -14,7 +14,6 @@ public sealed partial class CallbacksPage
 
     [Inject] private CallbackService Callbacks { get; set; } = default!;
     [Inject] private CurrentCaller CurrentCaller { get; set; } = default!;
-    [Inject] private DeliveryNotifier Notifier { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private IJSRuntime JS { get; set; } = default!;
@@ -34,7 +33,6 @@ public sealed partial class CallbacksPage
     private DateTime _now;
     private TimeZoneInfo _zone = TimeZoneInfo.Utc;
     private Caller _caller = default!;
-    private DebouncedSubscription? _subscription;
     private Timer? _ticker;
     private readonly TypingPause _typing = new(TimeSpan.FromMilliseconds(300));
 
@@ -74,11 +72,7 @@ public sealed partial class CallbacksPage
 
         await LoadAsync();
         // Status changes (the scheduler, other operators) appear without reload.
-        _subscription = new DebouncedSubscription(Notifier, _caller.WorkspaceId, TimeSpan.FromSeconds(1), () => InvokeAsync(async () =>
-        {
-            await LoadAsync();
-            StateHasChanged();
-        }));
+        FollowChanges(_caller.WorkspaceId, TimeSpan.FromSeconds(1), LoadAsync);
         // Countdowns tick once a second.
         _ticker = new Timer(_ => InvokeAsync(() =>
         {
@@ -174,20 +168,13 @@ public sealed partial class CallbacksPage
         }
 
         _busy.Add(callback.Id);
-        try
+        await Snackbar.TryAsync(async () =>
         {
             var result = await Callbacks.DispatchAsync(_caller, callback.Id);
             Snackbar.Add(result.Status == CallbackStatus.Dispatched ? $"Call placed to {result.ToNumber}." : $"The call could not be placed: {result.FailureCause}",
                 result.Status == CallbackStatus.Dispatched ? Severity.Success : Severity.Error);
-        }
-        catch (AppException exception)
-        {
-            Snackbar.Add(exception.Message, Severity.Error);
-        }
-        finally
-        {
-            _busy.Remove(callback.Id);
-        }
+        });
+        _busy.Remove(callback.Id);
 
         await LoadAsync();
     }
@@ -201,19 +188,12 @@ public sealed partial class CallbacksPage
         }
 
         _busy.Add(callback.Id);
-        try
+        await Snackbar.TryAsync(async () =>
         {
             await Callbacks.CancelAsync(_caller, callback.Id, string.IsNullOrWhiteSpace(reason) ? null : reason);
             Snackbar.Add("Callback cancelled.", Severity.Success);
-        }
-        catch (AppException exception)
-        {
-            Snackbar.Add(exception.Message, Severity.Error);
-        }
-        finally
-        {
-            _busy.Remove(callback.Id);
-        }
+        });
+        _busy.Remove(callback.Id);
 
         await LoadAsync();
     }
@@ -248,10 +228,9 @@ public sealed partial class CallbacksPage
         await LoadAsync();
     }
 
-    public void Dispose()
+    protected override void OnDispose()
     {
         _typing.Dispose();
-        _subscription?.Dispose();
         _ticker?.Dispose();
     }
 }

@@ -19,7 +19,6 @@ public sealed partial class CallPage
     [Inject] private CallbackService Callbacks { get; set; } = default!;
     [Inject] private DeliveryQueries Deliveries { get; set; } = default!;
     [Inject] private CurrentCaller CurrentCaller { get; set; } = default!;
-    [Inject] private DeliveryNotifier Notifier { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
@@ -34,18 +33,13 @@ public sealed partial class CallPage
     private bool _canOperate;
     private DateTime _now;
     private Caller _caller = default!;
-    private DebouncedSubscription? _subscription;
 
     protected override async Task OnInitializedAsync()
     {
         _caller = await CurrentCaller.GetAsync();
         _canOperate = _caller.Can(Role.Operator);
         // The call rings, is answered and ends on its own; its events and deliveries follow.
-        _subscription = new DebouncedSubscription(Notifier, _caller.WorkspaceId, TimeSpan.FromSeconds(1), () => InvokeAsync(async () =>
-        {
-            await LoadAsync();
-            StateHasChanged();
-        }));
+        FollowChanges(_caller.WorkspaceId, TimeSpan.FromSeconds(1), LoadAsync);
     }
 
     protected override Task OnParametersSetAsync() => LoadAsync();
@@ -88,20 +82,12 @@ public sealed partial class CallPage
         }
 
         _busy = true;
-        try
+        await Snackbar.TryAsync(async () =>
         {
             _call = await Calls.EndAsync(_caller, _call.Id);
             _join = null;
-            Snackbar.Add("Call ended.", Severity.Success);
-        }
-        catch (AppException exception)
-        {
-            Snackbar.Add(exception.Message, Severity.Error);
-        }
-        finally
-        {
-            _busy = false;
-        }
+        }, "Call ended.");
+        _busy = false;
 
         await LoadAsync();
     }
@@ -109,19 +95,11 @@ public sealed partial class CallPage
     private async Task JoinAsync()
     {
         _busy = true;
-        try
+        await Snackbar.TryAsync(async () =>
         {
             _join = await Calls.JoinAsync(_caller, _call!.Id);
-        }
-        catch (AppException exception)
-        {
-            Snackbar.Add(exception.Message, Severity.Error);
-        }
-        finally
-        {
-            _busy = false;
-        }
+        });
+        _busy = false;
     }
 
-    public void Dispose() => _subscription?.Dispose();
 }

@@ -10,7 +10,6 @@ public sealed partial class CallsPage
 {
     [Inject] private CallService Calls { get; set; } = default!;
     [Inject] private CurrentCaller CurrentCaller { get; set; } = default!;
-    [Inject] private DeliveryNotifier Notifier { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
 
@@ -22,7 +21,6 @@ public sealed partial class CallsPage
     private int _total;
     private DateTime _now;
     private Caller? _caller;
-    private DebouncedSubscription? _subscription;
     private readonly TypingPause _typing = new(TimeSpan.FromMilliseconds(300));
 
     /// <summary>A search to start with (<c>calls?q=+15550001111</c>): links from a delivery and from "Find anything".</summary>
@@ -34,7 +32,7 @@ public sealed partial class CallsPage
         _search = string.IsNullOrWhiteSpace(InitialSearch) ? null : InitialSearch.Trim();
         _caller = await CurrentCaller.GetAsync();
         // Calls ending publish events: the list follows them.
-        _subscription = new DebouncedSubscription(Notifier, _caller.WorkspaceId, TimeSpan.FromSeconds(2), () => InvokeAsync(ReloadAsync));
+        FollowChanges(_caller.WorkspaceId, TimeSpan.FromSeconds(2), ReloadAsync);
     }
 
     private async Task<TableData<Call>> LoadAsync(TableState state, CancellationToken cancellationToken)
@@ -82,9 +80,5 @@ public sealed partial class CallsPage
         return _typing.RunAsync(ReloadAsync);
     }
 
-    public void Dispose()
-    {
-        _typing.Dispose();
-        _subscription?.Dispose();
-    }
+    protected override void OnDispose() => _typing.Dispose();
 }

@@ -15,7 +15,6 @@ public sealed partial class WebhooksPage
     [Inject] private ApplicationService Applications { get; set; } = default!;
     [Inject] private CampaignService Campaigns { get; set; } = default!;
     [Inject] private CurrentCaller CurrentCaller { get; set; } = default!;
-    [Inject] private DeliveryNotifier Notifier { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private TimeProvider Clock { get; set; } = default!;
@@ -27,7 +26,6 @@ public sealed partial class WebhooksPage
     private bool _canTest;
     private DateTime _now;
     private Caller _caller = default!;
-    private DebouncedSubscription? _subscription;
 
     protected override async Task OnInitializedAsync()
     {
@@ -36,11 +34,7 @@ public sealed partial class WebhooksPage
         _canTest = _caller.Role >= Role.Operator;
         await LoadAsync();
         // Success rates and failure streaks move as deliveries finish.
-        _subscription = new DebouncedSubscription(Notifier, _caller.WorkspaceId, TimeSpan.FromSeconds(2), () => InvokeAsync(async () =>
-        {
-            await LoadAsync();
-            StateHasChanged();
-        }));
+        FollowChanges(_caller.WorkspaceId, TimeSpan.FromSeconds(2), LoadAsync);
     }
 
     private async Task LoadAsync()
@@ -174,17 +168,8 @@ public sealed partial class WebhooksPage
     /// <summary>Runs an action, shows its refusal as a message, and reloads the list either way.</summary>
     private async Task RunAsync(Func<Task> action)
     {
-        try
-        {
-            await action();
-        }
-        catch (AppException e)
-        {
-            Snackbar.Add(e.Message, Severity.Error);
-        }
-
+        await Snackbar.TryAsync(action);
         await LoadAsync();
     }
 
-    public void Dispose() => _subscription?.Dispose();
 }

@@ -1,0 +1,40 @@
+using DeliveryConsole.Features.Deliveries.Live;
+using Microsoft.AspNetCore.Components;
+
+namespace DeliveryConsole.Components.Shared;
+
+/// <summary>
+/// A page that follows its workspace live: after <see cref="FollowChanges"/>, every committed change
+/// to the workspace's deliveries, calls or callbacks (this node's and, on PostgreSQL, other nodes')
+/// runs the page's reload on its own render context, at most once per delay however many changes
+/// arrive. Disposing the page stops it.
+/// </summary>
+public abstract class LivePage : ComponentBase, IDisposable
+{
+    private DebouncedSubscription? _subscription;
+
+    [Inject] private DeliveryNotifier LiveChanges { get; set; } = default!;
+
+    /// <summary>Starts (or restarts) following <paramref name="workspaceId"/>; <paramref name="onChange"/> then re-renders the page itself.</summary>
+    protected void FollowChanges(Guid workspaceId, TimeSpan delay, Func<Task> onChange)
+    {
+        _subscription?.Dispose();
+        _subscription = new DebouncedSubscription(LiveChanges, workspaceId, delay, () => InvokeAsync(async () =>
+        {
+            await onChange();
+            StateHasChanged();
+        }));
+    }
+
+    public void Dispose()
+    {
+        _subscription?.Dispose();
+        OnDispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>What else the page lets go of (timers, typing pauses).</summary>
+    protected virtual void OnDispose()
+    {
+    }
+}
