@@ -21,6 +21,46 @@ window.deliveryConsole = {
     };
     document.addEventListener("keydown", window.__dcFindShortcut);
   },
+  // The inspector's keys: j / k move, Enter opens, Esc closes, / searches. Keys typed into a field are the field's (Esc excepted).
+  onInspectorKeys: function (dotnet) {
+    window.deliveryConsole.offInspectorKeys();
+    window.__dcInspectorKeys = function (event) {
+      if (event.ctrlKey || event.metaKey || event.altKey) {
+        return;
+      }
+      const target = event.target;
+      const typing = target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT" || target.isContentEditable);
+      if (typing && event.key !== "Escape") {
+        return;
+      }
+      if (document.querySelector(".mud-dialog-container") && event.key !== "Escape") {
+        return;
+      }
+      if (["j", "k", "Enter", "Escape", "/"].includes(event.key)) {
+        if (event.key === "/" || event.key === "j" || event.key === "k") {
+          event.preventDefault();
+        }
+        if (event.key === "Enter" && target && (target.tagName === "BUTTON" || target.tagName === "A")) {
+          return;
+        }
+        dotnet.invokeMethodAsync("OnInspectorKeyAsync", event.key);
+      }
+    };
+    document.addEventListener("keydown", window.__dcInspectorKeys);
+  },
+  offInspectorKeys: function () {
+    if (window.__dcInspectorKeys) {
+      document.removeEventListener("keydown", window.__dcInspectorKeys);
+      window.__dcInspectorKeys = null;
+    }
+  },
+  // Keeps the keyboard's row in view.
+  scrollToRow: function (index) {
+    const rows = document.querySelectorAll("[data-testid='deliveries-grid'] tbody tr.delivery-row");
+    if (rows[index]) {
+      rows[index].scrollIntoView({ block: "nearest" });
+    }
+  },
   copyText: async function (text) {
     try {
       await navigator.clipboard.writeText(text);

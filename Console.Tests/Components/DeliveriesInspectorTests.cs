@@ -26,6 +26,8 @@ public sealed class DeliveriesInspectorTests : BunitTestBase
         Services.AddSingleton<SsrfGuard>();
         Services.AddSingleton<EndpointSecrets>();
         Services.AddSingleton<WebhookService>();
+        Services.AddSingleton<ApplicationService>();
+        Services.AddSingleton<EndpointService>();
         Services.AddSingleton<RecordingLinkSigner>();
         Services.AddSingleton<IPayloadEnricher, RecordingUrlEnricher>();
         Services.AddSingleton<DeliveryNotifier>();

@@ -99,6 +99,10 @@ namespace DeliveryConsole.Data.Migrations
                     b.Property<bool>("EmailConfirmed")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("HiddenColumns")
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("IsDisabled")
                         .HasColumnType("INTEGER");
 
@@ -129,6 +133,9 @@ namespace DeliveryConsole.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<bool?>("PrefersDarkMode")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("PrefersUtc")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("RecentWorkspaces")

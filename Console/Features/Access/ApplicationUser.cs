@@ -21,6 +21,10 @@ public sealed class ApplicationUser : IdentityUser
     public bool IsDisabled { get; set; }
     /// <summary>Null until the user picks one; then the console remembers it.</summary>
     public bool? PrefersDarkMode { get; set; }
+    /// <summary>Times as UTC instead of the operator's time zone.</summary>
+    public bool PrefersUtc { get; set; }
+    /// <summary>Inspector columns the user hid (comma-separated keys).</summary>
+    public string? HiddenColumns { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime? LastLoginAt { get; set; }
 }
@@ -32,6 +36,7 @@ internal sealed class ApplicationUserConfiguration : IEntityTypeConfiguration<Ap
         builder.Property(u => u.DisplayName).HasMaxLength(200);
         builder.Property(u => u.CurrentWorkspaceId).HasColumnName("WorkspaceId");
         builder.Property(u => u.RecentWorkspaces).HasMaxLength(400);
+        builder.Property(u => u.HiddenColumns).HasMaxLength(400);
         builder.HasIndex(u => u.CurrentWorkspaceId);
         builder.HasIndex(u => u.StaffRole);
         builder.HasOne<Workspaces.Workspace>().WithMany().HasForeignKey(u => u.CurrentWorkspaceId);

@@ -11,6 +11,12 @@ namespace DeliveryConsole.Features.Access;
 /// <summary>A member of a workspace: the user, their role there, and whether they are platform staff.</summary>
 public sealed record UserView(string Id, string Email, string? DisplayName, Role Role, bool IsDisabled, DateTime CreatedAt, DateTime? LastLoginAt, Role? StaffRole = null, int Workspaces = 1);
 
+/// <summary>Times in UTC or the operator's zone, and the inspector columns the user hid.</summary>
+public sealed record DisplayPreferences(bool Utc, IReadOnlySet<string> HiddenColumns)
+{
+    public static readonly DisplayPreferences Default = new(false, new HashSet<string>());
+}
+
 /// <summary>A new member and, when a new account was made without a given password, its generated password (shown once).</summary>
 public sealed record CreatedUser(UserView User, string? GeneratedPassword, bool ExistingAccount = false);
 
@@ -221,6 +227,39 @@ public sealed class UserService(IServiceScopeFactory scopes, WorkspaceAccess acc
         return await db.Users.Where(u => u.Id == caller.ActorId)
             .Select(u => u.PrefersDarkMode)
             .FirstOrDefaultAsync(cancellationToken);
+    }
+
+    /// <summary>How the user wants times and the inspector's columns shown (their own choice, kept with their account).</summary>
+    public async Task<DisplayPreferences> GetDisplayAsync(Caller caller, CancellationToken cancellationToken = default)
+    {
+        if (caller.ActorType != "user")
+        {
+            return DisplayPreferences.Default;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var stored = await db.Users.Where(u => u.Id == caller.ActorId)
+            .Select(u => new { u.PrefersUtc, u.HiddenColumns })
+            .FirstOrDefaultAsync(cancellationToken);
+        return stored is null
+            ? DisplayPreferences.Default
+            : new DisplayPreferences(stored.PrefersUtc, (stored.HiddenColumns ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal));
+    }
+
+    /// <summary>Remembers the user's display choices; only for themselves.</summary>
+    public async Task SetDisplayAsync(Caller caller, DisplayPreferences preferences, CancellationToken cancellationToken = default)
+    {
+        if (caller.ActorType != "user")
+        {
+            return;
+        }
+
+        var hidden = string.Join(',', preferences.HiddenColumns.Where(c => c.Length is > 0 and <= 32 && !c.Contains(',')).Order(StringComparer.Ordinal).Take(20));
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        await db.Users.Where(u => u.Id == caller.ActorId)
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.PrefersUtc, preferences.Utc).SetProperty(u => u.HiddenColumns, hidden.Length == 0 ? null : hidden), cancellationToken);
     }
 
     /// <summary>

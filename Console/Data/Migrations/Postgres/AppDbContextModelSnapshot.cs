@@ -116,6 +116,11 @@ namespace DeliveryConsole.Data.Migrations.Postgres
                     b.Property<bool>("EmailConfirmed")
                         .HasColumnType("boolean");
 
+                    b.Property<string>("HiddenColumns")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)")
+                        .UseCollation("C");
+
                     b.Property<bool>("IsDisabled")
                         .HasColumnType("boolean");
 
@@ -150,6 +155,9 @@ namespace DeliveryConsole.Data.Migrations.Postgres
                         .HasColumnType("boolean");
 
                     b.Property<bool?>("PrefersDarkMode")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("PrefersUtc")
                         .HasColumnType("boolean");
 
                     b.Property<string>("RecentWorkspaces")

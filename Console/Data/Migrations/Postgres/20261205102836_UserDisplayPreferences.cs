@@ -1,0 +1,41 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace DeliveryConsole.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class UserDisplayPreferences : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "HiddenColumns",
+                table: "AspNetUsers",
+                type: "character varying(400)",
+                maxLength: 400,
+                nullable: true,
+                collation: "C");
+
+            migrationBuilder.AddColumn<bool>(
+                name: "PrefersUtc",
+                table: "AspNetUsers",
+                type: "boolean",
+                nullable: false,
+                defaultValue: false);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "HiddenColumns",
+                table: "AspNetUsers");
+
+            migrationBuilder.DropColumn(
+                name: "PrefersUtc",
+                table: "AspNetUsers");
+        }
+    }
+}
