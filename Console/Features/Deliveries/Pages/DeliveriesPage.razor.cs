@@ -216,6 +216,8 @@ public sealed partial class DeliveriesPage
                 break;
             case "Enter" when _cursor >= 0 && _cursor < _items.Count:
                 await OpenAsync(_items[_cursor].Id);
+                // Called from script, not a UI event: nothing re-renders on its own.
+                StateHasChanged();
                 break;
             case "Escape" when _drawerOpen:
                 _drawerOpen = false;

@@ -1,0 +1,121 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace DeliveryConsole.E2E;
+
+/// <summary>The dense inspector as support staff use it all day: the keyboard, columns, time zone and the endpoint picker.</summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class InspectorTests(ConsoleFixture console) : IAsyncLifetime
+{
+    private WebhookReceiver _receiver = default!;
+    private HttpClient _api = default!;
+
+    public async Task InitializeAsync()
+    {
+        _receiver = await WebhookReceiver.StartAsync();
+        _api = await console.Server.ApiClientAsync("admin", "e2e inspector");
+        var webhook = await _api.PostAsJsonAsync("/v1/webhooks", new { url = _receiver.Url, eventTypes = Array.Empty<string>() });
+        Assert.True(webhook.IsSuccessStatusCode, await webhook.Content.ReadAsStringAsync());
+    }
+
+    public async Task DisposeAsync()
+    {
+        _api.Dispose();
+        await _receiver.DisposeAsync();
+    }
+
+    private async Task<IPage> PageInParisAsync(int width = 1440, int height = 900)
+    {
+        var context = await console.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = console.Server.BaseUrl,
+            StorageStatePath = console.AdminStatePath,
+            TimezoneId = "Europe/Paris",
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+        });
+        context.SetDefaultTimeout(15_000);
+        return await context.NewPageAsync();
+    }
+
+    [Fact]
+    public async Task The_keyboard_moves_opens_and_closes_and_columns_and_time_zone_are_remembered()
+    {
+        _receiver.Status = 200;
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var response = await _api.PostAsJsonAsync("/v1/events", new { eventType = "call.completed", payload = new { call = new { id = $"call_kbd_{i}" } } });
+            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            ids.Add(body.RootElement.GetProperty("eventId").GetString()!);
+        }
+
+        var page = await PageInParisAsync();
+        await console.RunAsync(page, "inspector-keyboard", async () =>
+        {
+            await console.GotoAsync(page, "/deliveries");
+            var grid = page.GetByTestId("deliveries-grid");
+            await Expect(grid).ToContainTextAsync(ids[^1]);
+            await Expect(page.GetByTestId("time-zone-toggle")).ToContainTextAsync("Europe/Paris");
+
+            // j twice: the second row; Enter opens it; Esc closes it.
+            await page.Keyboard.PressAsync("j");
+            await page.Keyboard.PressAsync("j");
+            var cursor = grid.Locator("tr.keyboard-cursor");
+            await Expect(cursor).ToHaveCountAsync(1);
+            var secondId = (await cursor.Locator("td").Nth(3).TextContentAsync())!.Trim();
+            await page.Keyboard.PressAsync("k");
+            await page.Keyboard.PressAsync("j");
+            await page.Keyboard.PressAsync("Enter");
+            await Expect(page.GetByTestId("delivery-detail")).ToContainTextAsync(secondId);
+            await page.WaitForTimeoutAsync(500);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "inspector-drawer-1440.png") });
+            await page.Keyboard.PressAsync("Escape");
+            await Expect(page.GetByTestId("delivery-drawer")).ToHaveClassAsync(new Regex("mud-drawer--closed"));
+
+            // / puts the cursor in the search box.
+            await page.Keyboard.PressAsync("/");
+            await Expect(page.GetByTestId("filter-search")).ToBeFocusedAsync();
+            await page.GetByTestId("filter-search").PressAsync("Escape");
+            await page.WaitForTimeoutAsync(400); // the drawer slides out
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "inspector-1440.png") });
+
+            // Hide the event id column: remembered after a reload; then shown again.
+            await page.GetByTestId("columns-menu").ClickAsync();
+            await page.GetByTestId("column-event").ClickAsync();
+            await page.Keyboard.PressAsync("Escape");
+            await Expect(grid.GetByRole(AriaRole.Columnheader, new() { Name = "Event id" })).ToHaveCountAsync(0);
+            // Times in UTC instead: remembered too.
+            await page.GetByTestId("time-zone-toggle").ClickAsync();
+            await Expect(page.GetByTestId("time-zone-toggle")).ToHaveTextAsync("UTC");
+            await console.GotoAsync(page, "/deliveries");
+            await Expect(grid.GetByRole(AriaRole.Columnheader, new() { Name = "Event type" })).ToHaveCountAsync(1);
+            await Expect(grid.GetByRole(AriaRole.Columnheader, new() { Name = "Event id" })).ToHaveCountAsync(0);
+            await Expect(page.GetByTestId("time-zone-toggle")).ToHaveTextAsync("UTC");
+            await page.GetByTestId("time-zone-toggle").ClickAsync();
+            await Expect(page.GetByTestId("time-zone-toggle")).ToContainTextAsync("Europe/Paris");
+            await page.GetByTestId("columns-menu").ClickAsync();
+            await page.GetByTestId("column-event").ClickAsync();
+            await page.Keyboard.PressAsync("Escape");
+            await Expect(grid.GetByRole(AriaRole.Columnheader, new() { Name = "Event id" })).ToHaveCountAsync(1);
+
+            // The endpoint picker finds an endpoint by its host and filters to it.
+            var picker = page.GetByTestId("filter-endpoint");
+            await picker.ClickAsync();
+            await picker.FillAsync("127.0.0.1");
+            await page.GetByRole(AriaRole.Option).Filter(new() { HasText = _receiver.Url }).First.ClickAsync();
+            await Expect(page).ToHaveURLAsync(new Regex("endpoint=[0-9a-f-]{36}"));
+            await Expect(grid).ToContainTextAsync(ids[0]);
+        });
+
+        var phone = await PageInParisAsync(390, 844);
+        await console.RunAsync(phone, "inspector-phone", async () =>
+        {
+            await console.GotoAsync(phone, "/deliveries");
+            await Expect(phone.GetByTestId("deliveries-grid")).ToContainTextAsync(ids[^1]);
+            await phone.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "inspector-390.png") });
+        });
+    }
+}
