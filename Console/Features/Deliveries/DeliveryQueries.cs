@@ -552,6 +552,7 @@ public static class DeliveriesExtensions
     public static IHostApplicationBuilder AddDeliveries(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<DeliveryQueries>();
+        builder.Services.AddSingleton<SignatureDebugger>();
         builder.Services.AddSingleton<Live.DeliveryNotifier>();
         return builder;
     }

@@ -1,0 +1,142 @@
+using System.Text.Json;
+using DeliveryConsole.Data;
+using DeliveryConsole.Features.Access;
+using DeliveryConsole.Features.Webhooks;
+using DeliveryConsole.Infrastructure;
+using DeliveryConsole.Infrastructure.Delivery;
+using Microsoft.EntityFrameworkCore;
+
+namespace DeliveryConsole.Features.Deliveries;
+
+/// <summary>How a pasted signature compares with what was sent.</summary>
+public enum SignatureVerdict
+{
+    /// <summary>Nothing pasted: only what was signed is shown.</summary>
+    NotChecked,
+    Matches,
+    /// <summary>Not <c>v1,</c> + base64 of 32 bytes (or several such, space-separated).</summary>
+    Malformed,
+    /// <summary>What the endpoint's current secret gives, but the attempt was signed with an earlier one.</summary>
+    CurrentSecretButRotatedSince,
+    /// <summary>Matches the body after re-serialization: the receiver signed parsed-and-rewritten JSON, not the bytes received.</summary>
+    BodyChanged,
+    /// <summary>Matches nothing this console can compute: another secret.</summary>
+    WrongSecret,
+}
+
+/// <summary>What the signature debugger shows for one attempt.</summary>
+public sealed record SignatureReport(
+    string MessageId,
+    long Timestamp,
+    string SignedString,
+    string SentSignature,
+    bool SignedWithCurrentSecret,
+    TimeSpan TimestampAgeAtSend,
+    SignatureVerdict Verdict,
+    string Explanation);
+
+/// <summary>
+/// The signature debugger: shows exactly what an attempt signed (<c>id.timestamp.body</c>, Standard
+/// Webhooks), whether the endpoint's current secret produced the signature that was sent, and for a
+/// signature a customer's receiver computed, whether it matches and if not the likely reason (wrong
+/// or rotated secret, body re-serialized, malformed header). The secret itself never leaves the
+/// service; the HMACs it computes are over the recorded message only.
+/// </summary>
+public sealed class SignatureDebugger(IDbContextFactory<AppDbContext> dbFactory, EndpointSecrets secrets)
+{
+    /// <summary>How far the Standard Webhooks libraries let a timestamp be from the receiver's clock.</summary>
+    public static readonly TimeSpan Tolerance = TimeSpan.FromMinutes(5);
+
+    public async Task<SignatureReport> CheckAsync(Caller caller, Guid deliveryId, Guid attemptId, string? pasted, CancellationToken cancellationToken = default)
+    {
+        caller.Require(Role.Viewer);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var attempt = await db.DeliveryAttempts.AsNoTracking()
+                .Where(a => a.Id == attemptId && a.DeliveryId == deliveryId && a.WorkspaceId == caller.WorkspaceId)
+                .Select(a => new { a.EndpointId, a.RequestHeadersJson, a.RequestBody, a.StartedAt })
+                .FirstOrDefaultAsync(cancellationToken)
+            ?? throw new NotFoundException("Attempt not found.");
+        var secretProtected = await db.WebhookEndpoints.AsNoTracking().Where(e => e.Id == attempt.EndpointId && e.WorkspaceId == caller.WorkspaceId)
+            .Select(e => e.SecretProtected).FirstOrDefaultAsync(cancellationToken);
+
+        var headers = AttemptTools.Headers(attempt.RequestHeadersJson).ToDictionary(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase);
+        var id = headers.GetValueOrDefault("webhook-id") ?? "";
+        var timestamp = long.TryParse(headers.GetValueOrDefault("webhook-timestamp"), out var t) ? t : 0;
+        var sent = headers.GetValueOrDefault("webhook-signature") ?? "";
+        var body = attempt.RequestBody;
+        var secret = secretProtected is null ? null : secrets.Unprotect(secretProtected);
+        var current = secret is null ? null : WebhookSignature.Sign(secret, id, timestamp, body);
+        var signedWithCurrent = current is not null && sent.Split(' ').Contains(current);
+        var age = DateTimeOffset.FromUnixTimeSeconds(timestamp).UtcDateTime - attempt.StartedAt;
+
+        var (verdict, explanation) = Judge(pasted?.Trim(), sent, current, signedWithCurrent, secret, id, timestamp, body);
+        return new SignatureReport(id, timestamp, $"{id}.{timestamp}.{body}", sent, signedWithCurrent, age.Duration(), verdict, explanation);
+    }
+
+    private static (SignatureVerdict, string) Judge(string? pasted, string sent, string? current, bool signedWithCurrent, string? secret, string id, long timestamp, string body)
+    {
+        if (string.IsNullOrEmpty(pasted))
+        {
+            return (SignatureVerdict.NotChecked, "Paste the webhook-signature your receiver computed for this message to compare it.");
+        }
+
+        // Several signatures may be sent space-separated; any well-formed one may match. A bare base64 value is read as v1.
+        var candidates = pasted.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(c => c.Contains(',') ? c : "v1," + c)
+            .Where(IsV1)
+            .ToList();
+        if (candidates.Count == 0)
+        {
+            return (SignatureVerdict.Malformed, "That is not a Standard Webhooks signature: expected v1, followed by the base64 of a 32-byte HMAC-SHA256 (several may be separated by spaces).");
+        }
+
+        var sentSignatures = sent.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (candidates.Any(c => sentSignatures.Contains(c)))
+        {
+            return (SignatureVerdict.Matches, "It matches the signature that was sent: the receiver computes it right. If it still rejects the webhook, check its clock (the timestamp must be within 5 minutes) and that it reads the webhook-id and webhook-timestamp headers it was sent.");
+        }
+
+        if (current is not null && !signedWithCurrent && candidates.Contains(current))
+        {
+            return (SignatureVerdict.CurrentSecretButRotatedSince, "It is what the endpoint's current secret gives, but this attempt was signed with the secret it had then: the secret was rotated after this attempt. Resend the delivery to have it signed with the current secret.");
+        }
+
+        if (secret is not null && Reserialized(body).Any(variant => candidates.Contains(WebhookSignature.Sign(secret, id, timestamp, variant))))
+        {
+            return (SignatureVerdict.BodyChanged, "It matches the body only after the JSON was parsed and written again (whitespace or key order changed): the receiver must sign the raw request body, byte for byte, before parsing it.");
+        }
+
+        return (SignatureVerdict.WrongSecret, "It does not match: the receiver most likely uses another secret (another endpoint's, or one rotated away; secrets start with whsec_ and the part after it is base64-decoded into the key), or signs something other than id.timestamp.body.");
+    }
+
+    private static bool IsV1(string candidate)
+    {
+        if (!candidate.StartsWith("v1,", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var buffer = new byte[64];
+        return Convert.TryFromBase64String(candidate[3..], buffer, out var written) && written == 32;
+    }
+
+    /// <summary>The body as common JSON libraries would write it back: minified and indented.</summary>
+    private static IEnumerable<string> Reserialized(string body)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body);
+        }
+        catch (JsonException)
+        {
+            yield break;
+        }
+
+        using (document)
+        {
+            yield return JsonSerializer.Serialize(document.RootElement);
+            yield return JsonSerializer.Serialize(document.RootElement, new JsonSerializerOptions { WriteIndented = true });
+        }
+    }
+}
