@@ -118,4 +118,48 @@ public sealed class InspectorTests(ConsoleFixture console) : IAsyncLifetime
             await phone.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "inspector-390.png") });
         });
     }
+
+    [Fact]
+    public async Task The_attempt_viewer_copies_curl_and_the_signature_debugger_tells_a_right_signature_from_a_wrong_one()
+    {
+        _receiver.Status = 200;
+        var response = await _api.PostAsJsonAsync("/v1/events", new { eventType = "call.completed", payload = new { call = new { id = "call_sig" } } });
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var deliveryId = body.RootElement.GetProperty("deliveryIds")[0].GetGuid();
+
+        var page = await PageInParisAsync();
+        await page.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
+        await console.RunAsync(page, "attempt-viewer", async () =>
+        {
+            await console.GotoAsync(page, $"/deliveries/{deliveryId}");
+            await Expect(page.GetByTestId("attempt-outcome").First).ToHaveTextAsync("HTTP 200", new() { Timeout = 20_000 });
+            var attempt = page.GetByTestId("attempt").First;
+            await Expect(attempt.GetByTestId("attempt-request-body")).ToContainTextAsync("call_sig");
+            await Expect(attempt.GetByTestId("attempt-response-body")).ToBeVisibleAsync();
+            await Expect(attempt.GetByTestId("payload-diff")).ToHaveCountAsync(0);
+
+            await attempt.GetByTestId("copy-curl").ClickAsync();
+            await Expect(page.GetByText("cURL command copied")).ToBeVisibleAsync();
+            var curl = await page.EvaluateAsync<string>("() => navigator.clipboard.readText()");
+            Assert.StartsWith("curl -X POST '" + _receiver.Url + "'", curl);
+            Assert.Contains("-H 'webhook-signature: v1,", curl);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "attempt-viewer-1440.png"), FullPage = true });
+
+            await attempt.GetByTestId("check-signature").ClickAsync();
+            var dialog = page.GetByTestId("signature-dialog");
+            await Expect(dialog.GetByTestId("signed-string")).ToContainTextAsync("call_sig");
+            await Expect(dialog.GetByTestId("secret-version")).ToContainTextAsync("current secret");
+            var sent = (await dialog.GetByTestId("sent-signature").TextContentAsync())!.Trim();
+
+            await dialog.GetByTestId("signature-input").FillAsync(sent);
+            await page.GetByTestId("signature-check").ClickAsync();
+            await Expect(dialog.GetByTestId("signature-verdict")).ToContainTextAsync("Matches.");
+
+            await dialog.GetByTestId("signature-input").FillAsync("v1," + Convert.ToBase64String(new byte[32]));
+            await page.GetByTestId("signature-check").ClickAsync();
+            await Expect(dialog.GetByTestId("signature-verdict")).ToContainTextAsync("Wrong secret.");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "signature-debugger-1440.png") });
+            await page.GetByTestId("signature-close").ClickAsync();
+        });
+    }
 }
