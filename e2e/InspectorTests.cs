@@ -162,4 +162,62 @@ public sealed class InspectorTests(ConsoleFixture console) : IAsyncLifetime
             await page.GetByTestId("signature-close").ClickAsync();
         });
     }
+
+    [Fact]
+    public async Task A_failure_cluster_is_shown_with_its_hint_and_replayed_once_the_receiver_is_fixed()
+    {
+        _receiver.Status = 503;
+        var ids = new List<Guid>();
+        for (var i = 0; i < 2; i++)
+        {
+            var response = await _api.PostAsJsonAsync("/v1/events", new { eventType = "call.completed", payload = new { call = new { id = $"call_cluster_{i}" } } });
+            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            ids.Add(body.RootElement.GetProperty("deliveryIds")[0].GetGuid());
+        }
+
+        await WaitForAsync(ids, "failed");
+        var page = await PageInParisAsync();
+        await console.RunAsync(page, "failure-cluster", async () =>
+        {
+            await console.GotoAsync(page, "/deliveries");
+            var cluster = page.GetByTestId("failure-cluster").Filter(new() { HasText = "HTTP 503" });
+            await Expect(cluster).ToHaveCountAsync(1);
+            await Expect(cluster).ToContainTextAsync("127.0.0.1");
+            await Expect(cluster).ToContainTextAsync("The receiver failed while handling it");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "failure-clusters-1440.png") });
+
+            // Show: the inspector filtered to exactly that cluster.
+            await cluster.GetByTestId("cluster-show").ClickAsync();
+            await Expect(page).ToHaveURLAsync(new Regex("answer=503"));
+            await Expect(page.GetByTestId("filter-answer")).ToBeVisibleAsync();
+
+            // Fixed: replay the cluster; its deliveries are delivered and the cluster is gone.
+            _receiver.Status = 200;
+            await page.GetByTestId("failure-cluster").Filter(new() { HasText = "HTTP 503" }).GetByTestId("cluster-replay").ClickAsync();
+            await page.GetByTestId("confirm-ok").ClickAsync();
+            await WaitForAsync(ids, "delivered");
+            await Expect(page.GetByTestId("failure-cluster").Filter(new() { HasText = "HTTP 503" })).ToHaveCountAsync(0, new() { Timeout = 15_000 });
+        });
+    }
+
+    private async Task WaitForAsync(IReadOnlyList<Guid> deliveryIds, string status)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var list = JsonDocument.Parse(await _api.GetStringAsync("/v1/webhooks/deliveries?limit=100"));
+            var statuses = list.RootElement.GetProperty("items").EnumerateArray()
+                .Where(i => deliveryIds.Contains(i.GetProperty("id").GetGuid()))
+                .Select(i => i.GetProperty("status").GetString())
+                .ToList();
+            if (statuses.Count == deliveryIds.Count && statuses.All(s => s == status))
+            {
+                return;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"the deliveries did not all become {status}");
+    }
 }

@@ -31,6 +31,10 @@ public sealed class DashboardTests : BunitTestBase
         Services.AddSingleton<EndpointService>();
         Services.AddSingleton<StatsService>();
         Services.AddSingleton<DashboardService>();
+        Services.AddSingleton<DeliveryConsole.Features.Deliveries.DeliveryQueries>();
+        Services.AddSingleton<DeliveryConsole.Features.Deliveries.FailureClusterService>();
+        Services.AddSingleton<DeliveryConsole.Features.Deliveries.Engine.ResendService>();
+        Services.AddSingleton<DeliveryConsole.Features.Deliveries.Engine.ReplayService>();
         Services.AddSingleton<DeliveryNotifier>();
         // The callbacks and calls cards ask their services.
         Services.AddSingleton<IBackgroundJobClient>(new BackgroundJobClient(new InMemoryStorage()));

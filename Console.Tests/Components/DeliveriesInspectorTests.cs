@@ -32,6 +32,7 @@ public sealed class DeliveriesInspectorTests : BunitTestBase
         Services.AddSingleton<IPayloadEnricher, RecordingUrlEnricher>();
         Services.AddSingleton<DeliveryNotifier>();
         Services.AddSingleton<DeliveryQueries>();
+        Services.AddSingleton<FailureClusterService>();
         Services.AddSingleton<IBackgroundJobClient>(new BackgroundJobClient(new InMemoryStorage()));
         Services.AddSingleton<DeliveryConsole.Features.Deliveries.Engine.IDeliveryWakeup, DeliveryConsole.Features.Deliveries.Engine.InProcessWakeup>();
         Services.AddSingleton<DeliveryConsole.Data.DatabaseWriter>();

@@ -53,9 +53,16 @@ public sealed partial class DashboardPage
     }
 
     /// <summary>Loads the figures; the old ones stay on screen until the new ones arrive (no flicker).</summary>
+    private DeliveryConsole.Features.Deliveries.Pages.FailureClustersPanel? _clusters;
+
     private async Task LoadAsync()
     {
         _refreshing = true;
+        if (_clusters is not null)
+        {
+            await _clusters.ReloadAsync();
+        }
+
         try
         {
             _data = await Dashboard.GetAsync(_caller, _hours);

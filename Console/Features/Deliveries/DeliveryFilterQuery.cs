@@ -18,6 +18,8 @@ public sealed record InspectorQuery
     /// <summary>yyyy-MM-dd (UTC), inclusive; or an instant yyyy-MM-ddTHH:mmZ, exclusive.</summary>
     public string? To { get; init; }
     public string? Q { get; init; }
+    /// <summary>The last answer: an HTTP status (<c>503</c>) or <c>none</c> (no answer: an error before or instead of one).</summary>
+    public string? Answer { get; init; }
     public string? Sort { get; init; }
     public string? Dir { get; init; }
 
@@ -44,6 +46,8 @@ public sealed record InspectorQuery
             From = from,
             To = to,
             Search = string.IsNullOrWhiteSpace(Q) ? null : Q.Trim(),
+            LastResponseStatus = int.TryParse(Answer, NumberStyles.None, CultureInfo.InvariantCulture, out var answer) && answer is >= 100 and <= 599 ? answer : null,
+            NoAnswer = Answer == "none" ? true : null,
         };
     }
 
@@ -63,6 +67,7 @@ public sealed record InspectorQuery
         ["from"] = Range == "custom" ? Blank(From) : null,
         ["to"] = Range == "custom" ? Blank(To) : null,
         ["q"] = Blank(Q),
+        ["answer"] = Blank(Answer),
         ["sort"] = Blank(Sort),
         ["dir"] = Blank(Dir),
     };
@@ -82,6 +87,7 @@ public sealed record InspectorQuery
         From = Value(query, "from"),
         To = Value(query, "to"),
         Q = Value(query, "q"),
+        Answer = Value(query, "answer"),
         Sort = Value(query, "sort"),
         Dir = Value(query, "dir"),
     };

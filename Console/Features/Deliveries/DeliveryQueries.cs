@@ -28,6 +28,10 @@ public sealed record DeliveryFilter
     public DateTime? To { get; init; }
     /// <summary>A delivery id, an event id (<c>evt_…</c>), a call id (<c>call_…</c>) or a target host (or its beginning).</summary>
     public string? Search { get; init; }
+    /// <summary>The last attempt was answered with this HTTP status.</summary>
+    public int? LastResponseStatus { get; init; }
+    /// <summary>The last attempt got no answer (an error: timeout, refused, DNS, TLS…).</summary>
+    public bool? NoAnswer { get; init; }
 }
 
 public enum DeliverySortField
@@ -312,6 +316,16 @@ public sealed class DeliveryQueries
             query = query.Where(d => d.EndpointId == endpointId);
         }
 
+        if (filter.LastResponseStatus is { } answered)
+        {
+            query = query.Where(d => d.LastResponseStatus == answered);
+        }
+
+        if (filter.NoAnswer == true)
+        {
+            query = query.Where(d => d.LastResponseStatus == null && d.LastError != null);
+        }
+
         if (filter.EndpointIn is { } endpointIn)
         {
             var ids = endpointIn.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Guid.Parse).ToList();
@@ -431,7 +445,8 @@ public sealed class DeliveryQueries
 
     /// <summary>Filters the hourly rollups can count exactly: status, event type, endpoint, scope and time.</summary>
     private static bool CountsFromRollups(DeliveryFilter filter) =>
-        filter.Channel is null && filter.ApplicationId is null && filter.CampaignId is null && filter.EndpointIn is null && string.IsNullOrWhiteSpace(filter.Search);
+        filter.Channel is null && filter.ApplicationId is null && filter.CampaignId is null && filter.EndpointIn is null
+        && filter.LastResponseStatus is null && filter.NoAnswer is null && string.IsNullOrWhiteSpace(filter.Search);
 
     /// <summary>
     /// Counts from the hourly rollups: whole hours from the rollups, the partial hours at either end
@@ -553,6 +568,7 @@ public static class DeliveriesExtensions
     {
         builder.Services.AddSingleton<DeliveryQueries>();
         builder.Services.AddSingleton<SignatureDebugger>();
+        builder.Services.AddSingleton<FailureClusterService>();
         builder.Services.AddSingleton<Live.DeliveryNotifier>();
         return builder;
     }

@@ -41,6 +41,7 @@ public sealed partial class DeliveriesPage
 
     private MudDataGrid<DeliveryRow>? _grid;
     private InspectorFilterBar? _filters;
+    private FailureClustersPanel? _clustersPanel;
     private HashSet<DeliveryRow> _selected = [];
     private IReadOnlyList<DeliveryRow> _items = [];
     private IReadOnlyList<string> _eventTypes = [];
@@ -72,6 +73,7 @@ public sealed partial class DeliveriesPage
     [SupplyParameterFromQuery(Name = "from")] public string? From { get; set; }
     [SupplyParameterFromQuery(Name = "to")] public string? To { get; set; }
     [SupplyParameterFromQuery(Name = "q")] public string? Q { get; set; }
+    [SupplyParameterFromQuery(Name = "answer")] public string? Answer { get; set; }
 
     private bool HasFilters => _query.ToQueryString().Length > 0;
 
@@ -126,7 +128,7 @@ public sealed partial class DeliveriesPage
     protected override async Task OnParametersSetAsync()
     {
         var previous = _query;
-        _query = new InspectorQuery { Status = Status, Type = Type, Scope = Scope, Endpoint = Endpoint, Channel = Channel, Range = Range, From = From, To = To, Q = Q };
+        _query = new InspectorQuery { Status = Status, Type = Type, Scope = Scope, Endpoint = Endpoint, Channel = Channel, Range = Range, From = From, To = To, Q = Q, Answer = Answer };
         _replay = LatestReplay();
         if (_grid is not null && previous != _query)
         {
@@ -263,6 +265,11 @@ public sealed partial class DeliveriesPage
     private async Task ReloadAsync()
     {
         _replay = LatestReplay();
+        if (_clustersPanel is not null)
+        {
+            await _clustersPanel.ReloadAsync();
+        }
+
         if (_grid is not null)
         {
             await _grid.ReloadServerData();
