@@ -76,12 +76,23 @@ public sealed class StatsService(IDbContextFactory<AppDbContext> dbFactory, Time
 {
     public StatsWindow Window(int hours) => StatsWindow.Last(hours, clock.GetUtcNow().UtcDateTime);
 
-    public async Task<DeliveryStats> GetAsync(Caller caller, StatsWindow window, CancellationToken cancellationToken = default)
+    /// <summary>The window's figures for the workspace, or for one of its endpoints (404 for an endpoint of another workspace).</summary>
+    public async Task<DeliveryStats> GetAsync(Caller caller, StatsWindow window, CancellationToken cancellationToken = default, Guid? endpointId = null)
     {
         caller.Require(Role.Viewer);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (endpointId is { } endpoint && !await db.WebhookEndpoints.AnyAsync(e => e.Id == endpoint && e.WorkspaceId == caller.WorkspaceId, cancellationToken))
+        {
+            throw new Infrastructure.NotFoundException("Endpoint not found.");
+        }
+
         var rollups = db.DeliveryRollups.AsNoTracking()
             .Where(r => r.WorkspaceId == caller.WorkspaceId && r.HourStart >= window.From && r.HourStart < window.To);
+        if (endpointId is { } only)
+        {
+            rollups = rollups.Where(r => r.EndpointId == only);
+        }
+
         // Three small GROUP BYs in SQLite over the window's rollup rows (a week is a few thousand,
         // one contiguous range of the table clustered by workspace and hour), rather than
         // materializing every row.
@@ -99,12 +110,18 @@ public sealed class StatsService(IDbContextFactory<AppDbContext> dbFactory, Time
             .Select(g => new EndpointStats(g.Key, g.Sum(r => r.Created), g.Sum(r => r.Delivered), g.Sum(r => r.Failed), g.Sum(r => r.Pending),
                 g.Sum(r => r.Attempts), g.Sum(r => r.FailedAttempts)))
             .ToListAsync(cancellationToken);
-        // The latency histogram from the workspace-wide rollup: at most 18 rows an hour.
-        var latency = await db.WorkspaceLatencyRollups.AsNoTracking()
-            .Where(r => r.WorkspaceId == caller.WorkspaceId && r.HourStart >= window.From && r.HourStart < window.To)
-            .GroupBy(r => r.Bucket)
-            .Select(g => new { Bucket = g.Key, Count = g.Sum(r => r.Count) })
-            .ToDictionaryAsync(g => g.Bucket, g => g.Count, cancellationToken);
+        // The latency histogram from the workspace-wide rollup (at most 18 rows an hour), or the endpoint's.
+        var latency = endpointId is { } histogramOf
+            ? await db.LatencyRollups.AsNoTracking()
+                .Where(r => r.WorkspaceId == caller.WorkspaceId && r.HourStart >= window.From && r.HourStart < window.To && r.EndpointId == histogramOf)
+                .GroupBy(r => r.Bucket)
+                .Select(g => new { Bucket = g.Key, Count = g.Sum(r => r.Count) })
+                .ToDictionaryAsync(g => g.Bucket, g => g.Count, cancellationToken)
+            : await db.WorkspaceLatencyRollups.AsNoTracking()
+                .Where(r => r.WorkspaceId == caller.WorkspaceId && r.HourStart >= window.From && r.HourStart < window.To)
+                .GroupBy(r => r.Bucket)
+                .Select(g => new { Bucket = g.Key, Count = g.Sum(r => r.Count) })
+                .ToDictionaryAsync(g => g.Bucket, g => g.Count, cancellationToken);
 
         var series = Enumerable.Range(0, window.Hours)
             .Select(i => window.From.AddHours(i))

@@ -9,6 +9,7 @@ public static class WebhooksExtensions
         builder.Services.AddSingleton<ApplicationService>();
         builder.Services.AddSingleton<CampaignService>();
         builder.Services.AddSingleton<EndpointService>();
+        builder.Services.AddSingleton<EndpointScorecardService>();
         return builder;
     }
 
