@@ -174,17 +174,8 @@ public sealed partial class DeliveriesPage
     private string EndpointTitle(DeliveryRow row) =>
         _endpointsById.TryGetValue(row.EndpointId, out var endpoint) ? $"{endpoint.Name}: {endpoint.Url}" : row.TargetUrl;
 
-    /// <summary>What went wrong, in a word or two (the full error is on hover and in the drawer).</summary>
-    internal static string ErrorClass(string error) => error switch
-    {
-        _ when error.Contains("timed out", StringComparison.OrdinalIgnoreCase) || error.Contains("timeout", StringComparison.OrdinalIgnoreCase) => "timeout",
-        _ when error.Contains("refused", StringComparison.OrdinalIgnoreCase) => "connection refused",
-        _ when error.Contains("DNS", StringComparison.Ordinal) || error.Contains("resolve", StringComparison.OrdinalIgnoreCase) || error.Contains("name or service", StringComparison.OrdinalIgnoreCase) => "DNS lookup failed",
-        _ when error.Contains("TLS", StringComparison.Ordinal) || error.Contains("SSL", StringComparison.Ordinal) || error.Contains("certificate", StringComparison.OrdinalIgnoreCase) => "TLS failed",
-        _ when error.Contains("blocked", StringComparison.OrdinalIgnoreCase) || error.Contains("private", StringComparison.OrdinalIgnoreCase) => "blocked by the network guard",
-        _ when error.Contains("reset", StringComparison.OrdinalIgnoreCase) => "connection reset",
-        _ => error.Length > 40 ? error[..40] + "…" : error,
-    };
+    /// <summary>What went wrong, in a word or two (the full error is on hover and in the drawer); the clusters' classes.</summary>
+    internal static string ErrorClass(string error) => FailureClusterService.ClassOf(null, error);
 
     private bool Hidden(string key) => _display.HiddenColumns.Contains(key);
 
