@@ -200,6 +200,34 @@ public sealed class InspectorTests(ConsoleFixture console) : IAsyncLifetime
         });
     }
 
+    [Fact]
+    public async Task A_saved_view_is_listed_in_the_navigation_and_its_link_opens_it_in_a_fresh_browser()
+    {
+        var page = await PageInParisAsync();
+        string link = "";
+        var name = "Failed calls " + Guid.NewGuid().ToString("N")[..4];
+        await console.RunAsync(page, "saved-view", async () =>
+        {
+            await console.GotoAsync(page, "/deliveries?status=failed&type=call.completed");
+            await page.GetByTestId("save-view").ClickAsync();
+            await page.GetByTestId("view-name").FillAsync(name);
+            await page.GetByTestId("view-save").ClickAsync();
+            var nav = page.GetByTestId("nav-view").Filter(new() { HasText = name });
+            await Expect(nav).ToHaveCountAsync(1);
+            link = (await nav.GetAttributeAsync("href"))!;
+            Assert.Matches("views/[0-9a-f-]{36}$", link);
+        });
+
+        // A fresh context (no history, no state but the sign-in): the link opens the same filters.
+        var fresh = await console.NewPageAsync();
+        await console.RunAsync(fresh, "saved-view-open", async () =>
+        {
+            await console.GotoAsync(fresh, link.StartsWith('/') ? link : "/w/default/" + link);
+            await Expect(fresh).ToHaveURLAsync(new Regex("deliveries\\?status=failed&type=call.completed"));
+            await Expect(fresh.GetByTestId("delivery-status-filter")).ToBeVisibleAsync();
+        });
+    }
+
     private async Task WaitForAsync(IReadOnlyList<Guid> deliveryIds, string status)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);

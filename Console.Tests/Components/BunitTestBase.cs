@@ -46,6 +46,7 @@ public abstract class BunitTestBase : BunitContext, IAsyncLifetime
         Services.AddIdentityCore<ApplicationUser>().AddEntityFrameworkStores<AppDbContext>();
         Services.AddSingleton<WorkspaceService>();
         Services.AddSingleton<WorkspaceAccess>();
+        Services.AddSingleton<DeliveryConsole.Features.Deliveries.SavedViewService>();
         Services.AddSingleton<StaffViewAudit>();
         Services.AddSingleton<DeliveryConsole.Features.Search.FindService>();
         Services.AddSingleton<ApiKeyService>();

@@ -707,6 +707,42 @@ namespace DeliveryConsole.Data.Migrations
                     b.ToTable("replay_runs", (string)null);
                 });
 
+            modelBuilder.Entity("DeliveryConsole.Features.Deliveries.SavedView", b =>
+                {
+                    b.Property<string>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Query")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("WorkspaceId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId");
+
+                    b.HasIndex("WorkspaceId", "UserId", "Name");
+
+                    b.ToTable("saved_views", (string)null);
+                });
+
             modelBuilder.Entity("DeliveryConsole.Features.Deliveries.WebhookEvent", b =>
                 {
                     b.Property<string>("Id")
@@ -1333,6 +1369,21 @@ namespace DeliveryConsole.Data.Migrations
 
             modelBuilder.Entity("DeliveryConsole.Features.Deliveries.Engine.ReplayRun", b =>
                 {
+                    b.HasOne("DeliveryConsole.Features.Workspaces.Workspace", null)
+                        .WithMany()
+                        .HasForeignKey("WorkspaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("DeliveryConsole.Features.Deliveries.SavedView", b =>
+                {
+                    b.HasOne("DeliveryConsole.Features.Access.ApplicationUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("DeliveryConsole.Features.Workspaces.Workspace", null)
                         .WithMany()
                         .HasForeignKey("WorkspaceId")

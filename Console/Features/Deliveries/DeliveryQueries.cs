@@ -569,6 +569,7 @@ public static class DeliveriesExtensions
         builder.Services.AddSingleton<DeliveryQueries>();
         builder.Services.AddSingleton<SignatureDebugger>();
         builder.Services.AddSingleton<FailureClusterService>();
+        builder.Services.AddSingleton<SavedViewService>();
         builder.Services.AddSingleton<Live.DeliveryNotifier>();
         return builder;
     }

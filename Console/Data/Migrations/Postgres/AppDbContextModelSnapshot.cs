@@ -808,6 +808,47 @@ namespace DeliveryConsole.Data.Migrations.Postgres
                     b.ToTable("replay_runs", (string)null);
                 });
 
+            modelBuilder.Entity("DeliveryConsole.Features.Deliveries.SavedView", b =>
+                {
+                    b.Property<string>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .UseCollation("C");
+
+                    b.Property<string>("Query")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .UseCollation("C");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("WorkspaceId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId");
+
+                    b.HasIndex("WorkspaceId", "UserId", "Name");
+
+                    b.ToTable("saved_views", (string)null);
+                });
+
             modelBuilder.Entity("DeliveryConsole.Features.Deliveries.WebhookEvent", b =>
                 {
                     b.Property<string>("Id")
@@ -1505,6 +1546,21 @@ namespace DeliveryConsole.Data.Migrations.Postgres
 
             modelBuilder.Entity("DeliveryConsole.Features.Deliveries.Engine.ReplayRun", b =>
                 {
+                    b.HasOne("DeliveryConsole.Features.Workspaces.Workspace", null)
+                        .WithMany()
+                        .HasForeignKey("WorkspaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("DeliveryConsole.Features.Deliveries.SavedView", b =>
+                {
+                    b.HasOne("DeliveryConsole.Features.Access.ApplicationUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
                     b.HasOne("DeliveryConsole.Features.Workspaces.Workspace", null)
                         .WithMany()
                         .HasForeignKey("WorkspaceId")

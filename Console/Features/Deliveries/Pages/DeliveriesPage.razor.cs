@@ -32,6 +32,7 @@ public sealed partial class DeliveriesPage
     [Inject] private ResendService Resend { get; set; } = default!;
     [Inject] private ReplayService Replay { get; set; } = default!;
     [Inject] private UserService Users { get; set; } = default!;
+    [Inject] private SavedViewService Views { get; set; } = default!;
     [Inject] private CurrentCaller CurrentCaller { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
@@ -189,6 +190,23 @@ public sealed partial class DeliveriesPage
 
         _display = _display with { HiddenColumns = hidden };
         await Users.SetDisplayAsync(_caller!, _display);
+    }
+
+    private async Task SaveViewAsync()
+    {
+        var dialog = await Dialogs.ShowAsync<SaveViewDialog>("Save view", new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true });
+        if (await dialog.Result is not { Canceled: false, Data: string name })
+        {
+            return;
+        }
+
+        var view = await Snackbar.TryAsync(() => Views.SaveAsync(_caller!, name, _query));
+        if (view is not null)
+        {
+            var link = Navigation.ToAbsoluteUri($"views/{view.Id}").ToString();
+            var copied = await JS.InvokeAsync<bool>("deliveryConsole.copyText", link);
+            Snackbar.Add($"View \"{view.Name}\" saved{(copied ? "; its link is copied" : "")}: {link}", Severity.Success);
+        }
     }
 
     private async Task ToggleUtcAsync()
