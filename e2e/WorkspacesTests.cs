@@ -152,4 +152,23 @@ public sealed class WorkspacesTests(ConsoleFixture console) : IAsyncLifetime
             await Expect(audit.GetByTestId("audit-table")).ToContainTextAsync("Northwind ops team");
         });
     }
+
+    [Fact]
+    public async Task A_workspace_a_user_may_not_see_is_a_styled_404_without_its_data()
+    {
+        var viewerState = await console.SignedInUserAsync("viewer");
+        var page = await console.NewPageAsync(storageStatePath: viewerState);
+        await console.RunAsync(page, "workspace-404", async () =>
+        {
+            var response = await page.GotoAsync("/w/northwind-freight/deliveries");
+            Assert.Equal(404, response!.Status);
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "There is nothing at this address" })).ToBeVisibleAsync();
+            await Expect(page.GetByText(Customer)).ToHaveCountAsync(0);
+            // Its stylesheet loads under the workspace's prefix although the workspace does not.
+            var stylesheet = await page.Locator("link[rel=stylesheet][href*='assets/app']").GetAttributeAsync("href");
+            var css = await page.Context.APIRequest.GetAsync(new Uri(new Uri(page.Url), stylesheet).ToString());
+            Assert.True(css.Status == 200, $"{css.Url} answered {css.Status}");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "workspace-404.png") });
+        });
+    }
 }

@@ -29,6 +29,7 @@ public partial class MainLayout
     private string? _userId;
     private bool _dialogOpen;
     private bool _hasWorkspace;
+    private string? _displayName;
     private DotNetObjectReference<MainLayout>? _self;
     // Set once the circuit is live: e2e tests wait for it before clicking.
     private bool _interactive;
@@ -36,6 +37,7 @@ public partial class MainLayout
     protected override async Task OnInitializedAsync()
     {
         _userId = await CurrentCaller.GetUserIdAsync();
+        _displayName = await CurrentCaller.GetDisplayNameAsync();
         _workspace = await CurrentCaller.GetWorkspaceAsync();
         _hasWorkspace = _workspace is not null || (_userId is not null && await Access.GrantAsync(_userId, (string?)null) is not null);
         try

@@ -32,6 +32,13 @@ public sealed class CurrentCaller(AuthenticationStateProvider authentication)
             user.HasClaim(WorkspaceRouting.ViaStaffClaim, "1"), staff);
     }
 
+    /// <summary>The signed-in user's name as the app bar shows it, even where they have no workspace.</summary>
+    public async Task<string?> GetDisplayNameAsync()
+    {
+        var user = (await authentication.GetAuthenticationStateAsync()).User;
+        return user.FindFirstValue(Caller.DisplayNameClaim) ?? user.Identity?.Name;
+    }
+
     /// <summary>The signed-in user's id, or null (portal visitors, signed out).</summary>
     public async Task<string?> GetUserIdAsync()
     {

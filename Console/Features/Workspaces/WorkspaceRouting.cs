@@ -21,6 +21,13 @@ public static class WorkspaceRouting
     public const string ViaStaffClaim = "dc:via_staff";
     public const string StaffClaim = "dc:staff";
 
+    /// <summary>
+    /// The console's public files (scripts, styles, fonts, images): the same for every workspace and
+    /// every visitor, so the 404 page of a forbidden workspace still has its styles.
+    /// </summary>
+    private static bool IsStaticAsset(PathString path) =>
+        path.StartsWithSegments("/_framework") || path.StartsWithSegments("/_content") || path.StartsWithSegments("/assets");
+
     /// <summary>The console path of a page in a workspace: <c>/w/acme/deliveries</c> for ("acme", "deliveries").</summary>
     public static string PathIn(string slug, string relative) => $"/w/{Uri.EscapeDataString(slug)}/{relative.TrimStart('/')}";
 
@@ -57,7 +64,7 @@ public static class WorkspaceRouting
         var user = http.User;
         var isConsoleUser = user.Identity?.IsAuthenticated == true && user.FindFirstValue(Caller.ActorTypeClaim) == "user";
         var reExecuted = http.Features.Get<IStatusCodeReExecuteFeature>() is not null;
-        if (http.Items.ContainsKey(SlugItem) && !reExecuted)
+        if (http.Items.ContainsKey(SlugItem) && !reExecuted && !IsStaticAsset(http.Request.Path))
         {
             var apiKey = user.Identity?.IsAuthenticated == true && user.FindFirstValue(Caller.ActorTypeClaim) == "key";
             if (apiKey || (isConsoleUser && user.FindFirstValue(Caller.WorkspaceClaim) is null))
