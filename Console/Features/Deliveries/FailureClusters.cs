@@ -73,7 +73,7 @@ public sealed class FailureClusterService(IDbContextFactory<AppDbContext> dbFact
             return ([], since);
         }
 
-        var names = (await endpoints.OverviewAsync(caller, cancellationToken: cancellationToken)).ToDictionary(o => o.Endpoint.Id, o => (o.OwnerName, o.Endpoint.Url));
+        var names = (await endpoints.NamedAsync(caller, cancellationToken)).ToDictionary(n => n.Endpoint.Id, n => (n.OwnerName, n.Endpoint.Url));
         var clusters = groups
             .GroupBy(g => (g.EndpointId, g.LastResponseStatus, Class: ClassOf(g.LastResponseStatus, g.LastError)))
             .Select(c =>

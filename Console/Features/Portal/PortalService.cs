@@ -173,27 +173,14 @@ public sealed class PortalService(
     /// <summary>Opens the portal of a token; throws <see cref="PortalUnavailableException"/> for an unknown, expired or revoked one.</summary>
     public async Task<PortalSession> OpenAsync(string? token, CancellationToken cancellationToken = default)
     {
-        var (link, _) = await LinkAsync(token, cancellationToken);
+        var (link, caller) = await LinkAsync(token, cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var workspace = await workspaces.FindAsync(link.WorkspaceId, cancellationToken);
-        var scoped = db.WebhookEndpoints.AsNoTracking().Where(e => e.WorkspaceId == link.WorkspaceId && e.DeletedAt == null);
-        if (link.EndpointIds.Count > 0)
-        {
-            var ids = link.EndpointIds;
-            scoped = scoped.Where(e => ids.Contains(e.Id));
-        }
-
-        var rows = await scoped.OrderBy(e => e.Scope).ThenBy(e => e.Url)
-            .Select(e => new
-            {
-                e.Id, e.Url, e.Status, e.DisabledReason, e.EventTypes,
-                Application = db.Applications.Where(a => a.Id == e.ApplicationId).Select(a => a.Name).FirstOrDefault(),
-                Campaign = db.Campaigns.Where(c => c.Id == e.CampaignId).Select(c => c.Name).FirstOrDefault(),
-                e.Scope,
-            })
-            .ToListAsync(cancellationToken);
-        var list = rows.Select(e => new PortalEndpoint(e.Id, e.Url,
-            e.Scope == EndpointScope.Master ? "Master webhook" : e.Application ?? e.Campaign, e.Status, e.DisabledReason, e.EventTypes)).ToList();
+        var list = (await endpoints.NamedAsync(caller, cancellationToken))
+            .Where(n => InScope(link, n.Endpoint.Id))
+            .OrderBy(n => n.Endpoint.Scope).ThenBy(n => n.Endpoint.Url, StringComparer.Ordinal)
+            .Select(n => new PortalEndpoint(n.Endpoint.Id, n.Endpoint.Url, n.OwnerName, n.Endpoint.Status, n.Endpoint.DisabledReason, n.Endpoint.EventTypes))
+            .ToList();
         if (link.LastUsedAt is null || clock.GetUtcNow().UtcDateTime - link.LastUsedAt > TimeSpan.FromMinutes(1))
         {
             await db.PortalLinks.Where(l => l.Id == link.Id).ExecuteUpdateAsync(s => s.SetProperty(l => l.LastUsedAt, clock.GetUtcNow().UtcDateTime), cancellationToken);

@@ -37,37 +37,50 @@ public sealed class EndpointService(IDbContextFactory<AppDbContext> dbFactory, W
         "campaign.started", "campaign.completed", "sms.delivered",
     ];
 
+    /// <summary>Every live endpoint of the caller's workspace with its owner's name ("Workspace webhook", an application's or a campaign's), without figures.</summary>
+    public async Task<IReadOnlyList<(WebhookEndpoint Endpoint, string OwnerName)>> NamedAsync(Caller caller, CancellationToken cancellationToken = default)
+    {
+        caller.Require(Role.Viewer);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await NamedAsync(db, caller.WorkspaceId, cancellationToken);
+    }
+
+    private static async Task<List<(WebhookEndpoint Endpoint, string OwnerName)>> NamedAsync(AppDbContext db, Guid workspaceId, CancellationToken cancellationToken)
+    {
+        var endpoints = await db.WebhookEndpoints.AsNoTracking()
+            .Where(e => e.WorkspaceId == workspaceId && e.DeletedAt == null)
+            .ToListAsync(cancellationToken);
+        var applications = await db.Applications.AsNoTracking().Where(a => a.WorkspaceId == workspaceId)
+            .ToDictionaryAsync(a => a.Id, a => a.Name, cancellationToken);
+        var campaigns = await db.Campaigns.AsNoTracking().Where(c => c.WorkspaceId == workspaceId)
+            .ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
+        return endpoints.Select(e => (e, e.Scope switch
+        {
+            EndpointScope.Master => "Workspace webhook",
+            EndpointScope.Application => e.ApplicationId is { } a && applications.TryGetValue(a, out var name) ? name : "Application",
+            _ => e.CampaignId is { } c && campaigns.TryGetValue(c, out var name) ? name : "Campaign",
+        })).ToList();
+    }
+
     /// <summary>Every live endpoint with its owner and its deliveries of the window (default: last 24 h) from the hourly rollups, worst first.</summary>
     public async Task<IReadOnlyList<EndpointOverview>> OverviewAsync(Caller caller, StatsWindow? window = null, CancellationToken cancellationToken = default)
     {
         caller.Require(Role.Viewer);
         var (since, until) = window ?? StatsWindow.Last(24, clock.GetUtcNow().UtcDateTime);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var endpoints = await db.WebhookEndpoints.AsNoTracking()
-            .Where(e => e.WorkspaceId == caller.WorkspaceId && e.DeletedAt == null)
-            .ToListAsync(cancellationToken);
-        var applications = await db.Applications.AsNoTracking().Where(a => a.WorkspaceId == caller.WorkspaceId)
-            .ToDictionaryAsync(a => a.Id, a => a.Name, cancellationToken);
-        var campaigns = await db.Campaigns.AsNoTracking().Where(c => c.WorkspaceId == caller.WorkspaceId)
-            .ToDictionaryAsync(c => c.Id, c => c.Name, cancellationToken);
+        var endpoints = await NamedAsync(db, caller.WorkspaceId, cancellationToken);
         var recent = await db.DeliveryRollups.AsNoTracking()
             .Where(r => r.WorkspaceId == caller.WorkspaceId && r.HourStart >= since && r.HourStart < until)
             .GroupBy(r => r.EndpointId)
             .Select(g => new { EndpointId = g.Key, Delivered = g.Sum(r => r.Delivered), Failed = g.Sum(r => r.Failed), Pending = g.Sum(r => r.Pending) })
             .ToDictionaryAsync(r => r.EndpointId, cancellationToken);
 
-        string Owner(WebhookEndpoint e) => e.Scope switch
-        {
-            EndpointScope.Master => "Workspace webhook",
-            EndpointScope.Application => e.ApplicationId is { } a && applications.TryGetValue(a, out var name) ? name : "Application",
-            _ => e.CampaignId is { } c && campaigns.TryGetValue(c, out var name) ? name : "Campaign",
-        };
-
         return endpoints
-            .Select(e =>
+            .Select(named =>
             {
+                var e = named.Endpoint;
                 recent.TryGetValue(e.Id, out var r);
-                return new EndpointOverview(EndpointView.From(e), Owner(e), e.ConsecutiveFailures, e.LastFailureAt, e.LastError, e.LastSuccessAt, e.DisabledAt,
+                return new EndpointOverview(EndpointView.From(e), named.OwnerName, e.ConsecutiveFailures, e.LastFailureAt, e.LastError, e.LastSuccessAt, e.DisabledAt,
                     r?.Delivered ?? 0, r?.Failed ?? 0, r?.Pending ?? 0);
             })
             .OrderBy(o => o.Endpoint.Status == EndpointStatus.Active ? 1 : 0)

@@ -24,7 +24,7 @@ public sealed record WorkspaceHealth(
 
 /// <summary>
 /// The staff workspaces list: every workspace the user may see with its deliveries of the last 24
-/// hours (from the hourly rollups, one range read per workspace), success rate, failing and disabled
+/// hours (from the hourly rollups, one grouped read over the listed workspaces), success rate, failing and disabled
 /// endpoints and scheduled callbacks, worst first: lowest success rate, then most failures.
 /// </summary>
 public sealed class WorkspaceOverviewService(IDbContextFactory<AppDbContext> dbFactory, WorkspaceAccess access, TimeProvider clock)
@@ -52,19 +52,19 @@ public sealed class WorkspaceOverviewService(IDbContextFactory<AppDbContext> dbF
             .Select(g => new { WorkspaceId = g.Key, Count = g.Count() })
             .ToDictionaryAsync(x => x.WorkspaceId, x => x.Count, cancellationToken);
 
-        var rows = new List<WorkspaceHealth>(grants.Count);
-        foreach (var grant in grants)
+        var totals = await db.DeliveryRollups.AsNoTracking()
+            .Where(r => ids.Contains(r.WorkspaceId) && r.HourStart >= since)
+            .GroupBy(r => r.WorkspaceId)
+            .Select(g => new { WorkspaceId = g.Key, Created = g.Sum(r => r.Created), Delivered = g.Sum(r => r.Delivered), Failed = g.Sum(r => r.Failed), Pending = g.Sum(r => r.Pending) })
+            .ToDictionaryAsync(t => t.WorkspaceId, cancellationToken);
+        var rows = grants.Select(grant =>
         {
             var id = grant.Workspace.Id;
-            var totals = await db.DeliveryRollups.AsNoTracking()
-                .Where(r => r.WorkspaceId == id && r.HourStart >= since)
-                .GroupBy(r => 1)
-                .Select(g => new { Created = g.Sum(r => r.Created), Delivered = g.Sum(r => r.Delivered), Failed = g.Sum(r => r.Failed), Pending = g.Sum(r => r.Pending) })
-                .FirstOrDefaultAsync(cancellationToken);
+            var day = totals.GetValueOrDefault(id);
             var endpoint = endpoints.GetValueOrDefault(id);
-            rows.Add(new WorkspaceHealth(grant.Workspace, totals?.Created ?? 0, totals?.Delivered ?? 0, totals?.Failed ?? 0, totals?.Pending ?? 0,
-                endpoint?.Failing ?? 0, endpoint?.Disabled ?? 0, callbacks.GetValueOrDefault(id), grant.ViaStaff));
-        }
+            return new WorkspaceHealth(grant.Workspace, day?.Created ?? 0, day?.Delivered ?? 0, day?.Failed ?? 0, day?.Pending ?? 0,
+                endpoint?.Failing ?? 0, endpoint?.Disabled ?? 0, callbacks.GetValueOrDefault(id), grant.ViaStaff);
+        }).ToList();
 
         return rows
             .OrderBy(r => r.SuccessRate ?? 2)

@@ -101,7 +101,7 @@ public sealed partial class DeliveriesPage
         _now = Clock.GetUtcNow().UtcDateTime;
         _display = await Users.GetDisplayAsync(_caller);
         _eventTypes = await Deliveries.EventTypesAsync(_caller);
-        _endpoints = (await Endpoints.OverviewAsync(_caller)).Select(EndpointChoice.Of).OrderBy(e => e.Name, StringComparer.OrdinalIgnoreCase).ToList();
+        _endpoints = (await Endpoints.NamedAsync(_caller)).Select(EndpointChoice.Of).OrderBy(e => e.Name, StringComparer.OrdinalIgnoreCase).ToList();
         _endpointsById = _endpoints.ToDictionary(e => Guid.Parse(e.Key[3..]));
         FollowChanges(_caller.WorkspaceId, TimeSpan.FromSeconds(1), OnLiveChangeAsync);
     }

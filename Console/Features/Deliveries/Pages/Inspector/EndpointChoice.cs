@@ -16,8 +16,8 @@ public sealed record EndpointChoice(string Key, string Name, string? Url, bool D
         new("scope:campaign", "Any campaign webhook", null, false),
     ];
 
-    public static EndpointChoice Of(EndpointOverview endpoint) =>
-        new($"id:{endpoint.Endpoint.Id}", endpoint.OwnerName, endpoint.Endpoint.Url, endpoint.Endpoint.Status == EndpointStatus.Disabled);
+    public static EndpointChoice Of((WebhookEndpoint Endpoint, string OwnerName) named) =>
+        new($"id:{named.Endpoint.Id}", named.OwnerName, named.Endpoint.Url, named.Endpoint.Status == EndpointStatus.Disabled);
 
     /// <summary>Whether the text the user typed names this choice: its owner, its URL or its host.</summary>
     public bool Matches(string? text) =>
