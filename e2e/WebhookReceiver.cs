@@ -26,6 +26,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public ConcurrentQueue<string> Bodies { get; } = new();
 
+    /// <summary>Each request's webhook-id, webhook-timestamp, webhook-signature and body, in arrival order.</summary>
+    public ConcurrentQueue<(string Id, long Timestamp, string Signature, string Body)> Signed { get; } = new();
+
     public static async Task<WebhookReceiver> StartAsync()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -41,7 +44,10 @@ public sealed class WebhookReceiver : IAsyncDisposable
         app.MapPost("/hook", async (HttpContext http) =>
         {
             using var reader = new StreamReader(http.Request.Body);
-            receiver.Bodies.Enqueue(await reader.ReadToEndAsync());
+            var body = await reader.ReadToEndAsync();
+            receiver.Bodies.Enqueue(body);
+            receiver.Signed.Enqueue((http.Request.Headers["webhook-id"].ToString(), long.TryParse(http.Request.Headers["webhook-timestamp"], out var t) ? t : 0,
+                http.Request.Headers["webhook-signature"].ToString(), body));
             http.Response.StatusCode = receiver.Status;
             await http.Response.WriteAsync(receiver.Status < 300 ? "{\"ok\":true}" : "<script>alert('boom')</script> upstream failed");
         });

@@ -74,6 +74,48 @@ public sealed class DispatcherTests
     }
 
     [Fact]
+    public async Task During_a_rotation_grace_period_both_secrets_sign_and_after_it_only_the_new_one()
+    {
+        await using var app = new EngineAppFactory();
+        await using var receiver = await Receiver.StartAsync();
+        var (client, workspace) = await AdminAsync(app);
+        var created = await (await client.PostAsJsonAsync("/v1/webhooks", new { url = receiver.Url })).Content.ReadFromJsonAsync<JsonElement>();
+        var oldSecret = created.GetProperty("secret").GetString()!;
+        var endpointId = Guid.Parse(created.GetProperty("id").GetString()!);
+        var admin = new Caller(workspace, Role.Admin, "user", "a", "Ada");
+        var rotated = await app.Service<EndpointService>().RotateSecretAsync(admin, endpointId, TimeSpan.FromHours(1));
+
+        async Task<ReceivedRequest> SendOneAsync()
+        {
+            var id = Guid.Parse((await (await client.PostAsJsonAsync("/v1/events", new { eventType = "call.completed", payload = new { n = receiver.Requests.Count } }))
+                .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("deliveryIds")[0].GetString()!);
+            Assert.Equal(DeliveryStatus.Delivered, (await app.WaitForDeliveryAsync(id, d => d.Status == DeliveryStatus.Delivered)).Status);
+            return receiver.Requests.Last();
+        }
+
+        bool Verifies(ReceivedRequest request, string secret) => DeliveryConsole.Infrastructure.Delivery.WebhookSignature.Verify(
+            secret, request.Headers["webhook-id"], long.Parse(request.Headers["webhook-timestamp"]), request.Body, request.Headers["webhook-signature"]);
+
+        var during = await SendOneAsync();
+        Assert.Equal(2, during.Headers["webhook-signature"].Split(' ').Length);
+        Assert.True(Verifies(during, rotated.Secret), "the new secret must verify");
+        Assert.True(Verifies(during, oldSecret), "the old secret must still verify during the grace period");
+
+        // The grace period ends.
+        await using (var db = await app.DbAsync())
+        {
+            var endpoint = await db.WebhookEndpoints.SingleAsync(e => e.Id == endpointId);
+            endpoint.PreviousSecretUntil = DateTime.UtcNow.AddSeconds(-1);
+            await db.SaveChangesAsync();
+        }
+
+        var after = await SendOneAsync();
+        Assert.Single(after.Headers["webhook-signature"].Split(' '));
+        Assert.True(Verifies(after, rotated.Secret));
+        Assert.False(Verifies(after, oldSecret));
+    }
+
+    [Fact]
     public async Task Retry_After_of_a_503_is_honoured_never_earlier_than_it_says()
     {
         await using var app = new DispatcherAppFactory();

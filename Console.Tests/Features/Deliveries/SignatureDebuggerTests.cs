@@ -56,6 +56,7 @@ public sealed class SignatureDebuggerTests(ConsoleAppFactory app) : IClassFixtur
         Assert.EndsWith("." + Body, shown.SignedString);
         Assert.StartsWith(shown.MessageId + ".1780000000.", shown.SignedString);
         Assert.True(shown.SignedWithCurrentSecret);
+        Assert.Equal("v1, the current secret", shown.SignedBy);
         Assert.Equal(sent, shown.SentSignature);
 
         Assert.Equal(SignatureVerdict.Matches, (await debugger.CheckAsync(viewer, deliveryId, attemptId, sent)).Verdict);
@@ -67,10 +68,22 @@ public sealed class SignatureDebuggerTests(ConsoleAppFactory app) : IClassFixtur
         Assert.Equal(SignatureVerdict.BodyChanged, (await debugger.CheckAsync(viewer, deliveryId, attemptId, WebhookSignature.Sign(secret, shown.MessageId, shown.Timestamp, reserialized))).Verdict);
 
         // After a rotation: the attempt was signed with the earlier secret; the new one's signature is recognised as such.
-        var rotated = await app.Service<EndpointService>().RotateSecretAsync(admin, endpointId);
-        var afterRotation = await debugger.CheckAsync(viewer, deliveryId, attemptId, WebhookSignature.Sign(rotated, shown.MessageId, shown.Timestamp, Body));
+        // A rotation with a grace period: the attempt was signed by v1, now the previous secret; the customer's receiver still on v1 is told to switch.
+        var rotated = await app.Service<EndpointService>().RotateSecretAsync(admin, endpointId, TimeSpan.FromHours(24));
+        Assert.Equal(2, rotated.Version);
+        var afterRotation = await debugger.CheckAsync(viewer, deliveryId, attemptId, WebhookSignature.Sign(rotated.Secret, shown.MessageId, shown.Timestamp, Body));
         Assert.False(afterRotation.SignedWithCurrentSecret);
+        Assert.StartsWith("v1, the previous secret, signing beside it until", afterRotation.SignedBy);
         Assert.Equal(SignatureVerdict.CurrentSecretButRotatedSince, afterRotation.Verdict);
+        Assert.Contains("secret v2 (the current secret)", afterRotation.Explanation);
+        var stillOld = await debugger.CheckAsync(viewer, deliveryId, attemptId, sent);
+        Assert.Equal(SignatureVerdict.Matches, stillOld.Verdict);
+        Assert.Contains("switch it to the current one", stillOld.Explanation);
+
+        // Rotated again without grace: v1 is forgotten, the attempt's signer is named as rotated away.
+        await app.Service<EndpointService>().RotateSecretAsync(admin, endpointId, TimeSpan.Zero);
+        Assert.Equal("a secret before v3 (rotated away since)", (await debugger.CheckAsync(viewer, deliveryId, attemptId, null)).SignedBy);
+        await Assert.ThrowsAsync<ValidationException>(() => app.Service<EndpointService>().RotateSecretAsync(admin, endpointId, TimeSpan.FromDays(8)));
 
         // Another workspace's attempt: 404.
         var stranger = new Caller(Guid.NewGuid(), Role.Admin, "user", "s", "Stranger");

@@ -53,7 +53,7 @@ public sealed class SsrfGuardTests(ConsoleAppFactory app) : IClassFixture<Consol
     [InlineData("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]:9/hook")]
     public async Task AtConnectTime_TheGuardRefusesBeforeAnyPacketIsSent(string url)
     {
-        var result = await app.Service<WebhookSender>().SendAsync(url, "evt_test", "whsec_" + Convert.ToBase64String(new byte[24]), "{}", CancellationToken.None);
+        var result = await app.Service<WebhookSender>().SendAsync(url, "evt_test", ["whsec_" + Convert.ToBase64String(new byte[24])], "{}", CancellationToken.None);
         Assert.Equal(AttemptErrorClass.Blocked, result.ErrorClass);
         Assert.Null(result.ResponseStatus);
         Assert.Contains("may not reach", result.Error);

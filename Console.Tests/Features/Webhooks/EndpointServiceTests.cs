@@ -83,7 +83,7 @@ public sealed class EndpointServiceTests(EngineAppFactory app) : IClassFixture<E
 
         string Protected() { using var db = app.DbAsync().Result; return db.WebhookEndpoints.Single(e => e.Id == endpointId).SecretProtected; }
         var before = Protected();
-        var secret = await Endpoints.RotateSecretAsync(admin, endpointId);
+        var secret = (await Endpoints.RotateSecretAsync(admin, endpointId, TimeSpan.Zero)).Secret;
         Assert.StartsWith("whsec_", secret);
         Assert.NotEqual(before, Protected());
         Assert.DoesNotContain(secret, Protected());
@@ -92,7 +92,7 @@ public sealed class EndpointServiceTests(EngineAppFactory app) : IClassFixture<E
         var after = await app.Service<ApplicationService>().GetAsync(admin, application.Application.Id);
         Assert.Null(after.FinishedUrl);
         Assert.Null(after.EndpointId);
-        await Assert.ThrowsAsync<NotFoundException>(() => Endpoints.RotateSecretAsync(admin, endpointId));
+        await Assert.ThrowsAsync<NotFoundException>(() => Endpoints.RotateSecretAsync(admin, endpointId, TimeSpan.Zero));
 
         await using var read = await app.DbAsync();
         var actions = await read.AuditEntries.Where(a => a.WorkspaceId == admin.WorkspaceId && a.TargetId == endpointId.ToString()).Select(a => a.Action).ToListAsync();
@@ -111,7 +111,7 @@ public sealed class EndpointServiceTests(EngineAppFactory app) : IClassFixture<E
         {
             await Assert.ThrowsAsync<ForbiddenException>(() => Endpoints.UpdateAsync(caller, id, "https://hooks.example.com/x", []));
             await Assert.ThrowsAsync<ForbiddenException>(() => Endpoints.SetEnabledAsync(caller, id, false));
-            await Assert.ThrowsAsync<ForbiddenException>(() => Endpoints.RotateSecretAsync(caller, id));
+            await Assert.ThrowsAsync<ForbiddenException>(() => Endpoints.RotateSecretAsync(caller, id, TimeSpan.Zero));
             await Assert.ThrowsAsync<ForbiddenException>(() => Endpoints.DeleteAsync(caller, id));
         }
 
@@ -131,7 +131,7 @@ public sealed class EndpointServiceTests(EngineAppFactory app) : IClassFixture<E
         var (admin, op, _) = await CallersAsync();
         var campaign = await app.Service<CampaignService>().CreateAsync(admin, "Autumn", null);
         var hook = await Endpoints.CreateAsync(admin, new EndpointForm(EndpointScope.Campaign, campaign.Id, receiver.Url, []));
-        var secret = await Endpoints.RotateSecretAsync(admin, hook.Endpoint.Id);
+        var secret = (await Endpoints.RotateSecretAsync(admin, hook.Endpoint.Id, TimeSpan.Zero)).Secret;
 
         var result = await app.Service<WebhookTestService>().SendTestAsync(op, hook.Endpoint.Id);
 

@@ -76,14 +76,14 @@ public sealed class PortalLinkTests(ConsoleAppFactory app) : IClassFixture<Conso
         await Assert.ThrowsAsync<NotFoundException>(() => Portal.DeliveryAsync(token, seed.HiddenDelivery));
         await Assert.ThrowsAsync<NotFoundException>(() => Portal.DeliveriesAsync(token, new DeliveryFilter { EndpointId = seed.Hidden }, 0, 50));
         await Assert.ThrowsAsync<NotFoundException>(() => Portal.ResendAsync(token, seed.HiddenDelivery));
-        await Assert.ThrowsAsync<NotFoundException>(() => Portal.RotateSecretAsync(token, seed.Hidden));
+        await Assert.ThrowsAsync<NotFoundException>(() => Portal.RotateSecretAsync(token, seed.Hidden, TimeSpan.Zero));
         var other = await SeedAsync();
         await Assert.ThrowsAsync<NotFoundException>(() => Portal.DeliveryAsync(token, other.ShownDelivery));
-        await Assert.ThrowsAsync<NotFoundException>(() => Portal.RotateSecretAsync(token, other.Shown));
+        await Assert.ThrowsAsync<NotFoundException>(() => Portal.RotateSecretAsync(token, other.Shown, TimeSpan.Zero));
 
         // Its actions, audited as the portal link.
         await Portal.ResendAsync(token, seed.ShownDelivery);
-        var secret = await Portal.RotateSecretAsync(token, seed.Shown);
+        var secret = (await Portal.RotateSecretAsync(token, seed.Shown, TimeSpan.FromHours(1))).Secret;
         Assert.StartsWith("whsec_", secret);
         await using (var db = await app.DbAsync())
         {
@@ -102,7 +102,7 @@ public sealed class PortalLinkTests(ConsoleAppFactory app) : IClassFixture<Conso
         Assert.False(readOnly.Link.AllowSecretRotation);
         Assert.Equal(2, (await Portal.DeliveriesAsync(readOnly.Token, new DeliveryFilter(), 0, 50)).Items.Count);
         await Assert.ThrowsAsync<ForbiddenException>(() => Portal.ResendAsync(readOnly.Token, seed.ShownDelivery));
-        await Assert.ThrowsAsync<ForbiddenException>(() => Portal.RotateSecretAsync(readOnly.Token, seed.Shown));
+        await Assert.ThrowsAsync<ForbiddenException>(() => Portal.RotateSecretAsync(readOnly.Token, seed.Shown, TimeSpan.Zero));
 
         // The page of a live link shows the workspace's deliveries.
         var browser = ConsoleBrowser.Create(app);

@@ -1053,6 +1053,13 @@ namespace DeliveryConsole.Data.Migrations
                     b.Property<long?>("LastSuccessAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("PreviousSecretProtected")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("PreviousSecretUntil")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("Scope")
                         .HasColumnType("INTEGER");
 
@@ -1060,6 +1067,11 @@ namespace DeliveryConsole.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(1024)
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("SecretVersion")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasDefaultValue(1);
 
                     b.Property<int>("Status")
                         .HasColumnType("INTEGER");

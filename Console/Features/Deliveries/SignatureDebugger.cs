@@ -31,6 +31,8 @@ public sealed record SignatureReport(
     string SignedString,
     string SentSignature,
     bool SignedWithCurrentSecret,
+    /// <summary>Which secret versions made the signatures sent, in words ("v3, the current secret"; "v2, the previous secret, signing until …").</summary>
+    string SignedBy,
     TimeSpan TimestampAgeAtSend,
     SignatureVerdict Verdict,
     string Explanation);
@@ -56,24 +58,44 @@ public sealed class SignatureDebugger(IDbContextFactory<AppDbContext> dbFactory,
                 .Select(a => new { a.EndpointId, a.RequestHeadersJson, a.RequestBody, a.StartedAt })
                 .FirstOrDefaultAsync(cancellationToken)
             ?? throw new NotFoundException("Attempt not found.");
-        var secretProtected = await db.WebhookEndpoints.AsNoTracking().Where(e => e.Id == attempt.EndpointId && e.WorkspaceId == caller.WorkspaceId)
-            .Select(e => e.SecretProtected).FirstOrDefaultAsync(cancellationToken);
+        var endpoint = await db.WebhookEndpoints.AsNoTracking().Where(e => e.Id == attempt.EndpointId && e.WorkspaceId == caller.WorkspaceId)
+            .Select(e => new { e.SecretProtected, e.SecretVersion, e.PreviousSecretProtected, e.PreviousSecretUntil }).FirstOrDefaultAsync(cancellationToken);
 
         var headers = AttemptTools.Headers(attempt.RequestHeadersJson).ToDictionary(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase);
         var id = headers.GetValueOrDefault("webhook-id") ?? "";
         var timestamp = long.TryParse(headers.GetValueOrDefault("webhook-timestamp"), out var t) ? t : 0;
         var sent = headers.GetValueOrDefault("webhook-signature") ?? "";
+        var sentSignatures = sent.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var body = attempt.RequestBody;
-        var secret = secretProtected is null ? null : secrets.Unprotect(secretProtected);
-        var current = secret is null ? null : WebhookSignature.Sign(secret, id, timestamp, body);
-        var signedWithCurrent = current is not null && sent.Split(' ').Contains(current);
+
+        // Every secret the endpoint still knows, newest first, with its version: the current one and the one it replaced.
+        var known = new List<KnownSecret>();
+        if (endpoint is not null)
+        {
+            known.Add(new KnownSecret(endpoint.SecretVersion, secrets.Unprotect(endpoint.SecretProtected), "the current secret"));
+            if (endpoint.PreviousSecretProtected is { } previous)
+            {
+                known.Add(new KnownSecret(endpoint.SecretVersion - 1, secrets.Unprotect(previous),
+                    $"the previous secret, signing beside it until {endpoint.PreviousSecretUntil:yyyy-MM-dd HH:mm} UTC"));
+            }
+        }
+
+        var signatures = known.ToDictionary(k => k, k => WebhookSignature.Sign(k.Secret, id, timestamp, body));
+        var signers = known.Where(k => sentSignatures.Contains(signatures[k])).ToList();
+        var signedBy = signers.Count > 0
+            ? string.Join(" and ", signers.Select(k => $"v{k.Version}, {k.Description}"))
+            : known.Count == 0 ? "unknown: the endpoint was deleted" : $"a secret before v{known[^1].Version} (rotated away since)";
+        var signedWithCurrent = signers.Any(k => k == known[0]);
         var age = DateTimeOffset.FromUnixTimeSeconds(timestamp).UtcDateTime - attempt.StartedAt;
 
-        var (verdict, explanation) = Judge(pasted?.Trim(), sent, current, signedWithCurrent, secret, id, timestamp, body);
-        return new SignatureReport(id, timestamp, $"{id}.{timestamp}.{body}", sent, signedWithCurrent, age.Duration(), verdict, explanation);
+        var (verdict, explanation) = Judge(pasted?.Trim(), sentSignatures, known, signatures, signers, id, timestamp, body);
+        return new SignatureReport(id, timestamp, $"{id}.{timestamp}.{body}", sent, signedWithCurrent, signedBy, age.Duration(), verdict, explanation);
     }
 
-    private static (SignatureVerdict, string) Judge(string? pasted, string sent, string? current, bool signedWithCurrent, string? secret, string id, long timestamp, string body)
+    private sealed record KnownSecret(int Version, string Secret, string Description);
+
+    private static (SignatureVerdict, string) Judge(string? pasted, string[] sentSignatures, List<KnownSecret> known, Dictionary<KnownSecret, string> signatures,
+        List<KnownSecret> signers, string id, long timestamp, string body)
     {
         if (string.IsNullOrEmpty(pasted))
         {
@@ -90,18 +112,20 @@ public sealed class SignatureDebugger(IDbContextFactory<AppDbContext> dbFactory,
             return (SignatureVerdict.Malformed, "That is not a Standard Webhooks signature: expected v1, followed by the base64 of a 32-byte HMAC-SHA256 (several may be separated by spaces).");
         }
 
-        var sentSignatures = sent.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (candidates.Any(c => sentSignatures.Contains(c)))
         {
-            return (SignatureVerdict.Matches, "It matches the signature that was sent: the receiver computes it right. If it still rejects the webhook, check its clock (the timestamp must be within 5 minutes) and that it reads the webhook-id and webhook-timestamp headers it was sent.");
+            var by = signers.FirstOrDefault(k => candidates.Contains(signatures[k]));
+            var which = by is null ? "" : $" It is secret v{by.Version}'s ({by.Description}).";
+            var switchNow = by is not null && by != known[0] ? " The receiver still uses the old secret: switch it to the current one before the grace period ends, or it will reject every delivery then." : "";
+            return (SignatureVerdict.Matches, $"It matches the signature that was sent: the receiver computes it right.{which}{switchNow} If it still rejects the webhook, check its clock (the timestamp must be within 5 minutes) and that it reads the webhook-id and webhook-timestamp headers it was sent.");
         }
 
-        if (current is not null && !signedWithCurrent && candidates.Contains(current))
+        if (known.FirstOrDefault(k => !signers.Contains(k) && candidates.Contains(signatures[k])) is { } later)
         {
-            return (SignatureVerdict.CurrentSecretButRotatedSince, "It is what the endpoint's current secret gives, but this attempt was signed with the secret it had then: the secret was rotated after this attempt. Resend the delivery to have it signed with the current secret.");
+            return (SignatureVerdict.CurrentSecretButRotatedSince, $"It is what secret v{later.Version} ({later.Description}) gives, but this attempt was not signed with it: the secret was rotated after this attempt. Resend the delivery to have it signed with the current secret.");
         }
 
-        if (secret is not null && Reserialized(body).Any(variant => candidates.Contains(WebhookSignature.Sign(secret, id, timestamp, variant))))
+        if (known.Any(k => Reserialized(body).Any(variant => candidates.Contains(WebhookSignature.Sign(k.Secret, id, timestamp, variant)))))
         {
             return (SignatureVerdict.BodyChanged, "It matches the body only after the JSON was parsed and written again (whitespace or key order changed): the receiver must sign the raw request body, byte for byte, before parsing it.");
         }

@@ -228,7 +228,7 @@ public sealed class PortalService(
     }
 
     /// <summary>A new signing secret for one of the link's endpoints, returned this once.</summary>
-    public async Task<string> RotateSecretAsync(string? token, Guid endpointId, CancellationToken cancellationToken = default)
+    public async Task<RotatedSecret> RotateSecretAsync(string? token, Guid endpointId, TimeSpan grace, CancellationToken cancellationToken = default)
     {
         var (link, caller) = await LinkAsync(token, cancellationToken);
         if (!link.AllowRotateSecret)
@@ -242,7 +242,7 @@ public sealed class PortalService(
         }
 
         // The endpoint service checks the endpoint is of the link's workspace and audits as the portal.
-        return await endpoints.RotateSecretAsync(caller with { Role = Role.Admin }, endpointId, cancellationToken);
+        return await endpoints.RotateSecretAsync(caller with { Role = Role.Admin }, endpointId, grace, cancellationToken);
     }
 
     /// <summary>Stored instead of the token, hashed as API keys are (long random tokens need no slow hash).</summary>

@@ -181,19 +181,33 @@ public sealed class EndpointService(IDbContextFactory<AppDbContext> dbFactory, W
         return EndpointView.From(endpoint);
     }
 
-    /// <summary>A new signing secret, returned this once; the old one stops signing at once.</summary>
-    public async Task<string> RotateSecretAsync(Caller caller, Guid id, CancellationToken cancellationToken = default)
+    /// <summary>The longest a rotated-away secret may keep signing.</summary>
+    public static readonly TimeSpan MaxRotationGrace = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// A new signing secret, returned this once. During <paramref name="grace"/> (0 to 7 days) the
+    /// old one signs too, both signatures in one header, so the customer can switch their receiver
+    /// to the new secret without rejecting a webhook; with no grace the old one stops at once.
+    /// </summary>
+    public async Task<RotatedSecret> RotateSecretAsync(Caller caller, Guid id, TimeSpan grace, CancellationToken cancellationToken = default)
     {
         caller.Require(Role.Admin);
+        if (grace < TimeSpan.Zero || grace > MaxRotationGrace)
+        {
+            throw new ValidationException("body", "graceMinutes", "The grace period is 0 to 7 days (10080 minutes).", "value_error");
+        }
+
         var now = clock.GetUtcNow().UtcDateTime;
         var secret = EndpointSecrets.NewSecret();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var endpoint = await FindAsync(db, caller, id, cancellationToken);
-        endpoint.SecretProtected = secrets.Protect(secret);
+        var until = grace > TimeSpan.Zero ? now + grace : (DateTime?)null;
+        endpoint.ReplaceSecret(secrets.Protect(secret), until);
         endpoint.UpdatedAt = now;
-        db.Record(caller, now, "webhook.secret_rotated", "webhook_endpoint", endpoint.Id.ToString(), Describe(endpoint));
+        var detail = until is null ? "old secret stopped signing at once" : $"old secret signs until {until:yyyy-MM-dd HH:mm} UTC";
+        db.Record(caller, now, "webhook.secret_rotated", "webhook_endpoint", endpoint.Id.ToString(), $"{Describe(endpoint)}: secret v{endpoint.SecretVersion}, {detail}");
         await db.SaveChangesAsync(cancellationToken);
-        return secret;
+        return new RotatedSecret(secret, endpoint.SecretVersion, until);
     }
 
     /// <summary>Deletes the endpoint (history kept, pending deliveries failed); an application loses its finishedUrl.</summary>

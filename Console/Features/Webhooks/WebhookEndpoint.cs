@@ -30,6 +30,12 @@ public sealed class WebhookEndpoint
     public required string Url { get; set; }
     /// <summary>The <c>whsec_…</c> secret, encrypted with ASP.NET Core Data Protection (it must be readable to sign).</summary>
     public required string SecretProtected { get; set; }
+    /// <summary>Which secret this is: 1 for the first, one more at each rotation (named by the signature debugger).</summary>
+    public int SecretVersion { get; set; } = 1;
+    /// <summary>The secret before the last rotation, still signing beside the current one until <see cref="PreviousSecretUntil"/>.</summary>
+    public string? PreviousSecretProtected { get; set; }
+    /// <summary>When the previous secret stops signing (the rotation's grace period ends); null when there is none.</summary>
+    public DateTime? PreviousSecretUntil { get; set; }
     /// <summary>Event types this endpoint receives; empty means all.</summary>
     public List<string> EventTypes { get; set; } = [];
     /// <summary>How many prior events of context the master webhook payload carries (0-50).</summary>
@@ -46,6 +52,22 @@ public sealed class WebhookEndpoint
     /// <summary>Set when the endpoint was deleted; deleted endpoints keep their history.</summary>
     public DateTime? DeletedAt { get; set; }
 
+    /// <summary>
+    /// Puts a new secret in place (the next version). The one it replaces keeps signing beside it
+    /// until <paramref name="previousUntil"/> when given (a rotation's grace period); one signing
+    /// in an earlier grace period stops at once.
+    /// </summary>
+    public void ReplaceSecret(string protectedSecret, DateTime? previousUntil)
+    {
+        PreviousSecretProtected = previousUntil is null ? null : SecretProtected;
+        PreviousSecretUntil = previousUntil;
+        SecretProtected = protectedSecret;
+        SecretVersion++;
+    }
+
+    /// <summary>The previous secret while its grace period runs at <paramref name="at"/>, else null.</summary>
+    public string? PreviousSecretStillSigning(DateTime at) => PreviousSecretUntil > at ? PreviousSecretProtected : null;
+
     public bool Receives(string eventType) => EventTypes.Count == 0 || EventTypes.Contains(eventType);
 }
 
@@ -56,6 +78,8 @@ internal sealed class WebhookEndpointConfiguration : IEntityTypeConfiguration<We
         builder.ToTable("webhook_endpoints");
         builder.Property(e => e.Url).HasMaxLength(2048);
         builder.Property(e => e.SecretProtected).HasMaxLength(1024);
+        builder.Property(e => e.PreviousSecretProtected).HasMaxLength(1024);
+        builder.Property(e => e.SecretVersion).HasDefaultValue(1);
         builder.Property(e => e.DisabledReason).HasMaxLength(500);
         builder.Property(e => e.LastError).HasMaxLength(1000);
         builder.PrimitiveCollection(e => e.EventTypes);

@@ -19,13 +19,19 @@ public sealed record EndpointView(
     IReadOnlyList<string> EventTypes,
     int ContextLimit,
     DateTime CreatedAt,
-    DateTime UpdatedAt)
+    DateTime UpdatedAt,
+    int SecretVersion = 1,
+    DateTime? PreviousSecretUntil = null)
 {
     public static EndpointView From(WebhookEndpoint e) =>
-        new(e.Id, e.Scope, e.ApplicationId, e.CampaignId, e.Url, e.Status, e.DisabledReason, e.EventTypes, e.ContextLimit, e.CreatedAt, e.UpdatedAt);
+        new(e.Id, e.Scope, e.ApplicationId, e.CampaignId, e.Url, e.Status, e.DisabledReason, e.EventTypes, e.ContextLimit, e.CreatedAt, e.UpdatedAt,
+            e.SecretVersion, e.PreviousSecretProtected is null ? null : e.PreviousSecretUntil);
 
     public string StatusText => Status == EndpointStatus.Active ? "active" : "disabled";
 }
+
+/// <summary>A rotation's new secret (shown this once), its version, and until when the old one still signs (null: it stopped at once).</summary>
+public sealed record RotatedSecret(string Secret, int Version, DateTime? PreviousSignsUntil);
 
 /// <summary>An endpoint and its signing secret, returned only by create and rotate.</summary>
 public sealed record EndpointWithSecret(EndpointView Endpoint, string Secret);
@@ -89,7 +95,7 @@ public sealed class WebhookService(IDbContextFactory<AppDbContext> dbFactory, En
         else
         {
             endpoint.Url = url;
-            endpoint.SecretProtected = secrets.Protect(secret);
+            endpoint.ReplaceSecret(secrets.Protect(secret), previousUntil: null);
             endpoint.UpdatedAt = now;
         }
 

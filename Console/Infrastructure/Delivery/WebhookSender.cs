@@ -41,7 +41,12 @@ public sealed class WebhookSender(IHttpClientFactory httpClients, IOptionsMonito
 {
     public const string ClientName = "webhooks";
 
-    public async Task<SendResult> SendAsync(string url, string messageId, string secret, string body, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends <paramref name="body"/> signed with every one of <paramref name="secrets"/> (the current
+    /// secret first; the previous one too during a rotation's grace period), space-separated in one
+    /// <c>webhook-signature</c> header as Standard Webhooks allows: a receiver with either secret verifies it.
+    /// </summary>
+    public async Task<SendResult> SendAsync(string url, string messageId, IReadOnlyList<string> secrets, string body, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
         var started = clock.GetUtcNow();
@@ -52,7 +57,7 @@ public sealed class WebhookSender(IHttpClientFactory httpClients, IOptionsMonito
             ["user-agent"] = "DeliveryConsole/1.0 (+webhooks)",
             ["webhook-id"] = messageId,
             ["webhook-timestamp"] = timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["webhook-signature"] = WebhookSignature.Sign(secret, messageId, timestamp, body),
+            ["webhook-signature"] = string.Join(' ', secrets.Select(secret => WebhookSignature.Sign(secret, messageId, timestamp, body))),
         };
         var headersJson = JsonSerializer.Serialize(headers);
 

@@ -1194,6 +1194,14 @@ namespace DeliveryConsole.Data.Migrations.Postgres
                     b.Property<long?>("LastSuccessAt")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("PreviousSecretProtected")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .UseCollation("C");
+
+                    b.Property<long?>("PreviousSecretUntil")
+                        .HasColumnType("bigint");
+
                     b.Property<int>("Scope")
                         .HasColumnType("integer");
 
@@ -1202,6 +1210,11 @@ namespace DeliveryConsole.Data.Migrations.Postgres
                         .HasMaxLength(1024)
                         .HasColumnType("character varying(1024)")
                         .UseCollation("C");
+
+                    b.Property<int>("SecretVersion")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(1);
 
                     b.Property<int>("Status")
                         .HasColumnType("integer");

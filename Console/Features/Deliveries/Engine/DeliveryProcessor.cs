@@ -43,7 +43,7 @@ public sealed class DeliveryProcessor(
         SendResult result;
         try
         {
-            result = await sender.SendAsync(claim.EndpointUrl, claim.EventId, Secret(claim.SecretProtected), claim.PayloadJson, cancellationToken);
+            result = await sender.SendAsync(claim.EndpointUrl, claim.EventId, Secrets(claim.SecretProtected, claim.PreviousSecretProtected), claim.PayloadJson, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -78,6 +78,10 @@ public sealed class DeliveryProcessor(
         return delay;
     }
 
+    /// <summary>The secrets that sign: the current one, and the previous one during a rotation's grace period.</summary>
+    private string[] Secrets(string current, string? previous) =>
+        previous is null ? [Secret(current)] : [Secret(current), Secret(previous)];
+
     private string Secret(string protectedSecret)
     {
         if (_secrets.TryGetValue(protectedSecret, out var secret))
@@ -95,7 +99,7 @@ public sealed class DeliveryProcessor(
 
     /// <summary>Sends now, outside the retry schedule (the test endpoint). The caller records the outcome.</summary>
     public Task<SendResult> SendOnceAsync(WebhookEndpoint endpoint, string messageId, string body, CancellationToken cancellationToken) =>
-        sender.SendAsync(endpoint.Url, messageId, Secret(endpoint.SecretProtected), body, cancellationToken);
+        sender.SendAsync(endpoint.Url, messageId, Secrets(endpoint.SecretProtected, endpoint.PreviousSecretStillSigning(clock.GetUtcNow().UtcDateTime)), body, cancellationToken);
 
     private static TimeSpan Jittered(TimeSpan delay, double jitter) =>
         jitter <= 0 ? delay : TimeSpan.FromTicks((long)(delay.Ticks * (1 + ((Random.Shared.NextDouble() * 2) - 1) * jitter)));

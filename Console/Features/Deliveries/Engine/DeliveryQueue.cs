@@ -15,7 +15,7 @@ namespace DeliveryConsole.Features.Deliveries.Engine;
 public sealed record DeliveryClaim(
     Guid Id, Guid WorkspaceId, string EventId, Guid EndpointId, string PayloadJson, int Attempts,
     string EndpointUrl, string SecretProtected, EndpointStatus EndpointStatus, string? DisabledReason, bool EndpointDeleted, string LeaseOwner,
-    string EventType, DateTime CreatedAt, string? TargetUrl = null)
+    string EventType, DateTime CreatedAt, string? TargetUrl = null, string? PreviousSecretProtected = null)
 {
     /// <summary>
     /// Leases a delivery not stored yet to <paramref name="owner"/> until <paramref name="until"/>
@@ -29,7 +29,7 @@ public sealed record DeliveryClaim(
         delivery.NextAttemptAt = until;
         return new DeliveryClaim(delivery.Id, delivery.WorkspaceId, delivery.EventId, endpoint.Id, delivery.PayloadJson, 0,
             endpoint.Url, endpoint.SecretProtected, endpoint.Status, endpoint.DisabledReason, endpoint.DeletedAt is not null, owner,
-            delivery.EventType, delivery.CreatedAt, delivery.TargetUrl);
+            delivery.EventType, delivery.CreatedAt, delivery.TargetUrl, endpoint.PreviousSecretStillSigning(until));
     }
 }
 
@@ -233,17 +233,20 @@ public sealed class DeliveryQueue(DatabaseWriter writer, IDbContextFactory<AppDb
             }
 
             var read = RawSql.Prepared(db, $"""
-                SELECT "Id", "Url", "SecretProtected", "Status", "DisabledReason", "DeletedAt" IS NOT NULL FROM webhook_endpoints
+                SELECT "Id", "Url", "SecretProtected", "Status", "DisabledReason", "DeletedAt" IS NOT NULL,
+                    CASE WHEN "PreviousSecretUntil" > @now THEN "PreviousSecretProtected" END
+                FROM webhook_endpoints
                 WHERE {RawSql.InIdList(db, "\"Id\"", "@ids")}
                 """);
             read.Set("@ids", RawSql.IdList(db, rows.Select(r => r.Endpoint).Distinct().ToList()));
-            var endpoints = new Dictionary<Guid, (string Url, string Secret, EndpointStatus Status, string? Reason, bool Deleted)>();
+            read.Set("@now", now);
+            var endpoints = new Dictionary<Guid, (string Url, string Secret, EndpointStatus Status, string? Reason, bool Deleted, string? Previous)>();
             await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken))
                 {
                     endpoints[Guid.Parse(reader.GetString(0))] = (reader.GetString(1), reader.GetString(2), (EndpointStatus)reader.GetInt32(3),
-                        reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetBoolean(5));
+                        reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetBoolean(5), reader.IsDBNull(6) ? null : reader.GetString(6));
                 }
             }
 
@@ -251,7 +254,7 @@ public sealed class DeliveryQueue(DatabaseWriter writer, IDbContextFactory<AppDb
             {
                 var e = endpoints[r.Endpoint];
                 return new DeliveryClaim(r.Id, r.Workspace, r.EventId, r.Endpoint, r.Payload, r.Attempts, e.Url, e.Secret, e.Status, e.Reason, e.Deleted, owner,
-                    r.EventType, new DateTime(r.CreatedAt, DateTimeKind.Utc), r.TargetUrl);
+                    r.EventType, new DateTime(r.CreatedAt, DateTimeKind.Utc), r.TargetUrl, e.Previous);
             }).ToList();
         });
 

@@ -102,18 +102,10 @@ public sealed partial class WebhooksPage
 
     private async Task RotateAsync(EndpointOverview row)
     {
-        if (await ConfirmDialog.AskAsync(Dialogs, "Rotate signing secret?",
-                $"{row.Endpoint.Url} must switch to the new secret: deliveries are signed with it from now on, and the old one stops verifying.",
-                "Rotate secret") is null)
+        if (await RotateSecretDialog.RunAsync(Dialogs, row.Endpoint.Url, grace => Snackbar.TryAsync(() => Endpoints.RotateSecretAsync(_caller, row.Endpoint.Id, grace))))
         {
-            return;
+            await LoadAsync();
         }
-
-        await RunAsync(async () =>
-        {
-            var secret = await Endpoints.RotateSecretAsync(_caller, row.Endpoint.Id);
-            await SecretOnceDialog.ShowAsync(Dialogs, "New signing secret", secret, $"For {row.Endpoint.Url}.", hashed: false);
-        });
     }
 
     private async Task SetEnabledAsync(EndpointOverview row, bool enabled)
