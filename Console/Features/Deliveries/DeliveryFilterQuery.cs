@@ -20,6 +20,8 @@ public sealed record InspectorQuery
     public string? Q { get; init; }
     /// <summary>The last answer: an HTTP status (<c>503</c>) or <c>none</c> (no answer: an error before or instead of one).</summary>
     public string? Answer { get; init; }
+    /// <summary>A payload search, <c>$.call.status = COMPLETED</c> (<see cref="PayloadSearch"/>).</summary>
+    public string? Payload { get; init; }
     public string? Sort { get; init; }
     public string? Dir { get; init; }
 
@@ -48,6 +50,7 @@ public sealed record InspectorQuery
             Search = string.IsNullOrWhiteSpace(Q) ? null : Q.Trim(),
             LastResponseStatus = int.TryParse(Answer, NumberStyles.None, CultureInfo.InvariantCulture, out var answer) && answer is >= 100 and <= 599 ? answer : null,
             NoAnswer = Answer == "none" ? true : null,
+            Payload = string.IsNullOrWhiteSpace(Payload) ? null : Payload.Trim(),
         };
     }
 
@@ -68,6 +71,7 @@ public sealed record InspectorQuery
         ["to"] = Range == "custom" ? Blank(To) : null,
         ["q"] = Blank(Q),
         ["answer"] = Blank(Answer),
+        ["payload"] = Blank(Payload),
         ["sort"] = Blank(Sort),
         ["dir"] = Blank(Dir),
     };
@@ -88,6 +92,7 @@ public sealed record InspectorQuery
         To = Value(query, "to"),
         Q = Value(query, "q"),
         Answer = Value(query, "answer"),
+        Payload = Value(query, "payload"),
         Sort = Value(query, "sort"),
         Dir = Value(query, "dir"),
     };

@@ -32,6 +32,8 @@ public sealed record DeliveryFilter
     public int? LastResponseStatus { get; init; }
     /// <summary>The last attempt got no answer (an error: timeout, refused, DNS, TLS…).</summary>
     public bool? NoAnswer { get; init; }
+    /// <summary>A search inside the payload sent (<see cref="PayloadSearch"/>: <c>$.call.status = COMPLETED</c>); needs a time window.</summary>
+    public string? Payload { get; init; }
 }
 
 public enum DeliverySortField
@@ -129,6 +131,9 @@ public sealed class DeliveryQueries
         notifier.Changed += workspaceId => _generations.AddOrUpdate(workspaceId, 1, (_, generation) => generation + 1);
     }
 
+    /// <summary>The most deliveries a payload search may read (<see cref="PayloadSearch.MaxRows"/>; tests lower it).</summary>
+    internal long PayloadRowLimit { get; set; } = PayloadSearch.MaxRows;
+
     private long Generation(Guid workspaceId) => _generations.GetValueOrDefault(workspaceId);
 
     /// <summary>
@@ -142,11 +147,18 @@ public sealed class DeliveryQueries
         offset = Math.Max(0, offset);
         limit = Math.Clamp(limit, 1, 500);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var hosts = await HostsAsync(db, filter, cancellationToken);
+        var hosts = await PrepareAsync(db, caller.WorkspaceId, filter, cancellationToken);
         var query = Filtered(db, caller.WorkspaceId, filter, hosts);
         var items = hosts is { Count: > 1 } && sort.Field == DeliverySortField.CreatedAt
             ? await MergeHostsAsync(db, caller.WorkspaceId, filter, hosts, sort, offset, limit, cancellationToken)
             : await Sorted(query, sort).Skip(offset).Take(limit).Select(ToRow).ToListAsync(cancellationToken);
+        if (items.Count < limit && (offset == 0 || items.Count > 0))
+        {
+            // A page that is not full ends the result: the total is known without counting (a payload
+            // search for a rare value then reads its window once, not twice).
+            return new DeliveryPage(items, offset + items.Count);
+        }
+
         if (countUpTo is { } cap && !CountsFromRollups(filter))
         {
             var now = clock.GetUtcNow().UtcDateTime;
@@ -177,7 +189,7 @@ public sealed class DeliveryQueries
     {
         caller.Require(Role.Viewer);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var query = Filtered(db, caller.WorkspaceId, filter, await HostsAsync(db, filter, cancellationToken));
+        var query = Filtered(db, caller.WorkspaceId, filter, await PrepareAsync(db, caller.WorkspaceId, filter, cancellationToken));
         return await CountAsync(db, caller.WorkspaceId, filter, query, cancellationToken);
     }
 
@@ -186,7 +198,7 @@ public sealed class DeliveryQueries
     {
         caller.Require(Role.Viewer);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await Filtered(db, caller.WorkspaceId, filter, await HostsAsync(db, filter, cancellationToken)).LongCountAsync(cancellationToken);
+        return await Filtered(db, caller.WorkspaceId, filter, await PrepareAsync(db, caller.WorkspaceId, filter, cancellationToken)).LongCountAsync(cancellationToken);
     }
 
     /// <summary>Every matching row, newest first, streamed (the CSV export).</summary>
@@ -194,7 +206,7 @@ public sealed class DeliveryQueries
     {
         caller.Require(Role.Viewer);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var query = Filtered(db, caller.WorkspaceId, filter, await HostsAsync(db, filter, cancellationToken));
+        var query = Filtered(db, caller.WorkspaceId, filter, await PrepareAsync(db, caller.WorkspaceId, filter, cancellationToken));
         await foreach (var row in Sorted(query, sort).Select(ToRow).AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
             yield return row;
@@ -205,7 +217,7 @@ public sealed class DeliveryQueries
     public async Task<IReadOnlyList<Guid>> IdsAsync(Guid workspaceId, DeliveryFilter filter, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await Filtered(db, workspaceId, filter, await HostsAsync(db, filter, cancellationToken))
+        return await Filtered(db, workspaceId, filter, await PrepareAsync(db, workspaceId, filter, cancellationToken))
             .OrderByDescending(d => d.CreatedAt).Select(d => d.Id).ToListAsync(cancellationToken);
     }
 
@@ -298,9 +310,41 @@ public sealed class DeliveryQueries
         return count;
     }
 
+    /// <summary>
+    /// What a filter needs before its query is built: the hosts a host search matches, and for a
+    /// payload search the check that its cost is bounded (a window of at most 7 days holding at most
+    /// <see cref="PayloadSearch.MaxRows"/> deliveries, counted from the hourly rollups).
+    /// </summary>
+    private async Task<IReadOnlyList<string>?> PrepareAsync(AppDbContext db, Guid workspaceId, DeliveryFilter filter, CancellationToken cancellationToken)
+    {
+        if (filter.Payload is { } payload)
+        {
+            PayloadSearch.Parse(payload);
+            var now = clock.GetUtcNow().UtcDateTime;
+            if (filter.From is not { } from || (filter.To ?? now) - from > PayloadSearch.MaxWindow + TimeSpan.FromMinutes(1))
+            {
+                throw new ValidationException("query", "payload", "A payload search needs a time range of at most 7 days: choose one (the last 24 hours or 7 days, or custom dates).", "value_error");
+            }
+
+            // The rows it may read: the deliveries of the window under the filters the rollups count.
+            await using var countDb = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var candidates = await CountFromRollupsAsync(countDb, workspaceId,
+                new DeliveryFilter { Status = filter.Status, EventType = filter.EventType, EndpointId = filter.EndpointId, Scope = filter.Scope, From = filter.From, To = filter.To },
+                cancellationToken);
+            if (candidates > PayloadRowLimit)
+            {
+                throw new ValidationException("query", "payload",
+                    $"This payload search would read {candidates:N0} deliveries; it reads at most {PayloadRowLimit:N0}. Choose a shorter time range, or filter by endpoint, event type or status.", "value_error");
+            }
+        }
+
+        return await HostsAsync(db, filter, cancellationToken);
+    }
+
     private static IQueryable<Delivery> Filtered(AppDbContext db, Guid workspaceId, DeliveryFilter filter, IReadOnlyList<string>? hosts = null)
     {
-        var query = db.Deliveries.AsNoTracking().Where(d => d.WorkspaceId == workspaceId);
+        var query = (filter.Payload is { } payload ? PayloadSearch.Parse(payload).Apply(db) : db.Deliveries)
+            .AsNoTracking().Where(d => d.WorkspaceId == workspaceId);
         if (filter.Status is { } status)
         {
             query = query.Where(d => d.Status == status);
@@ -446,7 +490,7 @@ public sealed class DeliveryQueries
     /// <summary>Filters the hourly rollups can count exactly: status, event type, endpoint, scope and time.</summary>
     private static bool CountsFromRollups(DeliveryFilter filter) =>
         filter.Channel is null && filter.ApplicationId is null && filter.CampaignId is null && filter.EndpointIn is null
-        && filter.LastResponseStatus is null && filter.NoAnswer is null && string.IsNullOrWhiteSpace(filter.Search);
+        && filter.LastResponseStatus is null && filter.NoAnswer is null && string.IsNullOrWhiteSpace(filter.Search) && filter.Payload is null;
 
     /// <summary>
     /// Counts from the hourly rollups: whole hours from the rollups, the partial hours at either end

@@ -64,6 +64,7 @@ public sealed partial class DeliveriesPage
     private DateTime _now;
     private Caller? _caller;
     private InspectorQuery _query = new();
+    private string? _queryError;
 
     [SupplyParameterFromQuery(Name = "status")] public string? Status { get; set; }
     [SupplyParameterFromQuery(Name = "type")] public string? Type { get; set; }
@@ -75,6 +76,7 @@ public sealed partial class DeliveriesPage
     [SupplyParameterFromQuery(Name = "to")] public string? To { get; set; }
     [SupplyParameterFromQuery(Name = "q")] public string? Q { get; set; }
     [SupplyParameterFromQuery(Name = "answer")] public string? Answer { get; set; }
+    [SupplyParameterFromQuery(Name = "payload")] public string? Payload { get; set; }
 
     private bool HasFilters => _query.ToQueryString().Length > 0;
 
@@ -129,7 +131,7 @@ public sealed partial class DeliveriesPage
     protected override async Task OnParametersSetAsync()
     {
         var previous = _query;
-        _query = new InspectorQuery { Status = Status, Type = Type, Scope = Scope, Endpoint = Endpoint, Channel = Channel, Range = Range, From = From, To = To, Q = Q, Answer = Answer };
+        _query = new InspectorQuery { Status = Status, Type = Type, Scope = Scope, Endpoint = Endpoint, Channel = Channel, Range = Range, From = From, To = To, Q = Q, Answer = Answer, Payload = Payload };
         _replay = LatestReplay();
         if (_grid is not null && previous != _query)
         {
@@ -146,7 +148,20 @@ public sealed partial class DeliveriesPage
         var sort = state.SortDefinitions.FirstOrDefault() is { } definition
             ? new DeliverySort(Enum.TryParse<DeliverySortField>(definition.SortBy, out var field) ? field : DeliverySortField.CreatedAt, definition.Descending)
             : DeliverySort.Newest;
-        var page = await Deliveries.PageAsync(_caller, _query.ToFilter(_now), sort, state.Page * state.PageSize, state.PageSize, cancellationToken, countUpTo: CountCap);
+        DeliveryConsole.Features.Deliveries.DeliveryPage page;
+        try
+        {
+            page = await Deliveries.PageAsync(_caller, _query.ToFilter(_now), sort, state.Page * state.PageSize, state.PageSize, cancellationToken, countUpTo: CountCap);
+            _queryError = null;
+        }
+        catch (AppException exception)
+        {
+            // A filter the service refuses (a payload search without a window, or too wide): said above the grid, nothing listed.
+            _queryError = exception.Message;
+            page = new DeliveryConsole.Features.Deliveries.DeliveryPage([], 0);
+            _ = InvokeAsync(StateHasChanged);
+        }
+
         _items = page.Items;
         _cursor = Math.Min(_cursor, _items.Count - 1);
         if (_total != page.Total || _totalIsAtLeast != page.TotalIsAtLeast)
