@@ -75,7 +75,7 @@ public sealed partial class BenchDatabase
         return parameter;
     }
 
-    [GeneratedRegex(@"(?<![""\w])(Id|WorkspaceId|EventId|EventType|Channel|Status|EndpointId|EndpointScope|ApplicationId|CampaignId|TargetUrl|TargetHost|CallId|Attempts|LastResponseStatus|LastError|LastDurationMs|LastAttemptAt|NextAttemptAt|CreatedAt|DeliveredAt|ResponseBody|DeliveryId|Number|StartedAt|DurationMs|ResponseStatus|Type|Url|ToNumber|Name|NormalizedEmail|DeletedAt)(?![""\w])")]
+    [GeneratedRegex(@"(?<![""\w])(Id|WorkspaceId|EventId|EventType|Channel|Status|EndpointId|EndpointScope|ApplicationId|CampaignId|TargetUrl|TargetHost|CallId|Attempts|LastResponseStatus|LastError|LastDurationMs|LastAttemptAt|NextAttemptAt|CreatedAt|DeliveredAt|ResponseBody|DeliveryId|Number|StartedAt|DurationMs|ResponseStatus|Type|Url|ToNumber|Name|NormalizedEmail|DeletedAt|PayloadJson)(?![""\w])")]
     private static partial Regex Column();
 
     [GeneratedRegex(@"\$([A-Za-z_]\w*)")]

@@ -152,7 +152,9 @@ public sealed class DemoSeeder(
         var lastReport = 0;
         while (deliveries < target)
         {
-            var created = RandomTime(start, now);
+            // In the order a running console writes them: oldest first (rows laid out in time order,
+            // as appended deliveries are), a few seconds of jitter.
+            var created = start.AddTicks((long)((deliveries + _random.NextDouble()) / target * (now - start).Ticks));
             var (type, channel, call, targets) = PickEvent(calls, master, apps, campaignHooks);
             if (targets.Count == 0)
             {

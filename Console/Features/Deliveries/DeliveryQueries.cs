@@ -321,7 +321,7 @@ public sealed class DeliveryQueries
         {
             PayloadSearch.Parse(payload);
             var now = clock.GetUtcNow().UtcDateTime;
-            if (filter.From is not { } from || (filter.To ?? now) - from > PayloadSearch.MaxWindow + TimeSpan.FromMinutes(1))
+            if (filter.From is not { } from || (filter.To ?? now) - from > PayloadSearch.MaxWindow + TimeSpan.FromHours(1))
             {
                 throw new ValidationException("query", "payload", "A payload search needs a time range of at most 7 days: choose one (the last 24 hours or 7 days, or custom dates).", "value_error");
             }

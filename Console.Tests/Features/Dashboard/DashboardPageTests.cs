@@ -2,8 +2,6 @@ using Bunit;
 using DeliveryConsole.Features.Access;
 using DeliveryConsole.Features.Calls;
 using DeliveryConsole.Features.Calls.Telephony;
-using Hangfire;
-using Hangfire.InMemory;
 using DeliveryConsole.Features.Dashboard;
 using DeliveryConsole.Features.Deliveries;
 using DeliveryConsole.Features.Deliveries.Engine;
@@ -11,16 +9,18 @@ using DeliveryConsole.Features.Deliveries.Live;
 using DeliveryConsole.Features.Stats;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure.Delivery;
+using DeliveryConsole.Tests.Infrastructure;
+using Hangfire;
+using Hangfire.InMemory;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
-using DeliveryConsole.Tests.Infrastructure;
 using MudBlazor;
 
-namespace DeliveryConsole.Tests.Components;
+namespace DeliveryConsole.Tests.Features.Dashboard;
 
-public sealed class DashboardTests : BunitTestBase
+public sealed class DashboardPageTests : BunitTestBase
 {
-    public DashboardTests()
+    public DashboardPageTests()
     {
         Services.AddDataProtection().UseEphemeralDataProtectionProvider();
         Services.AddOptions<DeliveryOptions>();

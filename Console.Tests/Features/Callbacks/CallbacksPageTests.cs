@@ -8,14 +8,14 @@ using DeliveryConsole.Features.Deliveries.Engine;
 using DeliveryConsole.Features.Deliveries.Live;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure.Delivery;
+using DeliveryConsole.Tests.Infrastructure;
 using Hangfire;
 using Hangfire.InMemory;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
-using DeliveryConsole.Tests.Infrastructure;
 using MudBlazor;
 
-namespace DeliveryConsole.Tests.Components;
+namespace DeliveryConsole.Tests.Features.Callbacks;
 
 public sealed class CallbacksPageTests : BunitTestBase
 {

@@ -1,10 +1,11 @@
 using Bunit;
 using DeliveryConsole.Features.Access;
 using DeliveryConsole.Features.Access.Pages;
+using DeliveryConsole.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using MudBlazor;
 
-namespace DeliveryConsole.Tests.Components;
+namespace DeliveryConsole.Tests.Features.Access;
 
 public sealed class ApiKeysPageTests : BunitTestBase
 {

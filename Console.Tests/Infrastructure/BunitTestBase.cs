@@ -12,7 +12,7 @@ using Microsoft.Extensions.Options;
 using MudBlazor;
 using MudBlazor.Services;
 
-namespace DeliveryConsole.Tests.Components;
+namespace DeliveryConsole.Tests.Infrastructure;
 
 /// <summary>
 /// One base for component tests: MudBlazor with no transitions, loose JS interop, the app's real

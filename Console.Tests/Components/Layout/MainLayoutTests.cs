@@ -1,10 +1,11 @@
 using Bunit;
 using DeliveryConsole.Components.Layout;
 using DeliveryConsole.Features.Access;
+using DeliveryConsole.Tests.Infrastructure;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
 
-namespace DeliveryConsole.Tests.Components;
+namespace DeliveryConsole.Tests.Components.Layout;
 
 public sealed class MainLayoutTests : BunitTestBase
 {

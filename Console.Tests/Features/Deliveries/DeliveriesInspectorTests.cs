@@ -1,4 +1,3 @@
-using DeliveryConsole.Tests.Infrastructure;
 using Bunit;
 using DeliveryConsole.Data;
 using DeliveryConsole.Features.Access;
@@ -8,6 +7,7 @@ using DeliveryConsole.Features.Deliveries.Live;
 using DeliveryConsole.Features.Deliveries.Pages;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure.Delivery;
+using DeliveryConsole.Tests.Infrastructure;
 using Hangfire;
 using Hangfire.InMemory;
 using Microsoft.AspNetCore.Components;
@@ -15,7 +15,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 
-namespace DeliveryConsole.Tests.Components;
+namespace DeliveryConsole.Tests.Features.Deliveries;
 
 public sealed class DeliveriesInspectorTests : BunitTestBase
 {
