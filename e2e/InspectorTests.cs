@@ -228,6 +228,55 @@ public sealed class InspectorTests(ConsoleFixture console) : IAsyncLifetime
         });
     }
 
+    [Fact]
+    public async Task A_payload_search_by_json_path_finds_the_deliveries_and_a_bad_one_is_explained()
+    {
+        _receiver.Status = 200;
+        var number = "+1555" + Random.Shared.Next(1_000_000, 9_999_999);
+        var wanted = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            var to = i % 2 == 0 ? number : "+15550000000";
+            var response = await _api.PostAsJsonAsync("/v1/events", new { eventType = "call.completed", payload = new { call = new { to_number = to, status = "COMPLETED" } } });
+            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            if (to == number)
+            {
+                wanted.Add(body.RootElement.GetProperty("eventId").GetString()!);
+            }
+        }
+
+        var page = await PageInParisAsync();
+        await console.RunAsync(page, "payload-search", async () =>
+        {
+            await console.GotoAsync(page, "/deliveries");
+            var box = page.GetByTestId("filter-payload");
+            await box.FillAsync($"$.data.call.to_number = {number}");
+            await box.PressAsync("Enter");
+            // No range was chosen: the last 24 hours, shown in the URL and the range filter.
+            await Expect(page).ToHaveURLAsync(new Regex("range=24h"));
+            await Expect(page).ToHaveURLAsync(new Regex("payload="));
+            var rows = page.GetByTestId("deliveries-grid").Locator("tbody tr.delivery-row");
+            await Expect(rows).ToHaveCountAsync(2);
+            foreach (var eventId in wanted)
+            {
+                await Expect(page.GetByTestId("deliveries-grid")).ToContainTextAsync(eventId[..16]);
+            }
+
+            await Expect(page.GetByTestId("deliveries-total")).ToHaveTextAsync("2 deliveries");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "payload-search-1440.png") });
+
+            // A path that is not one: said in plain words, nothing listed, nothing broken.
+            await box.FillAsync("call.to_number = 1");
+            await box.PressAsync("Enter");
+            await Expect(page.GetByTestId("query-error")).ToContainTextAsync("not a JSON path");
+            await Expect(rows).ToHaveCountAsync(0);
+
+            // A window wider than 7 days: refused with the limit.
+            await console.GotoAsync(page, "/deliveries?range=custom&from=2020-01-01&to=2020-02-01&payload=" + Uri.EscapeDataString("$.data.call.status = COMPLETED"));
+            await Expect(page.GetByTestId("query-error")).ToContainTextAsync("at most 7 days");
+        });
+    }
+
     private async Task WaitForAsync(IReadOnlyList<Guid> deliveryIds, string status)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);

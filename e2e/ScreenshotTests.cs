@@ -78,7 +78,7 @@ public sealed class ScreenshotTests(SeededConsoleFixture console)
                 await ShootAsync("dashboard", "/", "h1:has-text('Dashboard')");
                 await ShootAsync("deliveries", "/deliveries", "[data-testid='deliveries-grid'] tbody tr");
                 await ShootAsync("delivery", $"/deliveries/{deliveryId}", "h1:has-text('Delivery')");
-                await ShootAsync("deliveries-payload-search", "/deliveries?range=7d&payload=" + Uri.EscapeDataString("$.call.status = COMPLETED"), "[data-testid='deliveries-grid'] tbody tr");
+                await ShootAsync("deliveries-payload-search", "/deliveries?range=7d&payload=" + Uri.EscapeDataString("$.data.call.status = COMPLETED"), "[data-testid='deliveries-grid'] tbody tr");
                 await page.GetByTestId("save-view").ClickAsync();
                 await page.GetByTestId("view-name").FillAsync("Completed calls this week");
                 await page.GetByTestId("view-save").ClickAsync();

@@ -32,8 +32,8 @@ public static class InspectorBench
         var hostPrefix = host[..Math.Min(6, host.Length)];
         // A phone number sent in the last 24 hours: a payload search for a rare value reads its whole window.
         var number = (string)(await Row(database, raw, database.IsPostgres
-            ? "SELECT json_extract_path_text(PayloadJson::json, 'call', 'to_number') FROM deliveries WHERE WorkspaceId = $w AND CallId IS NOT NULL ORDER BY CreatedAt DESC LIMIT 1 OFFSET 5000"
-            : "SELECT json_extract(PayloadJson, '$.call.to_number') FROM deliveries WHERE WorkspaceId = $w AND CallId IS NOT NULL ORDER BY CreatedAt DESC LIMIT 1 OFFSET 5000", workspace))[0];
+            ? "SELECT json_extract_path_text(PayloadJson::json, 'data', 'call', 'to_number') FROM deliveries WHERE WorkspaceId = $w AND CallId IS NOT NULL ORDER BY CreatedAt DESC LIMIT 1 OFFSET 5000"
+            : "SELECT json_extract(PayloadJson, '$.data.call.to_number') FROM deliveries WHERE WorkspaceId = $w AND CallId IS NOT NULL ORDER BY CreatedAt DESC LIMIT 1 OFFSET 5000", workspace))[0];
         string Json(string[] path, string value) => database.IsPostgres
             ? $"AND json_extract_path_text(PayloadJson::json, {string.Join(", ", path.Select(p => $"'{p}'"))}) = '{value}'"
             : $"AND CAST(json_extract(PayloadJson, '$.{string.Join('.', path)}') AS TEXT) = '{value}'";
@@ -62,16 +62,16 @@ public static class InspectorBench
             ("search: host", new() { Search = host }, $"AND TargetHost = '{host}'"),
             ("search: host prefix", new() { Search = hostPrefix }, await HostsWhereAsync(database, raw, hostPrefix)),
             ("search: one-letter host prefix (several hosts)", new() { Search = host[..1] }, await HostsWhereAsync(database, raw, host[..1])),
-            ("payload, 24 h: $.call.to_number = (one number)", new() { From = now.AddHours(-24), Payload = $"$.call.to_number = {number}" },
-                $"AND CreatedAt >= {now.AddHours(-24).Ticks} {Json(["call", "to_number"], number)}"),
-            ("payload, 7 d: $.call.to_number = (one number)", new() { From = now.AddDays(-7), Payload = $"$.call.to_number = {number}" },
-                $"AND CreatedAt >= {now.AddDays(-7).Ticks} {Json(["call", "to_number"], number)}"),
-            ("payload, 24 h: $.call.status = COMPLETED (common)", new() { From = now.AddHours(-24), Payload = "$.call.status = COMPLETED" },
-                $"AND CreatedAt >= {now.AddHours(-24).Ticks} {Json(["call", "status"], "COMPLETED")}"),
-            ("payload, 7 d: $.call.status = COMPLETED (common)", new() { From = now.AddDays(-7), Payload = "$.call.status = COMPLETED" },
-                $"AND CreatedAt >= {now.AddDays(-7).Ticks} {Json(["call", "status"], "COMPLETED")}"),
-            ("payload, 7 d, failed only: $.call.status = COMPLETED", new() { From = now.AddDays(-7), Status = DeliveryStatus.Failed, Payload = "$.call.status = COMPLETED" },
-                $"AND CreatedAt >= {now.AddDays(-7).Ticks} AND Status = 2 {Json(["call", "status"], "COMPLETED")}"),
+            ("payload, 24 h: $.data.call.to_number = (one number)", new() { From = now.AddHours(-24), Payload = $"$.data.call.to_number = {number}" },
+                $"AND CreatedAt >= {now.AddHours(-24).Ticks} {Json(["data", "call", "to_number"], number)}"),
+            ("payload, 7 d: $.data.call.to_number = (one number)", new() { From = now.AddDays(-7), Payload = $"$.data.call.to_number = {number}" },
+                $"AND CreatedAt >= {now.AddDays(-7).Ticks} {Json(["data", "call", "to_number"], number)}"),
+            ("payload, 24 h: $.data.call.status = COMPLETED (common)", new() { From = now.AddHours(-24), Payload = "$.data.call.status = COMPLETED" },
+                $"AND CreatedAt >= {now.AddHours(-24).Ticks} {Json(["data", "call", "status"], "COMPLETED")}"),
+            ("payload, 7 d: $.data.call.status = COMPLETED (common)", new() { From = now.AddDays(-7), Payload = "$.data.call.status = COMPLETED" },
+                $"AND CreatedAt >= {now.AddDays(-7).Ticks} {Json(["data", "call", "status"], "COMPLETED")}"),
+            ("payload, 7 d, failed only: $.data.call.status = COMPLETED", new() { From = now.AddDays(-7), Status = DeliveryStatus.Failed, Payload = "$.data.call.status = COMPLETED" },
+                $"AND CreatedAt >= {now.AddDays(-7).Ticks} AND Status = 2 {Json(["data", "call", "status"], "COMPLETED")}"),
         };
         if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { Length: > 0 } only)
         {

@@ -165,7 +165,7 @@ public sealed class DemoSeeder(
             var payload = Payload(eventId, type, channel, call, created);
             var app = targets.FirstOrDefault(t => t.ApplicationId is not null);
             var campaign = targets.FirstOrDefault(t => t.CampaignId is not null);
-            eventInsert.Add(eventId, ws, type, channel, payload, call?.Id, app?.ApplicationId?.ToString("D"), campaign?.CampaignId?.ToString("D"), Ticks(created));
+            eventInsert.Add(eventId, ws, type, channel, payload.Event, call?.Id, app?.ApplicationId?.ToString("D"), campaign?.CampaignId?.ToString("D"), Ticks(created));
             events++;
 
             foreach (var endpoint in targets)
@@ -175,7 +175,7 @@ public sealed class DemoSeeder(
                     break;
                 }
 
-                attempts += InsertDelivery(deliveryInsert, attemptInsert, ws, endpoint, eventId, type, channel, call?.Id, payload, created, now);
+                attempts += InsertDelivery(deliveryInsert, attemptInsert, ws, endpoint, eventId, type, channel, call?.Id, payload.Body, created, now);
                 deliveries++;
             }
 
@@ -317,29 +317,33 @@ public sealed class DemoSeeder(
         };
     }
 
-    private string Payload(string eventId, string type, string channel, SeedCall? call, DateTime created)
+    /// <summary>An event's payload and the body its deliveries carry: the engine's envelope around it (<see cref="Deliveries.Engine.EventService.Envelope"/>).</summary>
+    private (string Event, string Body) Payload(string eventId, string type, string channel, SeedCall? call, DateTime created)
     {
-        var data = new Dictionary<string, object?>
-        {
-            ["id"] = eventId,
-            ["type"] = type,
-            ["channel"] = channel,
-            ["created_at"] = created.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
-        };
-        if (call is not null)
-        {
-            data["call"] = new
+        object data = call is null
+            ? new { message = $"{type} at {created:HH:mm}" }
+            : new
             {
-                id = call.Id,
-                status = call.Status,
-                to_number = call.ToNumber,
-                duration_seconds = _random.Next(20, 600),
-                summary = $"Spoke with {Pick(Names)} about {Pick(CallTypes).Replace('_', ' ')}.",
+                call = new
+                {
+                    id = call.Id,
+                    status = call.Status,
+                    to_number = call.ToNumber,
+                    duration_seconds = _random.Next(20, 600),
+                    summary = $"Spoke with {Pick(Names)} about {Pick(CallTypes).Replace('_', ' ')}.",
+                },
                 recording_url = $"/v1/recordings/{call.Id}.wav?expires={new DateTimeOffset(created.AddDays(1)).ToUnixTimeSeconds()}&sig=seed",
             };
-        }
-
-        return JsonSerializer.Serialize(data);
+        var body = new
+        {
+            id = eventId,
+            type,
+            channel,
+            created_at = created.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'"),
+            call_id = call?.Id,
+            data,
+        };
+        return (JsonSerializer.Serialize(data), JsonSerializer.Serialize(body));
     }
 
     private int SeedCallbacks(BulkLoad load, Guid workspaceId, List<SeedCall> calls, int count, DateTime now)

@@ -20,7 +20,7 @@ public sealed record InspectorQuery
     public string? Q { get; init; }
     /// <summary>The last answer: an HTTP status (<c>503</c>) or <c>none</c> (no answer: an error before or instead of one).</summary>
     public string? Answer { get; init; }
-    /// <summary>A payload search, <c>$.call.status = COMPLETED</c> (<see cref="PayloadSearch"/>).</summary>
+    /// <summary>A payload search, <c>$.data.call.status = COMPLETED</c> (<see cref="PayloadSearch"/>).</summary>
     public string? Payload { get; init; }
     public string? Sort { get; init; }
     public string? Dir { get; init; }

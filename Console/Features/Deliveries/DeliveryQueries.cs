@@ -32,7 +32,7 @@ public sealed record DeliveryFilter
     public int? LastResponseStatus { get; init; }
     /// <summary>The last attempt got no answer (an error: timeout, refused, DNS, TLS…).</summary>
     public bool? NoAnswer { get; init; }
-    /// <summary>A search inside the payload sent (<see cref="PayloadSearch"/>: <c>$.call.status = COMPLETED</c>); needs a time window.</summary>
+    /// <summary>A search inside the payload sent (<see cref="PayloadSearch"/>: <c>$.data.call.status = COMPLETED</c>); needs a time window.</summary>
     public string? Payload { get; init; }
 }
 

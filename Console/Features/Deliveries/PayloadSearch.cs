@@ -17,8 +17,8 @@ public enum PayloadOperator
 }
 
 /// <summary>
-/// A search inside the payload that was sent: <c>$.call.to_number = +15550001111</c>,
-/// <c>$.call.status != COMPLETED</c>, <c>$.call.summary ~ refund</c>. The path is a JSON path of
+/// A search inside the payload that was sent: <c>$.data.call.to_number = +15550001111</c>,
+/// <c>$.data.call.status != COMPLETED</c>, <c>$.data.call.summary ~ refund</c>. The path is a JSON path of
 /// object keys and array indexes (<c>$.items[0].sku</c>); the database evaluates it row by row
 /// (SQLite's <c>json_extract</c>, PostgreSQL's <c>json_extract_path_text</c>) inside the other
 /// filters, so its cost is the number of deliveries it must read: it needs a time window of at
@@ -35,7 +35,7 @@ public sealed partial record PayloadSearch(string Path, IReadOnlyList<string> Se
     /// <summary>What the UI says of the limits.</summary>
     public static readonly string Limits = $"Payload search reads every delivery of the time range (at most 7 days and {MaxRows:N0} deliveries; narrow it with the other filters).";
 
-    public const string Example = "$.call.to_number = +15550001111";
+    public const string Example = "$.data.call.to_number = +15550001111";
 
     [GeneratedRegex(@"^\$((\.[A-Za-z_][A-Za-z0-9_\-]{0,99})|(\[[0-9]{1,4}\]))+$")]
     private static partial Regex PathPattern();
@@ -62,7 +62,7 @@ public sealed partial record PayloadSearch(string Path, IReadOnlyList<string> Se
         var value = text[(at + length)..].Trim();
         if (!PathPattern().IsMatch(path) || path.Length > 300)
         {
-            throw Invalid($"'{path}' is not a JSON path: start with $ and name keys with .name and array items with [0], as in $.call.to_number");
+            throw Invalid($"'{path}' is not a JSON path: start with $ and name keys with .name and array items with [0], as in $.data.call.to_number");
         }
 
         if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
