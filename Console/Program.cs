@@ -23,6 +23,12 @@ if (command is { Error: not null })
     return 2;
 }
 
+if (command is { Verb: "help" })
+{
+    await Console.Out.WriteAsync(command.HelpText);
+    return 0;
+}
+
 // Settings are read once at start-up (and validated then): watching appsettings for changes would
 // put a file-system watcher on the content root, which reacts to every write of the database's WAL
 // when the console runs in its data folder.
@@ -30,6 +36,12 @@ var builder = WebApplication.CreateBuilder([.. command?.HostArgs ?? args, "--hos
 if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 {
     builder.WebHost.UseUrls("http://127.0.0.1:5080");
+}
+
+if (command is not null)
+{
+    // A verb's standard output is its result alone (a key, a summary): every log line goes to standard error.
+    builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 }
 
 builder.WebHost.UseStaticWebAssets();

@@ -16,20 +16,21 @@ public sealed class CommandLineTests
         Assert.Null(CommandLine.Parse(args.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
 
     [Theory]
-    [InlineData(new[] { "frobnicate" }, "unknown command 'frobnicate'")]
-    [InlineData(new[] { "keys", "delete" }, "unknown command 'keys delete'")]
+    [InlineData(new[] { "frobnicate" }, "'frobnicate'")]
+    [InlineData(new[] { "keys", "delete" }, "'delete'")]
+    [InlineData(new[] { "keys" }, "Did you mean 'keys create'")]
     [InlineData(new[] { "keys", "create" }, "needs --role")]
     [InlineData(new[] { "keys", "create", "--role", "root" }, "invalid role 'root'")]
-    [InlineData(new[] { "keys", "create", "--role" }, "--role needs a value")]
-    [InlineData(new[] { "keys", "create", "--role", "admin", "--colour", "red" }, "unknown option --colour")]
+    [InlineData(new[] { "keys", "create", "--role" }, "'--role'")]
+    [InlineData(new[] { "keys", "create", "--role", "admin", "--colour", "red" }, "'--colour'")]
     [InlineData(new[] { "seed-demo", "--deliveries", "many" }, "--deliveries must be a whole number")]
     [InlineData(new[] { "seed-demo", "--deliveries", "0" }, "--deliveries must be a whole number")]
     [InlineData(new[] { "seed-demo", "--workspaces", "0" }, "--workspaces must be a whole number")]
     [InlineData(new[] { "staff" }, "Did you mean 'staff grant' or 'staff revoke'")]
     [InlineData(new[] { "staff", "grant", "--role", "admin" }, "needs --email")]
     [InlineData(new[] { "staff", "grant", "--email", "a@example.com" }, "needs --role viewer|operator|admin")]
-    [InlineData(new[] { "staff", "grant", "--email", "a@example.com", "--role", "root" }, "needs --role")]
-    [InlineData(new[] { "staff", "revoke", "--email", "a@example.com", "--role", "admin" }, "unknown option --role")]
+    [InlineData(new[] { "staff", "grant", "--email", "a@example.com", "--role", "root" }, "invalid role 'root'")]
+    [InlineData(new[] { "staff", "revoke", "--email", "a@example.com", "--role", "admin" }, "'--role'")]
     [InlineData(new[] { "rollups" }, "Did you mean 'rollups rebuild'")]
     [InlineData(new[] { "rollups", "rebuild", "--from", "yesterday" }, "--from must be a date")]
     [InlineData(new[] { "rollups", "rebuild", "--from", "2026-11-20", "--to", "2026-11-01" }, "--from must not be after --to")]
@@ -58,13 +59,52 @@ public sealed class CommandLineTests
 
         var unknown = await RunAsync(folder.Path, "frobnicate", $"--Database:Path={db}");
         Assert.Equal(2, unknown.ExitCode);
-        Assert.Contains("unknown command 'frobnicate'", unknown.Error);
+        Assert.Contains("'frobnicate'", unknown.Error);
 
         var badRole = await RunAsync(folder.Path, "keys", "create", "--role", "root", $"--Database:Path={db}");
         Assert.Equal(2, badRole.ExitCode);
         Assert.Contains("invalid role 'root'", badRole.Error);
         Assert.Empty(badRole.Output);
         Assert.False(File.Exists(db), "a refused command must not create the database");
+    }
+
+    [SqliteFact]
+    public async Task Process_KeysCreateJson_PrintsOnlyJsonOnStandardOutput_EvenOnAFreshDatabase()
+    {
+        using var folder = new TempFolder();
+        var db = folder.File("dc.db");
+        // No admin password given: the first run generates one and says so, on standard error only.
+        var result = await RunAsync(folder.Path, "keys", "create", "--role", "admin", "--json", $"--Database:Path={db}");
+        Assert.True(result.ExitCode == 0, result.Error);
+        using var json = System.Text.Json.JsonDocument.Parse(result.Output);
+        var root = json.RootElement;
+        Assert.Matches("^dck_[0-9A-Za-z]{32}$", root.GetProperty("key").GetString());
+        Assert.True(Guid.TryParse(root.GetProperty("id").GetString(), out _));
+        Assert.StartsWith(root.GetProperty("prefix").GetString()!, root.GetProperty("key").GetString());
+        Assert.Equal("admin", root.GetProperty("role").GetString());
+        Assert.False(string.IsNullOrEmpty(root.GetProperty("workspace").GetString()));
+        Assert.Equal(["id", "key", "prefix", "role", "workspace"], root.EnumerateObject().Select(p => p.Name).Order().ToArray());
+    }
+
+    [SqliteFact]
+    public async Task Process_Help_ListsTheVerbs_AndEachVerbHasItsOwn_WithoutTouchingTheDatabase()
+    {
+        using var folder = new TempFolder();
+        var db = folder.File("dc.db");
+        var help = await RunAsync(folder.Path, "help", $"--Database:Path={db}");
+        Assert.Equal(0, help.ExitCode);
+        foreach (var verb in new[] { "keys", "seed-demo", "staff", "rollups" })
+        {
+            Assert.Contains(verb, help.Output);
+        }
+
+        var keysHelp = await RunAsync(folder.Path, "keys", "create", "--help");
+        Assert.Equal(0, keysHelp.ExitCode);
+        Assert.Contains("--role", keysHelp.Output);
+        Assert.Contains("--json", keysHelp.Output);
+        var seedHelp = await RunAsync(folder.Path, "seed-demo", "--help");
+        Assert.Contains("--deliveries", seedHelp.Output);
+        Assert.False(File.Exists(db), "help must not create the database");
     }
 
     [SqliteFact]

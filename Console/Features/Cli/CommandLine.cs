@@ -1,5 +1,7 @@
-using DeliveryConsole.Features.Deliveries;
+using System.CommandLine;
+using System.Text.Json;
 using DeliveryConsole.Features.Access;
+using DeliveryConsole.Features.Deliveries;
 
 namespace DeliveryConsole.Features.Cli;
 
@@ -9,34 +11,6 @@ namespace DeliveryConsole.Features.Cli;
 /// </summary>
 public sealed class CommandLine
 {
-    public const string Usage = """
-        Usage: DeliveryConsole [verb] [options]
-
-        With no verb the console starts (default http://127.0.0.1:5080; --urls overrides).
-
-        Verbs:
-          keys create --role viewer|operator|admin [--workspace NAME] [--name TEXT]
-              Print a new API key. The workspace is created when none has that name
-              (default: the default workspace). The key is shown only this once.
-          seed-demo [--deliveries N] [--workspace NAME] [--workspaces W]
-              Fill a workspace with a realistic 7-day history: endpoints, events,
-              deliveries with their attempts, calls and callbacks (default N: 5000).
-              With --workspaces W: W workspaces "NAME 01".."NAME W" (default NAME:
-              "Demo customer") sharing the N deliveries.
-          staff grant --email EMAIL --role viewer|operator|admin
-              Make a console user platform staff: they see every workspace with that role
-              (their views of workspaces they are not a member of are audited there).
-          staff revoke --email EMAIL
-              Take the platform staff flag away.
-          rollups rebuild [--from yyyy-MM-dd] [--to yyyy-MM-dd]
-              Recompute the hourly delivery rollups of the days from..to (UTC, inclusive;
-              default: every hour) from the deliveries and their attempts.
-          help
-              Show this text.
-
-        Any option of the form --Section:Key=value (e.g. --Database:Path=/tmp/dc.db) sets configuration.
-        """;
-
     private CommandLine(string verb, Dictionary<string, string> options, string[] hostArgs)
     {
         Verb = verb;
@@ -49,14 +23,174 @@ public sealed class CommandLine
     /// <summary>Configuration arguments passed on to the host.</summary>
     public string[] HostArgs { get; }
     public string? Error { get; private init; }
+    /// <summary>What <c>help</c> or <c>--help</c> prints (the verbs, or one verb's options).</summary>
+    public string HelpText { get; private init; } = "";
     public Role Role { get; private init; }
+    public bool Json { get; private init; }
     public int Deliveries { get; private init; } = 5000;
     public int Workspaces { get; private init; } = 1;
     public DateTime? From { get; private init; }
     /// <summary>Exclusive: the day after --to.</summary>
     public DateTime? To { get; private init; }
 
-    private static readonly string[] Verbs = ["keys create", "seed-demo", "staff grant", "staff revoke", "rollups rebuild", "help"];
+    /// <summary>The verbs and their options (System.CommandLine), built once per parse.</summary>
+    private sealed class Grammar
+    {
+        public readonly RootCommand Root = new("Delivery Console. With no verb it starts the web console (default http://127.0.0.1:5080; --urls overrides). Any option of the form --Section:Key=value (e.g. --Database:Path=/tmp/dc.db) sets configuration.");
+        public readonly Command Keys = new("keys", "Manage API keys.");
+        public readonly Command KeysCreate = new("create", "Print a new API key (shown only this once) on standard output; what else is said goes to standard error.");
+        public readonly Option<Role?> KeyRole = RoleOption("The key's role.");
+        public readonly Option<string> KeyWorkspace = new("--workspace") { Description = "The workspace, created when none has that name (default: the default workspace)." };
+        public readonly Option<string> KeyName = new("--name") { Description = "A label for the key." };
+        public readonly Option<bool> KeyJson = new("--json") { Description = "Print {key, id, prefix, role, workspace} as JSON instead of the key alone." };
+        public readonly Command Seed = new("seed-demo", "Fill a workspace with a realistic 7-day history: endpoints, events, deliveries with their attempts, calls and callbacks.");
+        public readonly Option<int> SeedDeliveries = Bounded("--deliveries", "How many deliveries.", 5000, 1, 20_000_000);
+        public readonly Option<string> SeedWorkspace = new("--workspace") { Description = "The workspace's name (several: its prefix, default \"Demo customer\")." };
+        public readonly Option<int> SeedWorkspaces = Bounded("--workspaces", "How many workspaces share the deliveries (\"NAME 01\".. \"NAME W\").", 1, 1, 1000);
+        public readonly Command Staff = new("staff", "Platform staff: users who see every workspace.");
+        public readonly Command StaffGrant = new("grant", "Make a console user platform staff with a role in every workspace (their views of workspaces they are not a member of are audited there).");
+        public readonly Command StaffRevoke = new("revoke", "Take the platform staff flag away.");
+        public readonly Option<string> GrantEmail = new("--email") { Description = "The user's email." };
+        public readonly Option<Role?> GrantRole = RoleOption("The role in every workspace.");
+        public readonly Option<string> RevokeEmail = new("--email") { Description = "The user's email." };
+        public readonly Command Rollups = new("rollups", "The hourly delivery rollups.");
+        public readonly Command RollupsRebuild = new("rebuild", "Recompute the hourly delivery rollups of the days from..to (UTC, inclusive; default: every hour) from the deliveries and their attempts.");
+        public readonly Option<DateTime?> RebuildFrom = Day("--from", "The first day, yyyy-MM-dd (UTC).");
+        public readonly Option<DateTime?> RebuildTo = Day("--to", "The last day, yyyy-MM-dd (UTC), inclusive.");
+        public readonly Command Help = new("help", "Show the verbs.");
+
+        public Grammar()
+        {
+            KeysCreate.Options.Add(KeyRole);
+            KeysCreate.Options.Add(KeyWorkspace);
+            KeysCreate.Options.Add(KeyName);
+            KeysCreate.Options.Add(KeyJson);
+            KeysCreate.Validators.Add(r =>
+            {
+                if (r.GetResult(KeyRole) is null)
+                {
+                    r.AddError($"'keys create' needs --role ({Roles.AllowedList}).");
+                }
+                else if (r.GetValue(KeyWorkspace) is { } workspace && (string.IsNullOrWhiteSpace(workspace) || workspace.Length > 200))
+                {
+                    r.AddError("--workspace must be 1 to 200 characters.");
+                }
+            });
+            Keys.Subcommands.Add(KeysCreate);
+            Keys.Validators.Add(r => OnlyAlone(r, $"unknown command 'keys {Next(r)}'. Did you mean 'keys create'?"));
+
+            Seed.Options.Add(SeedDeliveries);
+            Seed.Options.Add(SeedWorkspace);
+            Seed.Options.Add(SeedWorkspaces);
+
+            StaffGrant.Options.Add(GrantEmail);
+            StaffGrant.Options.Add(GrantRole);
+            StaffGrant.Validators.Add(r =>
+            {
+                if (string.IsNullOrWhiteSpace(r.GetValue(GrantEmail)))
+                {
+                    r.AddError("'staff grant' needs --email EMAIL of a console user.");
+                }
+                else if (r.GetResult(GrantRole) is null)
+                {
+                    r.AddError($"'staff grant' needs --role {Roles.AllowedList.Replace(", ", "|", StringComparison.Ordinal)}.");
+                }
+            });
+            StaffRevoke.Options.Add(RevokeEmail);
+            StaffRevoke.Validators.Add(r =>
+            {
+                if (string.IsNullOrWhiteSpace(r.GetValue(RevokeEmail)))
+                {
+                    r.AddError("'staff revoke' needs --email EMAIL of a console user.");
+                }
+            });
+            Staff.Subcommands.Add(StaffGrant);
+            Staff.Subcommands.Add(StaffRevoke);
+            Staff.Validators.Add(r => OnlyAlone(r, $"unknown command 'staff {Next(r)}'. Did you mean 'staff grant' or 'staff revoke'?"));
+
+            RollupsRebuild.Options.Add(RebuildFrom);
+            RollupsRebuild.Options.Add(RebuildTo);
+            RollupsRebuild.Validators.Add(r =>
+            {
+                // Only when both dates read (a bad one has its own error already).
+                if (r.GetResult(RebuildFrom) is { } from && r.GetResult(RebuildTo) is { } to
+                    && InspectorQuery.ParseDay(from.Tokens.FirstOrDefault()?.Value) is { } first && InspectorQuery.ParseDay(to.Tokens.FirstOrDefault()?.Value) is { } last && first > last)
+                {
+                    r.AddError("--from must not be after --to.");
+                }
+            });
+            Rollups.Subcommands.Add(RollupsRebuild);
+            Rollups.Validators.Add(r => OnlyAlone(r, $"unknown command 'rollups {Next(r)}'. Did you mean 'rollups rebuild'?"));
+
+            Root.Subcommands.Add(Keys);
+            Root.Subcommands.Add(Seed);
+            Root.Subcommands.Add(Staff);
+            Root.Subcommands.Add(Rollups);
+            Root.Subcommands.Add(Help);
+        }
+
+        /// <summary>A group's error when no verb of it was given ("keys" alone, or "keys delete").</summary>
+        private static void OnlyAlone(System.CommandLine.Parsing.CommandResult result, string message)
+        {
+            if (!result.Children.OfType<System.CommandLine.Parsing.CommandResult>().Any())
+            {
+                result.AddError(message);
+            }
+        }
+
+        /// <summary>The word after a group's name ("keys delete" → "delete"), for the message.</summary>
+        private static string Next(System.CommandLine.Parsing.CommandResult result) =>
+            result.Parent is null ? "" : string.Join(' ', result.Tokens.Select(t => t.Value));
+
+        private static Option<Role?> RoleOption(string description) => new("--role")
+        {
+            Description = $"{description} One of {Roles.AllowedList}.",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Single().Value;
+                if (Roles.TryParse(text, out var role))
+                {
+                    return role;
+                }
+
+                result.AddError($"invalid role '{text}'; use one of {Roles.AllowedList}.");
+                return null;
+            },
+        };
+
+        private static Option<int> Bounded(string name, string description, int fallback, int min, int max) => new(name)
+        {
+            Description = $"{description} {min} to {max} (default {fallback}).",
+            DefaultValueFactory = _ => fallback,
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Single().Value;
+                if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+                {
+                    return value;
+                }
+
+                result.AddError($"{name} must be a whole number from {min} to {max}, not '{text}'.");
+                return fallback;
+            },
+        };
+
+        private static Option<DateTime?> Day(string name, string description) => new(name)
+        {
+            Description = description,
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Single().Value;
+                if (InspectorQuery.ParseDay(text) is { } day)
+                {
+                    return day;
+                }
+
+                result.AddError($"{name} must be a date like 2026-11-01, not '{text}'.");
+                return null;
+            },
+        };
+    }
 
     /// <summary>Null when the arguments start the web console; otherwise a command (which may carry an <see cref="Error"/>).</summary>
     public static CommandLine? Parse(string[] args)
@@ -66,190 +200,96 @@ public sealed class CommandLine
             return null;
         }
 
-        var verb = args[0];
-        var rest = args.Skip(1).ToList();
-        if (verb == "keys")
-        {
-            if (rest.Count == 0 || rest[0] != "create")
-            {
-                return Failed($"error: unknown command 'keys {rest.FirstOrDefault()}'. Did you mean 'keys create'?");
-            }
-
-            verb = "keys create";
-            rest.RemoveAt(0);
-        }
-        else if (verb == "staff")
-        {
-            if (rest.Count == 0 || rest[0] is not ("grant" or "revoke"))
-            {
-                return Failed($"error: unknown command 'staff {rest.FirstOrDefault()}'. Did you mean 'staff grant' or 'staff revoke'?");
-            }
-
-            verb = "staff " + rest[0];
-            rest.RemoveAt(0);
-        }
-        else if (verb == "rollups")
-        {
-            if (rest.Count == 0 || rest[0] != "rebuild")
-            {
-                return Failed($"error: unknown command 'rollups {rest.FirstOrDefault()}'. Did you mean 'rollups rebuild'?");
-            }
-
-            verb = "rollups rebuild";
-            rest.RemoveAt(0);
-        }
-
-        var options = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        // Configuration (--Section:Key=value, or --Section:Key value) goes to the host, not to the verbs.
+        var verbArgs = new List<string>();
         var hostArgs = new List<string>();
-        for (var i = 0; i < rest.Count; i++)
+        for (var i = 0; i < args.Length; i++)
         {
-            var arg = rest[i];
-            if (arg.StartsWith("--", StringComparison.Ordinal) && arg.Contains(':'))
+            if (args[i].StartsWith("--", StringComparison.Ordinal) && args[i].Contains(':'))
             {
-                hostArgs.Add(arg);
-                if (!arg.Contains('=') && i + 1 < rest.Count)
+                hostArgs.Add(args[i]);
+                if (!args[i].Contains('=') && i + 1 < args.Length)
                 {
-                    hostArgs.Add(rest[++i]);
+                    hostArgs.Add(args[++i]);
                 }
-
-                continue;
-            }
-
-            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length < 3)
-            {
-                return Failed($"error: unexpected argument '{arg}'.\n\n{Usage}");
-            }
-
-            var name = arg[2..];
-            string value;
-            if (name.Contains('='))
-            {
-                value = name[(name.IndexOf('=') + 1)..];
-                name = name[..name.IndexOf('=')];
-            }
-            else if (i + 1 < rest.Count && !rest[i + 1].StartsWith("--", StringComparison.Ordinal))
-            {
-                value = rest[++i];
             }
             else
             {
-                return Failed($"error: option --{name} needs a value.");
+                verbArgs.Add(args[i]);
             }
-
-            options[name] = value;
         }
 
-        switch (verb)
+        var grammar = new Grammar();
+        var parsed = grammar.Root.Parse(verbArgs);
+        if (parsed.Action is System.CommandLine.Help.HelpAction || parsed.CommandResult.Command == grammar.Help)
         {
-            case "help":
-                return new CommandLine(verb, options, [.. hostArgs]);
-            case "keys create":
-                {
-                    if (Unknown(options, "role", "workspace", "name") is { } unknown)
-                    {
-                        return Failed($"error: unknown option --{unknown} for 'keys create'.");
-                    }
-
-                    if (!options.TryGetValue("role", out var roleText))
-                    {
-                        return Failed($"error: 'keys create' needs --role ({Roles.AllowedList}).");
-                    }
-
-                    if (!Roles.TryParse(roleText, out var role))
-                    {
-                        return Failed($"error: invalid role '{roleText}'; use one of {Roles.AllowedList}.");
-                    }
-
-                    if (options.TryGetValue("workspace", out var workspace) && (string.IsNullOrWhiteSpace(workspace) || workspace.Length > 200))
-                    {
-                        return Failed("error: --workspace must be 1 to 200 characters.");
-                    }
-
-                    return new CommandLine(verb, options, [.. hostArgs]) { Role = role };
-                }
-
-            case "staff grant":
-            case "staff revoke":
-                {
-                    var grant = verb == "staff grant";
-                    if (Unknown(options, grant ? ["email", "role"] : ["email"]) is { } unknown)
-                    {
-                        return Failed($"error: unknown option --{unknown} for '{verb}'.");
-                    }
-
-                    if (!options.TryGetValue("email", out var email) || string.IsNullOrWhiteSpace(email))
-                    {
-                        return Failed($"error: '{verb}' needs --email EMAIL of a console user.");
-                    }
-
-                    var staffRole = Role.Viewer;
-                    if (grant && (!options.TryGetValue("role", out var roleText) || !Roles.TryParse(roleText, out staffRole)))
-                    {
-                        return Failed($"error: 'staff grant' needs --role {Roles.AllowedList.Replace(", ", "|", StringComparison.Ordinal)}.");
-                    }
-
-                    return new CommandLine(verb, options, [.. hostArgs]) { Role = staffRole };
-                }
-
-            case "seed-demo":
-                {
-                    if (Unknown(options, "deliveries", "workspace", "workspaces") is { } unknown)
-                    {
-                        return Failed($"error: unknown option --{unknown} for 'seed-demo'.");
-                    }
-
-                    var deliveries = 5000;
-                    if (options.TryGetValue("deliveries", out var text) && (!int.TryParse(text, out deliveries) || deliveries < 1 || deliveries > 20_000_000))
-                    {
-                        return Failed($"error: --deliveries must be a whole number from 1 to 20000000, not '{text}'.");
-                    }
-
-                    var workspaceCount = 1;
-                    if (options.TryGetValue("workspaces", out var countText) && (!int.TryParse(countText, out workspaceCount) || workspaceCount < 1 || workspaceCount > 1000))
-                    {
-                        return Failed($"error: --workspaces must be a whole number from 1 to 1000, not '{countText}'.");
-                    }
-
-                    return new CommandLine(verb, options, [.. hostArgs]) { Deliveries = deliveries, Workspaces = workspaceCount };
-                }
-
-            case "rollups rebuild":
-                {
-                    if (Unknown(options, "from", "to") is { } unknown)
-                    {
-                        return Failed($"error: unknown option --{unknown} for 'rollups rebuild'.");
-                    }
-
-                    DateTime? from = null, to = null;
-                    if (options.TryGetValue("from", out var fromText) && (from = InspectorQuery.ParseDay(fromText)) is null)
-                    {
-                        return Failed($"error: --from must be a date like 2026-11-01, not '{fromText}'.");
-                    }
-
-                    if (options.TryGetValue("to", out var toText) && (to = InspectorQuery.ParseDay(toText)?.AddDays(1)) is null)
-                    {
-                        return Failed($"error: --to must be a date like 2026-11-30, not '{toText}'.");
-                    }
-
-                    if (from is not null && to is not null && from >= to)
-                    {
-                        return Failed("error: --from must not be after --to.");
-                    }
-
-                    return new CommandLine(verb, options, [.. hostArgs]) { From = from, To = to };
-                }
-
-            default:
-                return Failed($"error: unknown command '{verb}'. Known commands: {string.Join(", ", Verbs)}.\n\n{Usage}");
+            // help, or --help after any verb: that verb's options.
+            using var text = new StringWriter();
+            var target = parsed.CommandResult.Command == grammar.Help ? grammar.Root.Parse(["--help"]) : parsed;
+            target.Invoke(new InvocationConfiguration { Output = text });
+            return new CommandLine("help", [], [.. hostArgs]) { HelpText = text.ToString() };
         }
+
+        if (parsed.Errors.Count > 0)
+        {
+            // The most telling: an unknown word or our own words before System.CommandLine's generic "required command was not provided".
+            var first = parsed.Errors.Select(e => e.Message).OrderBy(m => m.StartsWith("Required command", StringComparison.Ordinal)).First();
+            return Failed($"error: {Lower(first)}\nRun with --help for the verbs and their options.");
+        }
+
+        var command = parsed.CommandResult.Command;
+        var options = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        void Keep(string name, string? value)
+        {
+            if (value is not null)
+            {
+                options[name] = value;
+            }
+        }
+
+        if (command == grammar.KeysCreate)
+        {
+            Keep("workspace", parsed.GetValue(grammar.KeyWorkspace));
+            Keep("name", parsed.GetValue(grammar.KeyName));
+            return new CommandLine("keys create", options, [.. hostArgs]) { Role = parsed.GetValue(grammar.KeyRole)!.Value, Json = parsed.GetValue(grammar.KeyJson) };
+        }
+
+        if (command == grammar.Seed)
+        {
+            Keep("workspace", parsed.GetValue(grammar.SeedWorkspace));
+            return new CommandLine("seed-demo", options, [.. hostArgs]) { Deliveries = parsed.GetValue(grammar.SeedDeliveries), Workspaces = parsed.GetValue(grammar.SeedWorkspaces) };
+        }
+
+        if (command == grammar.StaffGrant)
+        {
+            Keep("email", parsed.GetValue(grammar.GrantEmail));
+            return new CommandLine("staff grant", options, [.. hostArgs]) { Role = parsed.GetValue(grammar.GrantRole)!.Value };
+        }
+
+        if (command == grammar.StaffRevoke)
+        {
+            Keep("email", parsed.GetValue(grammar.RevokeEmail));
+            return new CommandLine("staff revoke", options, [.. hostArgs]);
+        }
+
+        if (command == grammar.RollupsRebuild)
+        {
+            return new CommandLine("rollups rebuild", options, [.. hostArgs]) { From = parsed.GetValue(grammar.RebuildFrom), To = parsed.GetValue(grammar.RebuildTo)?.AddDays(1) };
+        }
+
+        return Failed("error: no verb given.\nRun with --help for the verbs and their options.");
     }
+
+    /// <summary>System.CommandLine's messages start with a capital; ours follow "error: ".</summary>
+    private static string Lower(string message) =>
+        message.Length > 1 && char.IsUpper(message[0]) && !char.IsUpper(message[1]) ? char.ToLowerInvariant(message[0]) + message[1..] : message;
 
     public async Task<int> RunAsync(IServiceProvider services, TextWriter output, TextWriter errors, CancellationToken cancellationToken = default)
     {
         switch (Verb)
         {
             case "help":
-                await output.WriteLineAsync(Usage);
+                await output.WriteAsync(HelpText);
                 return 0;
             case "keys create":
                 {
@@ -262,8 +302,10 @@ public sealed class CommandLine
                         await errors.WriteLineAsync($"Created workspace '{workspace.Name}' ({workspace.Id}).");
                     }
 
-                    await errors.WriteLineAsync($"Created {Role.ToWire()} key {key.Key.Prefix}… in workspace '{workspace.Name}'. It is shown only once:");
-                    await output.WriteLineAsync(key.PlainTextKey);
+                    await errors.WriteLineAsync($"Created {Role.ToWire()} key {key.Key.Prefix}… in workspace '{workspace.Name}'. It is shown only once.");
+                    await output.WriteLineAsync(Json
+                        ? JsonSerializer.Serialize(new { key = key.PlainTextKey, id = key.Key.Id, prefix = key.Key.Prefix, role = Role.ToWire(), workspace = workspace.Name })
+                        : key.PlainTextKey);
                     return 0;
                 }
 
@@ -310,13 +352,11 @@ public sealed class CommandLine
                 }
 
             default:
-                await errors.WriteLineAsync(Usage);
+                await errors.WriteLineAsync("error: no verb given. Run with --help for the verbs and their options.");
                 return 2;
         }
     }
 
     private static CommandLine Failed(string message) => new("error", [], []) { Error = message };
 
-    private static string? Unknown(Dictionary<string, string> options, params string[] known) =>
-        options.Keys.FirstOrDefault(k => !known.Contains(k, StringComparer.OrdinalIgnoreCase));
 }
