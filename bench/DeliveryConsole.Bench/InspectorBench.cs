@@ -16,7 +16,8 @@ namespace DeliveryConsole.Bench;
 /// </summary>
 public static class InspectorBench
 {
-    public static async Task<int> RunAsync(BenchDatabase database, int requests, Func<string> consoleAssembly, Func<int> freePort)
+    /// <summary>Runs every kind, or with <paramref name="only"/> the kinds whose name contains it (e.g. "payload").</summary>
+    public static async Task<int> RunAsync(BenchDatabase database, int requests, Func<string> consoleAssembly, Func<int> freePort, string? only = null)
     {
         Console.WriteLine($"inspector: {database.Describe()}, {requests} requests per kind, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 
@@ -73,7 +74,7 @@ public static class InspectorBench
             ("payload, 7 d, failed only: $.data.call.status = COMPLETED", new() { From = now.AddDays(-7), Status = DeliveryStatus.Failed, Payload = "$.data.call.status = COMPLETED" },
                 $"AND CreatedAt >= {now.AddDays(-7).Ticks} AND Status = 2 {Json(["data", "call", "status"], "COMPLETED")}"),
         };
-        if (Environment.GetEnvironmentVariable("BENCH_ONLY") is { Length: > 0 } only)
+        if (only is { Length: > 0 })
         {
             kinds = kinds.Where(k => k.Name.Contains(only, StringComparison.Ordinal)).ToArray();
         }

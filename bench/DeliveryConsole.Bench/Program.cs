@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -14,96 +15,143 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-// Benchmarks of Delivery Console. Usage:
+// Benchmarks of Delivery Console (System.CommandLine; --help after any of them lists its options):
 //   dotnet run -c Release --project bench/DeliveryConsole.Bench -- throughput [--events N] [--runs R]
-//       [--postgres "Host=…;Username=…"] [--nodes N]   (on PostgreSQL: a fresh database per run, N nodes)
+//       [--postgres "Host=…;Username=…"] [--nodes N] [--quality 0|1]   (on PostgreSQL: a fresh database per run, N nodes)
 //   … -- inspector|stats|find --database PATH|postgres:CONNECTION-STRING [--requests N]   (on a seeded database)
-var args2 = args.ToList();
-if (args2.IndexOf("--postgres") is var pgAt and >= 0 && pgAt + 1 < args2.Count)
+var root = new RootCommand("Benchmarks of Delivery Console: delivery throughput on fresh consoles, and the inspector, the stats and find anything on a seeded database.");
+var eventsOption = new Option<int>("--events") { Description = "Events per run.", DefaultValueFactory = _ => 3000 };
+var runsOption = new Option<int>("--runs") { Description = "Runs (the median is reported).", DefaultValueFactory = _ => 3 };
+var postgresOption = new Option<string>("--postgres") { Description = "A PostgreSQL server's connection string: each run on a fresh database there instead of SQLite." };
+var nodesOption = new Option<int>("--nodes") { Description = "Consoles sharing the PostgreSQL database.", DefaultValueFactory = _ => 1 };
+var qualityOption = new Option<int>("--quality") { Description = "1: also latency, retries, readers and recovery after the runs (SQLite); 0: the runs only.", DefaultValueFactory = _ => 1 };
+var throughputCommand = new Command("throughput", "Deliveries per second, end to end, over single-event HTTP, the batch route and in-process publishes.")
+{
+    eventsOption, runsOption, postgresOption, nodesOption, qualityOption,
+};
+throughputCommand.Validators.Add(result =>
+{
+    if (result.GetValue(eventsOption) < 1 || result.GetValue(runsOption) < 1 || result.GetValue(nodesOption) < 1)
+    {
+        result.AddError("--events, --runs and --nodes must be at least 1.");
+    }
+});
+throughputCommand.SetAction(async (parse, _) =>
 {
     // Read by the console starters below (static local functions): the server, and how many nodes share it.
-    Environment.SetEnvironmentVariable("DC_BENCH_POSTGRES", args2[pgAt + 1]);
+    if (parse.GetValue(postgresOption) is { } server)
+    {
+        Environment.SetEnvironmentVariable("DC_BENCH_POSTGRES", server);
+    }
+
+    Environment.SetEnvironmentVariable("DC_BENCH_NODES", parse.GetValue(nodesOption).ToString(CultureInfo.InvariantCulture));
+    return await ThroughputAsync(parse.GetValue(eventsOption), parse.GetValue(runsOption), parse.GetValue(qualityOption) == 1);
+});
+root.Subcommands.Add(throughputCommand);
+
+var databaseOption = new Option<string>("--database")
+{
+    Description = "A seeded SQLite file (dotnet run --project Console -- seed-demo --deliveries 1000000 --Database:Path=PATH), or postgres:CONNECTION-STRING of a seeded PostgreSQL database.",
+    Required = true,
+};
+var requestsOption = new Option<int>("--requests") { Description = "Timed requests per kind.", DefaultValueFactory = _ => 200 };
+var onlyOption = new Option<string>("--only") { Description = "inspector: only the kinds whose name contains this text (e.g. payload)." };
+foreach (var (name, description) in new[]
+{
+    ("inspector", "The inspector's grid under each filter, and the deliveries API, against the same queries in raw SQL."),
+    ("stats", "The stats service and API and the dashboard's reads, checked against a GROUP BY over the rows."),
+    ("find", "Find anything across workspaces, for each kind of id."),
+})
+{
+    var command = new Command(name, description) { databaseOption, requestsOption };
+    if (name == "inspector")
+    {
+        command.Options.Add(onlyOption);
+    }
+
+    command.SetAction(async (parse, _) =>
+    {
+        if (DeliveryConsole.Bench.BenchDatabase.Parse(parse.GetValue(databaseOption)!) is not { } database)
+        {
+            Console.Error.WriteLine($"error: --database {parse.GetValue(databaseOption)} is neither a file nor postgres:CONNECTION-STRING.");
+            return 2;
+        }
+
+        var requests = Math.Max(1, parse.GetValue(requestsOption));
+        return name switch
+        {
+            "stats" => await DeliveryConsole.Bench.StatsBench.RunAsync(database, requests, ConsoleAssembly, FreePort),
+            "find" => await DeliveryConsole.Bench.FindBench.RunAsync(database, requests, ConsoleAssembly),
+            _ => await DeliveryConsole.Bench.InspectorBench.RunAsync(database, requests, ConsoleAssembly, FreePort, parse.GetValue(onlyOption)),
+        };
+    });
+    root.Subcommands.Add(command);
 }
 
-if (args2.IndexOf("--nodes") is var nodesAt and >= 0 && nodesAt + 1 < args2.Count)
+var parsed = root.Parse(args);
+if (parsed.CommandResult.Command == root && parsed.Errors.Count == 0 && parsed.Action is not System.CommandLine.Help.HelpAction)
 {
-    Environment.SetEnvironmentVariable("DC_BENCH_NODES", args2[nodesAt + 1]);
-}
-
-if (args2.Count == 0 || args2[0] is not ("throughput" or "inspector" or "stats" or "find"))
-{
-    Console.Error.WriteLine("usage: throughput [--events N] [--runs R] [--postgres CONNECTION-STRING] [--nodes N] | inspector --database PATH|postgres:CONNECTION-STRING [--requests N] | stats --database PATH|postgres:CONNECTION-STRING [--requests N] | find --database PATH|postgres:CONNECTION-STRING [--requests N]");
+    Console.Error.WriteLine("error: name a benchmark: throughput, inspector, stats or find (--help lists their options).");
     return 2;
 }
 
-if (args2[0] is "inspector" or "stats" or "find")
+if (parsed.Errors.Count > 0)
 {
-    var path = args2.IndexOf("--database") is var at and >= 0 && at + 1 < args2.Count ? DeliveryConsole.Bench.BenchDatabase.Parse(args2[at + 1]) : null;
-    if (path is null)
+    foreach (var error in parsed.Errors)
     {
-        Console.Error.WriteLine($"{args2[0]} needs --database PATH of a seeded file (dotnet run --project Console -- seed-demo --deliveries 1000000 --Database:Path=PATH), or --database postgres:CONNECTION-STRING of a seeded PostgreSQL database");
-        return 2;
+        Console.Error.WriteLine($"error: {error.Message}");
     }
 
-    var requests = args2.IndexOf("--requests") is var r and >= 0 && r + 1 < args2.Count && int.TryParse(args2[r + 1], out var n) ? n : 200;
-    return args2[0] switch
+    return 2;
+}
+
+return await parsed.InvokeAsync();
+
+async Task<int> ThroughputAsync(int events, int runs, bool quality)
+{
+    var postgres = Environment.GetEnvironmentVariable("DC_BENCH_POSTGRES");
+    Console.WriteLine($"throughput: {events} events per run, {runs} runs, {Environment.ProcessorCount} cores, .NET {Environment.Version}, "
+        + (postgres is null ? "SQLite" : $"PostgreSQL ({Nodes()} node(s) on one database)"));
+
+    await using var receiver = await Receiver.StartAsync();
+    var results = new List<(double Engine, double Batch, double Raw)>();
+    for (var run = 1; run <= runs; run++)
     {
-        "stats" => await DeliveryConsole.Bench.StatsBench.RunAsync(path, requests, ConsoleAssembly, FreePort),
-        "find" => await DeliveryConsole.Bench.FindBench.RunAsync(path, requests, ConsoleAssembly),
-        _ => await DeliveryConsole.Bench.InspectorBench.RunAsync(path, requests, ConsoleAssembly, FreePort),
-    };
-}
+        var raw = await RawHttpAsync(receiver.Url, Math.Max(events, 20_000));
+        var engine = await EngineAsync(receiver, events, batch: false);
+        var batch = await EngineAsync(receiver, events, batch: true);
+        results.Add((engine, batch, raw));
+        Console.WriteLine($"run {run}: single-event HTTP {engine:F0} deliveries/s, batch route {batch:F0} deliveries/s, raw HttpClient {raw:F0} POSTs/s, ratios {engine / raw:P2} / {batch / raw:P2}");
+    }
 
-int Option(string name, int fallback)
-{
-    var i = args2.IndexOf(name);
-    return i >= 0 && i + 1 < args2.Count && int.TryParse(args2[i + 1], out var v) ? v : fallback;
-}
+    double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
 
-var events = Option("--events", 3000);
-var runs = Option("--runs", 3);
-var postgres = Environment.GetEnvironmentVariable("DC_BENCH_POSTGRES");
-Console.WriteLine($"throughput: {events} events per run, {runs} runs, {Environment.ProcessorCount} cores, .NET {Environment.Version}, "
-    + (postgres is null ? "SQLite" : $"PostgreSQL ({Nodes()} node(s) on one database)"));
+    var inProcess = new List<double>();
+    for (var run = 1; run <= runs && postgres is null; run++)
+    {
+        inProcess.Add(await DeliveryConsole.Bench.InProcessBench.RunAsync(receiver.Url, events, () => receiver.Count));
+    }
 
-await using var receiver = await Receiver.StartAsync();
-var results = new List<(double Engine, double Batch, double Raw)>();
-for (var run = 1; run <= runs; run++)
-{
-    var raw = await RawHttpAsync(receiver.Url, Math.Max(events, 20_000));
-    var engine = await EngineAsync(receiver, events, batch: false);
-    var batch = await EngineAsync(receiver, events, batch: true);
-    results.Add((engine, batch, raw));
-    Console.WriteLine($"run {run}: single-event HTTP {engine:F0} deliveries/s, batch route {batch:F0} deliveries/s, raw HttpClient {raw:F0} POSTs/s, ratios {engine / raw:P2} / {batch / raw:P2}");
-}
+    if (postgres is null)
+    {
+        Console.WriteLine($"in-process publishing (EventService in the console's own process, 500 a batch, 4 in flight): runs {string.Join(", ", inProcess.Select(r => r.ToString("F0")))} deliveries/s, median {Median(inProcess):F0}/s");
+    }
 
-double Median(IEnumerable<double> values)
-{
-    var sorted = values.Order().ToList();
-    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    var medianEngine = Median(results.Select(r => r.Engine));
+    var medianBatch = Median(results.Select(r => r.Batch));
+    var medianRaw = Median(results.Select(r => r.Raw));
+    Console.WriteLine($"median of {runs}: single-event HTTP {medianEngine:F0} deliveries/s, batch route {medianBatch:F0} deliveries/s, raw {medianRaw:F0} POSTs/s, ratios {medianEngine / medianRaw:P2} / {medianBatch / medianRaw:P2}");
+    if (quality && postgres is null)
+    {
+        await QualityAsync(receiver, (int)(medianEngine / 2), medianBatch);
+        await RecoveryAsync(receiver);
+    }
+    return 0;
 }
-
-var inProcess = new List<double>();
-for (var run = 1; run <= runs && postgres is null; run++)
-{
-    inProcess.Add(await DeliveryConsole.Bench.InProcessBench.RunAsync(receiver.Url, events, () => receiver.Count));
-}
-
-if (postgres is null)
-{
-    Console.WriteLine($"in-process publishing (EventService in the console's own process, 500 a batch, 4 in flight): runs {string.Join(", ", inProcess.Select(r => r.ToString("F0")))} deliveries/s, median {Median(inProcess):F0}/s");
-}
-
-var medianEngine = Median(results.Select(r => r.Engine));
-var medianBatch = Median(results.Select(r => r.Batch));
-var medianRaw = Median(results.Select(r => r.Raw));
-Console.WriteLine($"median of {runs}: single-event HTTP {medianEngine:F0} deliveries/s, batch route {medianBatch:F0} deliveries/s, raw {medianRaw:F0} POSTs/s, ratios {medianEngine / medianRaw:P2} / {medianBatch / medianRaw:P2}");
-if (Option("--quality", 1) == 1 && postgres is null)
-{
-    await QualityAsync(receiver, (int)(medianEngine / 2), medianBatch);
-    await RecoveryAsync(receiver);
-}
-return 0;
 
 // The ceiling: plain HttpClient POSTs of a similar body to the same receiver, 64 in flight.
 static async Task<double> RawHttpAsync(string url, int count)
