@@ -68,6 +68,12 @@ builder.Services.AddApiDocument();
 
 var app = builder.Build();
 
+if (OptionsCheck.Problem(app.Services, app.Configuration) is { } problem)
+{
+    await Console.Error.WriteLineAsync(problem);
+    return 2;
+}
+
 try
 {
     await app.Services.PrepareAsync();

@@ -107,6 +107,24 @@ public sealed class CommandLineTests
         Assert.False(File.Exists(db), "help must not create the database");
     }
 
+    [SqliteTheory]
+    [InlineData("--Delivery:Timeout=abc", "Delivery:Timeout = 'abc' is not valid: it must be a duration")]
+    [InlineData("--Delivery:Timeout=99:00:00", "Delivery:Timeout = '99:00:00' is not valid: The field Timeout must be between")]
+    [InlineData("--Delivery:MaxConcurrencyPerEndpoint=0", "Delivery:MaxConcurrencyPerEndpoint = '0' is not valid: The field MaxConcurrencyPerEndpoint must be between 1 and 1000")]
+    [InlineData("--RateLimit:PermitLimit=lots", "RateLimit:PermitLimit = 'lots' is not valid: it must be a whole number")]
+    public async Task Process_AnInvalidOption_StopsStartUpWithOneLine_AndExitCode2(string option, string message)
+    {
+        using var folder = new TempFolder();
+        var db = folder.File("dc.db");
+        // The web console itself (no verb): it must stop before it serves anything.
+        var result = await RunAsync(folder.Path, "--urls", "http://127.0.0.1:0", option, $"--Database:Path={db}", "--Bootstrap:AdminPassword=Cli-Test-Passw0rd");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.Error);
+        Assert.DoesNotContain("   at ", result.Error);
+        Assert.DoesNotContain("Unhandled exception", result.Error);
+        Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error:", StringComparison.Ordinal));
+    }
+
     [SqliteFact]
     public async Task Process_UnreachableDatabasePath_ExitsWith2_AndAClearMessage()
     {
