@@ -74,14 +74,25 @@ if (OptionsCheck.Problem(app.Services, app.Configuration) is { } problem)
     return 2;
 }
 
+// Plain progress for whoever started it: on standard output for the web console, on standard
+// error for a verb (whose standard output is its result alone).
+var progress = command is null ? Console.Out : Console.Error;
+StartupReport report;
 try
 {
-    await app.Services.PrepareAsync();
+    await progress.WriteLineAsync($"Delivery Console: preparing the database ({app.Services.DescribeDatabase()}: migrations, default workspace, first admin)…");
+    report = await app.Services.PrepareAsync();
+    await progress.WriteLineAsync("Delivery Console: database ready.");
 }
 catch (StartupException exception)
 {
     await Console.Error.WriteLineAsync($"error: {exception.Message}");
     return 2;
+}
+
+if (command is not null && report.GeneratedPassword is not null)
+{
+    await Console.Error.WriteLineAsync(FirstRunBanner.Text(null, report));
 }
 
 if (command is not null)
@@ -121,6 +132,11 @@ app.MapPortal();
 app.MapJobsDashboard();
 app.MapConsoleUi();
 
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    var urls = string.Join(", ", app.Urls);
+    Console.Out.WriteLine(report.GeneratedPassword is null ? $"Delivery Console: ready at {urls} (Ctrl+C stops it)." : FirstRunBanner.Text(urls, report));
+});
 await app.RunAsync();
 return 0;
 

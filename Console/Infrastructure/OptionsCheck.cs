@@ -63,7 +63,7 @@ public static partial class OptionsCheck
     [GeneratedRegex("members: '(?<member>[^']+)' with the error: '(?<rule>.*)'\\.?$", RegexOptions.Singleline)]
     private static partial Regex AnnotationPattern();
 
-    // "Failed to convert configuration value at 'Delivery:Timeout' to type 'System.TimeSpan'."
-    [GeneratedRegex("configuration value at '(?<path>[^']+)' to type '(?<type>[^']+)'")]
+    // "Failed to convert configuration value 'abc' at 'Delivery:Timeout' to type 'System.TimeSpan'." (older runtimes leave the value out)
+    [GeneratedRegex("configuration value (?:'.*' )?at '(?<path>[^']+)' to type '(?<type>[^']+)'", RegexOptions.Singleline)]
     private static partial Regex ConversionPattern();
 }

@@ -1,6 +1,8 @@
+using DeliveryConsole.Infrastructure;
 using DeliveryConsole.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DeliveryConsole.Tests.Features.Trust;
 
@@ -17,11 +19,10 @@ public sealed class UrlOptionsTests
     {
         using var factory = new ConsoleAppFactory();
         using var configured = factory.WithWebHostBuilder(b => b.UseSetting(option, value).UseSetting(otherOption, otherValue));
-        var exception = Assert.ThrowsAny<Exception>(() => configured.Services);
-        var validation = exception as OptionsValidationException ?? exception.InnerException as OptionsValidationException
-            ?? (exception as AggregateException)?.Flatten().InnerExceptions.OfType<OptionsValidationException>().FirstOrDefault();
-        Assert.NotNull(validation);
-        Assert.Contains(option, validation.Message);
-        Assert.Contains("http(s)", validation.Message);
+        // What Program does before anything runs: one line naming the setting, its value and the rule (it then exits with 2).
+        var problem = OptionsCheck.Problem(configured.Services, configured.Services.GetRequiredService<IConfiguration>());
+        Assert.NotNull(problem);
+        Assert.StartsWith($"error: {option} = '{value}' is not valid", problem);
+        Assert.Contains("http(s)", problem);
     }
 }

@@ -16,6 +16,7 @@ public partial class MainLayout
 {
     [Inject] private NavigationManager Navigation { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private IJSRuntime JS { get; set; } = default!;
     [Inject] private WorkspaceAccess Access { get; set; } = default!;
     [Inject] private StaffViewAudit StaffViews { get; set; } = default!;
@@ -97,6 +98,15 @@ public partial class MainLayout
                 _darkMode = systemDark;
                 StateHasChanged();
             }
+        }
+    }
+
+    private async Task ChangePasswordAsync()
+    {
+        var dialog = await Dialogs.ShowAsync<Features.Access.Pages.ChangePasswordDialog>("Change password", new DialogOptions { MaxWidth = MaxWidth.ExtraSmall, FullWidth = true });
+        if (await dialog.Result is { Canceled: false })
+        {
+            Snackbar.Add("Password changed. You will be asked to sign in again with it.", Severity.Success);
         }
     }
 

@@ -21,6 +21,7 @@ public static class AccessExtensions
 
         builder.Services.AddSingleton<ApiKeyService>();
         builder.Services.AddSingleton<UserService>();
+        builder.Services.AddSingleton<FirstRunPassword>();
         builder.Services.AddSingleton<SignInThrottle>();
         builder.Services.AddAntiforgery(options =>
         {

@@ -26,8 +26,42 @@ public sealed record CreatedUser(UserView User, string? GeneratedPassword, bool 
 /// operation runs in its own scope (UserManager holds a DbContext), and writes its audit entry in
 /// the same SaveChanges as the change.
 /// </summary>
-public sealed class UserService(IServiceScopeFactory scopes, WorkspaceAccess access, TimeProvider clock, ILogger<UserService> logger)
+public sealed class UserService(IServiceScopeFactory scopes, WorkspaceAccess access, FirstRunPassword firstRun, TimeProvider clock, ILogger<UserService> logger)
 {
+    /// <summary>
+    /// The signed-in user changes their own password (the current one is checked). Their other
+    /// sessions end at the next check (the security stamp changes); the first run's password file
+    /// goes when the account it names changes its password.
+    /// </summary>
+    public async Task ChangePasswordAsync(Caller caller, string currentPassword, string newPassword, CancellationToken cancellationToken = default)
+    {
+        if (caller.ActorType != "user")
+        {
+            throw new ForbiddenException("Only a signed-in user changes their own password.");
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+        var user = await users.FindByIdAsync(caller.ActorId) ?? throw new NotFoundException("User not found.");
+        var result = await users.ChangePasswordAsync(user, currentPassword ?? "", newPassword ?? "");
+        if (!result.Succeeded)
+        {
+            var wrong = result.Errors.Any(e => e.Code == "PasswordMismatch");
+            throw new ValidationException("body", wrong ? "currentPassword" : "newPassword",
+                wrong ? "The current password is not right." : string.Join(" ", result.Errors.Select(e => e.Description)), "value_error");
+        }
+
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        db.Record(caller, clock.GetUtcNow().UtcDateTime, "user.password_changed", "user", user.Id, user.Email ?? "");
+        await db.SaveChangesAsync(cancellationToken);
+        if (firstRun.Exists && firstRun.Names(user.Email))
+        {
+            firstRun.Delete();
+        }
+
+        logger.LogInformation("User {UserId} changed their password", user.Id);
+    }
+
     /// <summary>The members of the caller's workspace, by email.</summary>
     public async Task<IReadOnlyList<UserView>> ListAsync(Caller caller, CancellationToken cancellationToken = default)
     {
