@@ -1,5 +1,13 @@
 using Bunit;
 using Bunit.TestDoubles;
+using DeliveryConsole.Features.Calls;
+using DeliveryConsole.Features.Calls.Telephony;
+using DeliveryConsole.Features.Deliveries.Engine;
+using DeliveryConsole.Features.Deliveries.Live;
+using DeliveryConsole.Infrastructure.Delivery;
+using Hangfire;
+using Hangfire.InMemory;
+using Microsoft.AspNetCore.DataProtection;
 using DeliveryConsole.Components.Shared;
 using DeliveryConsole.Data;
 using DeliveryConsole.Features.Access;
@@ -51,11 +59,45 @@ public abstract class BunitTestBase : BunitContext, IAsyncLifetime
         Services.AddSingleton<DeliveryConsole.Features.Search.FindService>();
         Services.AddSingleton<ApiKeyService>();
         Services.AddSingleton<UserService>();
+        Services.AddSingleton<FirstRunPassword>();
         Services.AddScoped<CurrentCaller>();
         Auth = AddAuthorization();
     }
 
     protected BunitAuthorizationContext Auth { get; }
+
+    /// <summary>What pages that read or resend deliveries need: the engine's writer, wake-up and notifier, secrets, the network guard, an in-memory Hangfire client.</summary>
+    protected void AddDeliveryServices()
+    {
+        Services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        Services.AddOptions<DeliveryOptions>();
+        Services.AddSingleton<SsrfGuard>();
+        Services.AddSingleton<DeliveryConsole.Features.Webhooks.EndpointSecrets>();
+        Services.AddSingleton<RecordingLinkSigner>();
+        Services.AddSingleton<IPayloadEnricher, RecordingUrlEnricher>();
+        Services.AddSingleton<DeliveryNotifier>();
+        Services.AddSingleton<IBackgroundJobClient>(new BackgroundJobClient(new InMemoryStorage()));
+        Services.AddSingleton<IDeliveryWakeup, InProcessWakeup>();
+        Services.AddSingleton<DatabaseWriter>();
+    }
+
+    /// <summary>Endpoints of every scope (the webhooks, applications and endpoint services).</summary>
+    protected void AddEndpointServices()
+    {
+        Services.AddSingleton<DeliveryConsole.Features.Webhooks.WebhookService>();
+        Services.AddSingleton<DeliveryConsole.Features.Webhooks.ApplicationService>();
+        Services.AddSingleton<DeliveryConsole.Features.Webhooks.EndpointService>();
+    }
+
+    /// <summary>Calls and callbacks, with no telephony provider behind them.</summary>
+    protected void AddCallServices()
+    {
+        Services.AddSingleton<EventService>();
+        Services.AddSingleton<CallLifecycle>();
+        Services.AddSingleton<ITelephonyProvider, NoTelephony>();
+        Services.AddSingleton<CallService>();
+        Services.AddSingleton<DeliveryConsole.Features.Callbacks.CallbackService>();
+    }
 
     protected Guid WorkspaceId { get; private set; }
 

@@ -3,15 +3,9 @@ using DeliveryConsole.Features.Access;
 using DeliveryConsole.Features.Callbacks;
 using DeliveryConsole.Features.Callbacks.Pages;
 using DeliveryConsole.Features.Calls;
-using DeliveryConsole.Features.Calls.Telephony;
 using DeliveryConsole.Features.Deliveries.Engine;
-using DeliveryConsole.Features.Deliveries.Live;
 using DeliveryConsole.Features.Webhooks;
-using DeliveryConsole.Infrastructure.Delivery;
 using DeliveryConsole.Tests.Infrastructure;
-using Hangfire;
-using Hangfire.InMemory;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 
@@ -21,21 +15,8 @@ public sealed class CallbacksPageTests : BunitTestBase
 {
     public CallbacksPageTests()
     {
-        Services.AddDataProtection().UseEphemeralDataProtectionProvider();
-        Services.AddOptions<DeliveryOptions>();
-        Services.AddSingleton<DeliveryNotifier>();
-        Services.AddSingleton<IBackgroundJobClient>(new BackgroundJobClient(new InMemoryStorage()));
-        Services.AddSingleton<DeliveryConsole.Features.Deliveries.Engine.IDeliveryWakeup, DeliveryConsole.Features.Deliveries.Engine.InProcessWakeup>();
-        Services.AddSingleton<ITelephonyProvider, NoTelephony>();
-        Services.AddSingleton<SsrfGuard>();
-        Services.AddSingleton<EndpointSecrets>();
-        Services.AddSingleton<RecordingLinkSigner>();
-        Services.AddSingleton<IPayloadEnricher, RecordingUrlEnricher>();
-        Services.AddSingleton<DeliveryConsole.Data.DatabaseWriter>();
-        Services.AddSingleton<EventService>();
-        Services.AddSingleton<CallLifecycle>();
-        Services.AddSingleton<CallService>();
-        Services.AddSingleton<CallbackService>();
+        AddDeliveryServices();
+        AddCallServices();
     }
 
     private async Task<Callback> CreateAsync(string reason = "Wants a quote for <b>two</b> pallets") =>

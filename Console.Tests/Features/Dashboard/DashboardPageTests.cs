@@ -1,18 +1,12 @@
 using Bunit;
 using DeliveryConsole.Features.Access;
 using DeliveryConsole.Features.Calls;
-using DeliveryConsole.Features.Calls.Telephony;
 using DeliveryConsole.Features.Dashboard;
 using DeliveryConsole.Features.Deliveries;
 using DeliveryConsole.Features.Deliveries.Engine;
-using DeliveryConsole.Features.Deliveries.Live;
 using DeliveryConsole.Features.Stats;
 using DeliveryConsole.Features.Webhooks;
-using DeliveryConsole.Infrastructure.Delivery;
 using DeliveryConsole.Tests.Infrastructure;
-using Hangfire;
-using Hangfire.InMemory;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 
@@ -22,31 +16,16 @@ public sealed class DashboardPageTests : BunitTestBase
 {
     public DashboardPageTests()
     {
-        Services.AddDataProtection().UseEphemeralDataProtectionProvider();
-        Services.AddOptions<DeliveryOptions>();
-        Services.AddSingleton<SsrfGuard>();
-        Services.AddSingleton<EndpointSecrets>();
-        Services.AddSingleton<WebhookService>();
-        Services.AddSingleton<ApplicationService>();
-        Services.AddSingleton<EndpointService>();
+        AddDeliveryServices();
+        AddEndpointServices();
         Services.AddSingleton<StatsService>();
         Services.AddSingleton<DashboardService>();
         Services.AddSingleton<DeliveryConsole.Features.Deliveries.DeliveryQueries>();
         Services.AddSingleton<DeliveryConsole.Features.Deliveries.FailureClusterService>();
-        Services.AddSingleton<DeliveryConsole.Features.Deliveries.Engine.ResendService>();
-        Services.AddSingleton<DeliveryConsole.Features.Deliveries.Engine.ReplayService>();
-        Services.AddSingleton<DeliveryNotifier>();
+        Services.AddSingleton<ResendService>();
+        Services.AddSingleton<ReplayService>();
         // The callbacks and calls cards ask their services.
-        Services.AddSingleton<IBackgroundJobClient>(new BackgroundJobClient(new InMemoryStorage()));
-        Services.AddSingleton<DeliveryConsole.Features.Deliveries.Engine.IDeliveryWakeup, DeliveryConsole.Features.Deliveries.Engine.InProcessWakeup>();
-        Services.AddSingleton<RecordingLinkSigner>();
-        Services.AddSingleton<IPayloadEnricher, RecordingUrlEnricher>();
-        Services.AddSingleton<DeliveryConsole.Data.DatabaseWriter>();
-        Services.AddSingleton<EventService>();
-        Services.AddSingleton<CallLifecycle>();
-        Services.AddSingleton<ITelephonyProvider, NoTelephony>();
-        Services.AddSingleton<CallService>();
-        Services.AddSingleton<DeliveryConsole.Features.Callbacks.CallbackService>();
+        AddCallServices();
     }
 
     private IRenderedComponent<KpiCard> Card(KpiChange change) => Render<KpiCard>(p => p

@@ -3,15 +3,10 @@ using DeliveryConsole.Data;
 using DeliveryConsole.Features.Access;
 using DeliveryConsole.Features.Deliveries;
 using DeliveryConsole.Features.Deliveries.Engine;
-using DeliveryConsole.Features.Deliveries.Live;
 using DeliveryConsole.Features.Deliveries.Pages;
 using DeliveryConsole.Features.Webhooks;
-using DeliveryConsole.Infrastructure.Delivery;
 using DeliveryConsole.Tests.Infrastructure;
-using Hangfire;
-using Hangfire.InMemory;
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 
@@ -21,21 +16,10 @@ public sealed class DeliveriesInspectorTests : BunitTestBase
 {
     public DeliveriesInspectorTests()
     {
-        Services.AddDataProtection().UseEphemeralDataProtectionProvider();
-        Services.AddOptions<DeliveryOptions>();
-        Services.AddSingleton<SsrfGuard>();
-        Services.AddSingleton<EndpointSecrets>();
-        Services.AddSingleton<WebhookService>();
-        Services.AddSingleton<ApplicationService>();
-        Services.AddSingleton<EndpointService>();
-        Services.AddSingleton<RecordingLinkSigner>();
-        Services.AddSingleton<IPayloadEnricher, RecordingUrlEnricher>();
-        Services.AddSingleton<DeliveryNotifier>();
+        AddDeliveryServices();
+        AddEndpointServices();
         Services.AddSingleton<DeliveryQueries>();
         Services.AddSingleton<FailureClusterService>();
-        Services.AddSingleton<IBackgroundJobClient>(new BackgroundJobClient(new InMemoryStorage()));
-        Services.AddSingleton<DeliveryConsole.Features.Deliveries.Engine.IDeliveryWakeup, DeliveryConsole.Features.Deliveries.Engine.InProcessWakeup>();
-        Services.AddSingleton<DeliveryConsole.Data.DatabaseWriter>();
         Services.AddSingleton<ResendService>();
         Services.AddSingleton<ReplayService>();
     }
