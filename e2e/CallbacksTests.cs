@@ -50,6 +50,47 @@ public sealed class CallbacksTests(ConsoleFixture console) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_operator_snoozes_and_reschedules_a_callback_with_a_reason_each_audited()
+    {
+        var (id, number) = await CreateAsync();
+        var before = (await _api.GetFromJsonAsync<JsonElement>($"/v1/callbacks/{id}")).GetProperty("scheduled_at").GetDateTime().ToUniversalTime();
+        var page = await console.NewPageAsync(storageStatePath: await console.SignedInUserAsync("operator"));
+        await console.RunAsync(page, "callbacks-reschedule", async () =>
+        {
+            await console.GotoAsync(page, "/callbacks");
+            await SearchAsync(page, number);
+
+            // Snooze an hour.
+            await Row(page, number).GetByTestId("reschedule-callback").ClickAsync();
+            await page.GetByTestId("reschedule-1h").ClickAsync();
+            await Expect(page.GetByTestId("reschedule-ok")).ToBeDisabledAsync();
+            await page.GetByTestId("reschedule-reason").FillAsync("Customer is in a meeting");
+            await page.GetByTestId("reschedule-ok").ClickAsync();
+            await Expect(page.Locator(".mud-snackbar")).ToContainTextAsync("moved to");
+
+            // Tomorrow, same time.
+            await Row(page, number).GetByTestId("reschedule-callback").ClickAsync();
+            await page.GetByTestId("reschedule-tomorrow").ClickAsync();
+            await page.GetByTestId("reschedule-reason").FillAsync("Asked for tomorrow instead");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "callbacks-reschedule.png") });
+            await page.GetByTestId("reschedule-ok").ClickAsync();
+            await Expect(page.GetByTestId("reschedule-dialog")).ToBeHiddenAsync();
+        });
+
+        var after = (await _api.GetFromJsonAsync<JsonElement>($"/v1/callbacks/{id}")).GetProperty("scheduled_at").GetDateTime().ToUniversalTime();
+        Assert.InRange((after - before).TotalMinutes, 24 * 60 + 59, 24 * 60 + 61);
+
+        // Both moves are in the audit log with their reasons.
+        var audit = await console.NewPageAsync();
+        await console.RunAsync(audit, "callbacks-reschedule-audit", async () =>
+        {
+            await console.GotoAsync(audit, "/audit");
+            await Expect(audit.GetByText("Customer is in a meeting")).ToBeVisibleAsync();
+            await Expect(audit.GetByText("Asked for tomorrow instead")).ToBeVisibleAsync();
+        });
+    }
+
+    [Fact]
     public async Task An_operator_cancels_a_callback_with_a_reason_and_sees_it_cancelled()
     {
         var (id, number) = await CreateAsync();

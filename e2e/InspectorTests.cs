@@ -115,7 +115,18 @@ public sealed class InspectorTests(ConsoleFixture console) : IAsyncLifetime
         {
             await console.GotoAsync(phone, "/deliveries");
             await Expect(phone.GetByTestId("deliveries-grid")).ToContainTextAsync(ids[^1]);
+            // The filters fold behind one button; the status chips and the search stay; the first rows are on the first screen.
+            await Expect(phone.GetByTestId("filter-search")).ToBeVisibleAsync();
+            await Expect(phone.GetByTestId("filter-event-type")).ToBeHiddenAsync();
+            var firstRow = await phone.GetByTestId("deliveries-grid").Locator("tbody tr.delivery-row").First.BoundingBoxAsync();
+            Assert.True(firstRow is not null && firstRow.Y < 844, $"the first row starts at {firstRow?.Y} px, below the first screen");
             await phone.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "inspector-390.png") });
+            await phone.GetByTestId("filters-toggle").ClickAsync();
+            await Expect(phone.GetByTestId("filters-toggle")).ToHaveAttributeAsync("aria-expanded", "true");
+            await Expect(phone.GetByTestId("filter-event-type")).ToBeVisibleAsync();
+            await phone.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "inspector-390-filters.png") });
+            await console.GotoAsync(phone, "/deliveries?channel=voice&range=24h");
+            await Expect(phone.GetByTestId("filters-toggle")).ToContainTextAsync("Filters (2)");
         });
     }
 

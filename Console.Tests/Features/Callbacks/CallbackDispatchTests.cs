@@ -36,6 +36,38 @@ public sealed class CallbackDispatchTests(EngineAppFactory app) : IClassFixture<
     }
 
     [Fact]
+    public async Task Reschedule_MovesTheDispatchJob_WithAReason_AndIsAudited()
+    {
+        var client = await app.ClientAsync(Role.Operator, "cb-move-" + Guid.NewGuid().ToString("N")[..6]);
+        var id = await CreateAsync(client, DateTime.UtcNow.AddHours(1));
+        Callback row;
+        await using (var db = await app.DbAsync())
+        {
+            row = await db.Callbacks.AsNoTracking().SingleAsync(c => c.Id == id);
+        }
+
+        var operatorCaller = new Caller(row.WorkspaceId, Role.Operator, "user", "op", "Olga");
+        var callbacks = app.Service<CallbackService>();
+        await Assert.ThrowsAsync<DeliveryConsole.Infrastructure.ValidationException>(() => callbacks.RescheduleAsync(operatorCaller, id, DateTime.UtcNow.AddHours(2), " "));
+        await Assert.ThrowsAsync<DeliveryConsole.Infrastructure.ValidationException>(() => callbacks.RescheduleAsync(operatorCaller, id, DateTime.UtcNow.AddMinutes(-5), "too late"));
+        await Assert.ThrowsAsync<DeliveryConsole.Infrastructure.ForbiddenException>(() => callbacks.RescheduleAsync(operatorCaller with { Role = Role.Viewer }, id, DateTime.UtcNow.AddHours(2), "viewer"));
+        await Assert.ThrowsAsync<DeliveryConsole.Infrastructure.NotFoundException>(() => callbacks.RescheduleAsync(operatorCaller with { WorkspaceId = Guid.NewGuid() }, id, DateTime.UtcNow.AddHours(2), "elsewhere"));
+
+        // Moved: a new dispatch job replaces the old one (an old job that fires anyway finds it not due).
+        var moved = await callbacks.RescheduleAsync(operatorCaller, id, DateTime.UtcNow.AddSeconds(35), "The customer asked for right away");
+        Assert.NotEqual(row.HangfireJobId, moved.HangfireJobId);
+        await using (var db = await app.DbAsync())
+        {
+            var audit = await db.AuditEntries.SingleAsync(a => a.Action == "callback.rescheduled" && a.TargetId == id);
+            Assert.Contains("The customer asked for right away", audit.Details);
+            Assert.Contains($"from {row.ScheduledAt:u}", audit.Details);
+        }
+
+        await callbacks.CancelAsync(operatorCaller, id, "done testing");
+        await Assert.ThrowsAsync<DeliveryConsole.Infrastructure.ConflictException>(() => callbacks.RescheduleAsync(operatorCaller, id, DateTime.UtcNow.AddHours(2), "after cancel"));
+    }
+
+    [Fact]
     public async Task Dispatch_CreatesOneCall_WhenTwentyRequestsRace()
     {
         var client = await app.ClientAsync(Role.Operator, "cb-race-" + Guid.NewGuid().ToString("N")[..6]);

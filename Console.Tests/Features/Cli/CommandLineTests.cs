@@ -181,6 +181,17 @@ public sealed class CommandLineTests
 
         var deliveries = await SumAsync("SELECT COUNT(*) FROM deliveries");
         Assert.Equal(deliveries, await SumAsync("SELECT SUM(Created) FROM delivery_rollups"));
+
+        // A consistent history: no attempt in the future, a call's deliveries after the call ended,
+        // every completed call with a recording file that is there, bodies in the engine's envelope.
+        var now = DateTime.UtcNow.AddSeconds(30).Ticks;
+        Assert.Equal(0, await SumAsync($"SELECT COUNT(*) FROM delivery_attempts WHERE StartedAt > {now}"));
+        Assert.Equal(0, await SumAsync("SELECT COUNT(*) FROM deliveries d JOIN calls c ON c.Id = d.CallId WHERE d.CreatedAt < COALESCE(c.CallEndTime, c.UpdatedAt) OR c.Status = 'IN_PROGRESS'"));
+        Assert.True(await SumAsync("SELECT COUNT(*) FROM deliveries WHERE CallId IS NOT NULL") > 0);
+        Assert.Equal(0, await SumAsync("SELECT COUNT(*) FROM calls WHERE Status = 'COMPLETED' AND (RecordingStatus <> 'available' OR RecordingPath IS NULL)"));
+        Assert.True(File.Exists(Path.Combine(folder.Path, "recordings", "seed-demo.wav")));
+        Assert.Equal(0, await SumAsync("SELECT COUNT(*) FROM deliveries WHERE json_extract(PayloadJson, '$.id') IS NOT EventId OR json_type(PayloadJson, '$.data') IS NULL"));
+
         await using (var connection = new SqliteConnection($"Data Source={db};Pooling=False"))
         {
             await connection.OpenAsync();

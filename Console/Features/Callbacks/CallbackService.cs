@@ -170,6 +170,56 @@ public sealed class CallbackService(
         return callback;
     }
 
+    /// <summary>The furthest a callback may be moved.</summary>
+    public static readonly TimeSpan MaxReschedule = TimeSpan.FromDays(365);
+
+    /// <summary>
+    /// Moves a scheduled callback to <paramref name="at"/> (in the future, within a year), with a
+    /// reason, audited with the old and new time. Its dispatch job moves with it: the old one is
+    /// deleted and a new one scheduled (an old job that fires anyway finds it not yet due).
+    /// </summary>
+    public async Task<Callback> RescheduleAsync(Caller caller, string id, DateTime at, string? reason, CancellationToken cancellationToken = default)
+    {
+        caller.Require(Role.Operator);
+        reason = reason?.Trim();
+        if (string.IsNullOrEmpty(reason) || reason.Length > 500)
+        {
+            throw new ValidationException("body", "reason", "Say why the callback moves (1 to 500 characters): the audit log keeps it.", "value_error");
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        at = DateTime.SpecifyKind(at, DateTimeKind.Utc);
+        if (at <= now.AddSeconds(30) || at > now + MaxReschedule)
+        {
+            throw new ValidationException("body", "scheduledAt", "The new time must be in the future and within a year.", "value_error");
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var before = await db.Callbacks.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id && c.WorkspaceId == caller.WorkspaceId, cancellationToken)
+            ?? throw new NotFoundException("Callback not found");
+        var changed = await db.Callbacks
+            .Where(c => c.Id == id && c.WorkspaceId == caller.WorkspaceId && c.Status == CallbackStatus.Scheduled)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ScheduledAt, at).SetProperty(c => c.UpdatedAt, now), cancellationToken);
+        if (changed == 0)
+        {
+            throw new ConflictException($"Only a scheduled callback can be moved; this one is {before.Status}.");
+        }
+
+        db.Record(caller, now, "callback.rescheduled", "callback", id, $"from {before.ScheduledAt:u} to {at:u}: {reason}");
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        if (before.HangfireJobId is { } oldJob)
+        {
+            jobs.Delete(oldJob);
+        }
+
+        var callback = await db.Callbacks.AsNoTracking().FirstAsync(c => c.Id == id, cancellationToken);
+        await ScheduleJobAsync(callback, cancellationToken);
+        notifier.Notify(caller.WorkspaceId);
+        return callback;
+    }
+
     /// <summary>
     /// Places the callback's call now. Claims the row first (scheduled or failed -> dispatching,
     /// with a lease) in one conditional UPDATE, so of a click, the scheduled job and a second node

@@ -4,6 +4,7 @@ using DeliveryConsole.Data;
 using DeliveryConsole.Features.Access;
 using DeliveryConsole.Features.Callbacks;
 using DeliveryConsole.Features.Calls;
+using DeliveryConsole.Features.Calls.Telephony;
 using DeliveryConsole.Features.Deliveries;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Features.Workspaces;
@@ -94,14 +95,18 @@ public sealed class DemoSeeder(
         return list.Select(e => new SeedEndpoint(e.Id, e.Scope, e.ApplicationId, e.CampaignId, e.Url, [.. e.EventTypes])).ToList();
     }
 
-    private sealed record SeedCall(string Id, DateTime CreatedAt, string ToNumber, string Status);
+    private sealed record SeedCall(string Id, DateTime CreatedAt, DateTime? EndedAt, string ToNumber, string Status);
+
+    /// <summary>The one short recording every seeded completed call plays (relative to the data folder).</summary>
+    private const string SeedRecording = "recordings/seed-demo.wav";
 
     private List<SeedCall> SeedCalls(BulkLoad load, Guid workspaceId, int count, DateTime start, DateTime now)
     {
         var result = new List<SeedCall>(count);
         var insert = load.Table("calls",
             "Id", "WorkspaceId", "Status", "Direction", "PhoneNumber", "ToNumber", "FromNumber", "CallTime", "CallStartTime", "CallEndTime",
-            "CallType", "LoadId", "LoadNumber", "CreatedById", "RecordingStatus", "EventPublishedAt", "CreatedAt", "UpdatedAt");
+            "CallType", "LoadId", "LoadNumber", "CreatedById", "RecordingStatus", "RecordingPath", "EventPublishedAt", "CreatedAt", "UpdatedAt");
+        RecordingTone.Write(Path.Combine(database.Value.DataFolder, SeedRecording));
         var ws = workspaceId.ToString("D");
         for (var i = 0; i < count; i++)
         {
@@ -121,8 +126,9 @@ public sealed class DemoSeeder(
                 status == CallStatus.Completed ? Ticks(ended!.Value) : null,
                 Pick(CallTypes), "load_" + Guid.NewGuid().ToString("D"), "LD-" + _random.Next(100000, 999999),
                 // History: the events of ended calls are part of the seeded deliveries already.
-                "seed-demo", status == CallStatus.Completed ? "available" : "none", ended is null ? null : Ticks(ended.Value), Ticks(created), Ticks(ended ?? created));
-            result.Add(new SeedCall(id, created, to, status));
+                "seed-demo", status == CallStatus.Completed ? "available" : "none", status == CallStatus.Completed ? SeedRecording : null,
+                ended is null ? null : Ticks(ended.Value), Ticks(created), Ticks(ended ?? created));
+            result.Add(new SeedCall(id, created, ended, to, status));
         }
 
         load.Commit();
@@ -146,6 +152,16 @@ public sealed class DemoSeeder(
             "Id", "DeliveryId", "WorkspaceId", "EndpointId", "Number", "Trigger", "RequestUrl", "RequestHeadersJson", "RequestBody",
             "ResponseStatus", "ResponseHeadersJson", "ResponseBody", "ResponseBodySize", "DurationMs", "ErrorClass", "Error", "StartedAt", "CompletedAt");
 
+        // A call's events come after it ended: pick among the calls ended by the event's time.
+        var ended = calls.Where(c => c.EndedAt is not null).OrderBy(c => c.EndedAt).ToList();
+        var endTimes = ended.Select(c => c.EndedAt!.Value).ToArray();
+        SeedCall? EndedBy(DateTime at)
+        {
+            var index = Array.BinarySearch(endTimes, at);
+            var count = index >= 0 ? index + 1 : ~index;
+            return count == 0 ? null : ended[_random.Next(count)];
+        }
+
         var deliveries = 0;
         var events = 0;
         var attempts = 0;
@@ -155,7 +171,7 @@ public sealed class DemoSeeder(
             // In the order a running console writes them: oldest first (rows laid out in time order,
             // as appended deliveries are), a few seconds of jitter.
             var created = start.AddTicks((long)((deliveries + _random.NextDouble()) / target * (now - start).Ticks));
-            var (type, channel, call, targets) = PickEvent(calls, master, apps, campaignHooks);
+            var (type, channel, call, targets) = PickEvent(() => EndedBy(created), master, apps, campaignHooks);
             if (targets.Count == 0)
             {
                 continue;
@@ -193,7 +209,7 @@ public sealed class DemoSeeder(
     }
 
     private (string Type, string Channel, SeedCall? Call, List<SeedEndpoint> Targets) PickEvent(
-        List<SeedCall> calls, List<SeedEndpoint> master, List<SeedEndpoint> apps, List<SeedEndpoint> campaignHooks)
+        Func<SeedCall?> pickCall, List<SeedEndpoint> master, List<SeedEndpoint> apps, List<SeedEndpoint> campaignHooks)
     {
         var roll = _random.NextDouble();
         string type;
@@ -203,7 +219,7 @@ public sealed class DemoSeeder(
         if (roll < 0.62)
         {
             type = "call.completed";
-            call = Pick(calls);
+            call = pickCall();
             targets.AddRange(master);
             if (apps.Count > 0)
             {
@@ -218,7 +234,7 @@ public sealed class DemoSeeder(
         else if (roll < 0.72)
         {
             type = "call.failed";
-            call = Pick(calls);
+            call = pickCall();
             targets.AddRange(master);
         }
         else if (roll < 0.82)
@@ -235,7 +251,7 @@ public sealed class DemoSeeder(
         else if (roll < 0.98)
         {
             type = _random.NextDouble() < 0.85 ? "callback.dispatched" : "callback.failed";
-            call = Pick(calls);
+            call = pickCall();
             targets.AddRange(master);
         }
         else
@@ -286,7 +302,16 @@ public sealed class DemoSeeder(
             lastDuration = duration;
             if (n < attemptCount)
             {
-                at = at.AddSeconds(Math.Pow(6, n) * 5);
+                var retry = at.AddSeconds(Math.Pow(6, n) * 5);
+                if (retry > now)
+                {
+                    // The next attempt is not due yet: the delivery is still pending, its retry scheduled.
+                    status = DeliveryStatus.Pending;
+                    attemptCount = n;
+                    break;
+                }
+
+                at = retry;
             }
         }
 

@@ -198,6 +198,20 @@ public sealed partial class CallbacksPage
         await LoadAsync();
     }
 
+    private async Task RescheduleAsync(Callback callback)
+    {
+        if (await RescheduleDialog.AskAsync(Dialogs, callback, Clock.GetUtcNow().UtcDateTime) is not { } chosen)
+        {
+            return;
+        }
+
+        _busy.Add(callback.Id);
+        await Snackbar.TryAsync(() => Callbacks.RescheduleAsync(_caller, callback.Id, chosen.At, chosen.Reason),
+            $"Callback to {callback.ToNumber} moved to {chosen.At:yyyy-MM-dd HH:mm} UTC.");
+        _busy.Remove(callback.Id);
+        await LoadAsync();
+    }
+
     private async Task CancelSelectedAsync()
     {
         var targets = SelectedScheduled;

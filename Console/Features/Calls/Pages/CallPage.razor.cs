@@ -24,6 +24,9 @@ public sealed partial class CallPage
     [Inject] private TimeProvider Clock { get; set; } = default!;
 
     private Call? _call;
+
+    /// <summary>The call says it has a recording but its file is not there (moved, or a copied database): said so, instead of a player that plays nothing.</summary>
+    private bool RecordingMissing => _call is { RecordingStatus: "available" } call && Calls.RecordingFile(call) is null;
     private Callback? _from;
     private IReadOnlyList<Callback> _promised = [];
     private IReadOnlyList<DeliveryRow> _deliveries = [];

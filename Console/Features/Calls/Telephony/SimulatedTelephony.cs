@@ -84,33 +84,11 @@ public sealed class SimulatedTelephony(
         }
     }
 
-    /// <summary>Writes a two-second 8 kHz mono WAV (a soft tone) and returns its path relative to the data folder.</summary>
+    /// <summary>Writes the call's recording (<see cref="RecordingTone"/>) and returns its path relative to the data folder.</summary>
     private string WriteRecording(string callId)
     {
         var relative = Path.Combine("recordings", $"{callId}.wav");
-        var path = Path.Combine(database.Value.DataFolder, relative);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        const int rate = 8000;
-        var samples = rate * 2;
-        using var stream = File.Create(path);
-        using var writer = new BinaryWriter(stream);
-        writer.Write("RIFF"u8);
-        writer.Write(36 + (samples * 2));
-        writer.Write("WAVEfmt "u8);
-        writer.Write(16);
-        writer.Write((short)1);
-        writer.Write((short)1);
-        writer.Write(rate);
-        writer.Write(rate * 2);
-        writer.Write((short)2);
-        writer.Write((short)16);
-        writer.Write("data"u8);
-        writer.Write(samples * 2);
-        for (var i = 0; i < samples; i++)
-        {
-            writer.Write((short)(Math.Sin(2 * Math.PI * 440 * i / rate) * 3000));
-        }
-
+        RecordingTone.Write(Path.Combine(database.Value.DataFolder, relative));
         return relative;
     }
 }
