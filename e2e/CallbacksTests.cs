@@ -103,7 +103,11 @@ public sealed class CallbacksTests(ConsoleFixture console) : IAsyncLifetime
             await page.GetByTestId("confirm-reason").FillAsync("Customer called back first");
             await page.GetByTestId("confirm-ok").ClickAsync();
 
-            // The scheduled list no longer has it; the cancelled one does.
+            // It stays in view, cancelled, until the operator changes the filters; then the scheduled list no longer has it.
+            await Expect(Row(page, number).GetByTestId("callback-status")).ToHaveTextAsync("cancelled");
+            await Expect(Row(page, number).GetByTestId("callback-kept")).ToBeVisibleAsync();
+            await page.GetByTestId("callback-status-filter").GetByText("dispatched").ClickAsync();
+            await page.GetByTestId("callback-status-filter").GetByText("scheduled").ClickAsync();
             await Expect(page.GetByTestId("callbacks-empty")).ToBeVisibleAsync();
             await page.GetByTestId("callback-status-filter").GetByText("cancelled").ClickAsync();
             await Expect(Row(page, number).GetByTestId("callback-status")).ToHaveTextAsync("cancelled");
@@ -131,8 +135,9 @@ public sealed class CallbacksTests(ConsoleFixture console) : IAsyncLifetime
             await Row(page, number).GetByTestId("dispatch-callback").ClickAsync();
             await page.GetByTestId("confirm-ok").ClickAsync();
 
-            await page.GetByTestId("callback-status-filter").GetByText("dispatched").ClickAsync();
+            // Still in the scheduled view, dispatched, with the link to the call it placed.
             await Expect(Row(page, number).GetByTestId("callback-status")).ToHaveTextAsync("dispatched");
+            await Expect(Row(page, number).GetByTestId("callback-kept")).ToBeVisibleAsync();
             await Row(page, number).GetByTestId("created-call-link").ClickAsync();
 
             await Expect(page).ToHaveURLAsync(new Regex("/calls/call_"));

@@ -77,7 +77,7 @@ public sealed class CommandLine
                 }
             });
             Keys.Subcommands.Add(KeysCreate);
-            Keys.Validators.Add(r => OnlyAlone(r, $"unknown command 'keys {Next(r)}'. Did you mean 'keys create'?"));
+            Keys.Validators.Add(r => OnlyAlone(r, "'keys' needs a command. Did you mean 'keys create'?"));
 
             Seed.Options.Add(SeedDeliveries);
             Seed.Options.Add(SeedWorkspace);
@@ -106,7 +106,7 @@ public sealed class CommandLine
             });
             Staff.Subcommands.Add(StaffGrant);
             Staff.Subcommands.Add(StaffRevoke);
-            Staff.Validators.Add(r => OnlyAlone(r, $"unknown command 'staff {Next(r)}'. Did you mean 'staff grant' or 'staff revoke'?"));
+            Staff.Validators.Add(r => OnlyAlone(r, "'staff' needs a command. Did you mean 'staff grant' or 'staff revoke'?"));
 
             RollupsRebuild.Options.Add(RebuildFrom);
             RollupsRebuild.Options.Add(RebuildTo);
@@ -120,7 +120,7 @@ public sealed class CommandLine
                 }
             });
             Rollups.Subcommands.Add(RollupsRebuild);
-            Rollups.Validators.Add(r => OnlyAlone(r, $"unknown command 'rollups {Next(r)}'. Did you mean 'rollups rebuild'?"));
+            Rollups.Validators.Add(r => OnlyAlone(r, "'rollups' needs a command. Did you mean 'rollups rebuild'?"));
 
             Root.Subcommands.Add(Keys);
             Root.Subcommands.Add(Seed);
@@ -137,10 +137,6 @@ public sealed class CommandLine
                 result.AddError(message);
             }
         }
-
-        /// <summary>The word after a group's name ("keys delete" → "delete"), for the message.</summary>
-        private static string Next(System.CommandLine.Parsing.CommandResult result) =>
-            result.Parent is null ? "" : string.Join(' ', result.Tokens.Select(t => t.Value));
 
         private static Option<Role?> RoleOption(string description) => new("--role")
         {
@@ -232,8 +228,10 @@ public sealed class CommandLine
 
         if (parsed.Errors.Count > 0)
         {
-            // The most telling: an unknown word or our own words before System.CommandLine's generic "required command was not provided".
-            var first = parsed.Errors.Select(e => e.Message).OrderBy(m => m.StartsWith("Required command", StringComparison.Ordinal)).First();
+            // The most telling first: an unknown word, then our own words, then System.CommandLine's generic "required command was not provided".
+            var first = parsed.Errors.Select(e => e.Message)
+                .OrderBy(m => m.StartsWith("Unrecognized", StringComparison.Ordinal) ? 0 : m.StartsWith("Required command", StringComparison.Ordinal) ? 2 : 1)
+                .First();
             return Failed($"error: {Lower(first)}\nRun with --help for the verbs and their options.");
         }
 

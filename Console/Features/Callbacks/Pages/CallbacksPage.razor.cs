@@ -23,6 +23,12 @@ public sealed partial class CallbacksPage
     private IReadOnlyList<Callback> _items = [];
     private HashSet<Callback> _selected = [];
     private readonly HashSet<string> _busy = [];
+
+    /// <summary>
+    /// Callbacks acted on here (dispatched, cancelled, moved) that no longer match the view: they stay
+    /// listed, with their new status and the placed call's link, until the operator changes the filters.
+    /// </summary>
+    private readonly HashSet<string> _kept = [];
     private string _status = CallbackStatus.Scheduled;
     private string? _number;
     private string? _source;
@@ -104,7 +110,19 @@ public sealed partial class CallbacksPage
     {
         _loading = true;
         _now = Clock.GetUtcNow().UtcDateTime;
-        var items = await Callbacks.ListAsync(_caller, _status == All ? null : _status, string.IsNullOrWhiteSpace(_source) ? null : _source.Trim(), _number, 200);
+        var items = (await Callbacks.ListAsync(_caller, _status == All ? null : _status, string.IsNullOrWhiteSpace(_source) ? null : _source.Trim(), _number, 200)).ToList();
+        foreach (var id in _kept.Where(id => items.All(c => c.Id != id)).ToList())
+        {
+            try
+            {
+                items.Add(await Callbacks.GetAsync(_caller, id));
+            }
+            catch (NotFoundException)
+            {
+                _kept.Remove(id);
+            }
+        }
+
         // Scheduled first, soonest first.
         _items = items.OrderBy(c => c.Status == CallbackStatus.Scheduled ? 0 : 1).ThenBy(c => c.ScheduledAt).ThenBy(c => c.Id, StringComparer.Ordinal).ToList();
         var ids = _items.ToDictionary(c => c.Id);
@@ -117,20 +135,26 @@ public sealed partial class CallbacksPage
         _loading = false;
     }
 
+    /// <summary>A kept row the current filters would not show (said on the row).</summary>
+    private bool Kept(Callback callback) => _kept.Contains(callback.Id) && _status != All && callback.Status != _status;
+
     private async Task OnStatusChanged(string? status)
     {
+        _kept.Clear();
         _status = status ?? All;
         await LoadAsync();
     }
 
     private Task OnNumberChanged(string? number)
     {
+        _kept.Clear();
         _number = number;
         return _typing.RunAsync(LoadAsync);
     }
 
     private Task OnSourceChanged(string? source)
     {
+        _kept.Clear();
         _source = source;
         return _typing.RunAsync(LoadAsync);
     }
@@ -171,6 +195,7 @@ public sealed partial class CallbacksPage
         await Snackbar.TryAsync(async () =>
         {
             var result = await Callbacks.DispatchAsync(_caller, callback.Id);
+            _kept.Add(callback.Id);
             Snackbar.Add(result.Status == CallbackStatus.Dispatched ? $"Call placed to {result.ToNumber}." : $"The call could not be placed: {result.FailureCause}",
                 result.Status == CallbackStatus.Dispatched ? Severity.Success : Severity.Error);
         });
@@ -191,6 +216,7 @@ public sealed partial class CallbacksPage
         await Snackbar.TryAsync(async () =>
         {
             await Callbacks.CancelAsync(_caller, callback.Id, string.IsNullOrWhiteSpace(reason) ? null : reason);
+            _kept.Add(callback.Id);
             Snackbar.Add("Callback cancelled.", Severity.Success);
         });
         _busy.Remove(callback.Id);
@@ -228,6 +254,7 @@ public sealed partial class CallbacksPage
             try
             {
                 await Callbacks.CancelAsync(_caller, callback.Id, string.IsNullOrWhiteSpace(reason) ? null : reason);
+                _kept.Add(callback.Id);
                 cancelled++;
             }
             catch (AppException exception)
