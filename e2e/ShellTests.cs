@@ -35,6 +35,26 @@ public sealed class ShellTests(ConsoleFixture console)
     }
 
     [Fact]
+    public async Task The_first_Tab_reaches_a_skip_link_that_moves_past_the_navigation_into_the_main_landmark()
+    {
+        var page = await console.NewPageAsync();
+        await console.RunAsync(page, "skip-link", async () =>
+        {
+            await console.GotoAsync(page, "/deliveries");
+            await Expect(page.GetByRole(AriaRole.Main)).ToHaveCountAsync(1);
+            // The first thing focusable in the document (a keyboard from the top reaches it first); shown when focused.
+            Assert.Equal("skip-link", await page.EvaluateAsync<string>(
+                "() => document.querySelector('a[href], button, input, select, textarea, [tabindex]:not([tabindex=\"-1\"])')?.dataset.testid ?? ''"));
+            await page.GetByTestId("skip-link").FocusAsync();
+            await Expect(page.GetByTestId("skip-link")).ToBeInViewportAsync();
+            await page.Keyboard.PressAsync("Enter");
+            await Expect(page.Locator("#main-content")).ToBeFocusedAsync();
+            // Still the same page.
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Deliveries" })).ToBeVisibleAsync();
+        });
+    }
+
+    [Fact]
     public async Task WrongPassword_IsRefused_WithAMessage()
     {
         var page = await console.NewPageAsync(signedIn: false);

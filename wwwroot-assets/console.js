@@ -80,3 +80,15 @@ window.deliveryConsole = {
     }
   }
 };
+
+// The skip link moves focus into the page's main landmark (the page keeps its address: Blazor's
+// router would otherwise take the fragment link for a navigation). Capture phase, so the router
+// sees the click as handled.
+document.addEventListener("click", function (event) {
+  const link = event.target instanceof Element ? event.target.closest(".skip-link") : null;
+  const main = link ? document.getElementById("main-content") : null;
+  if (main) {
+    event.preventDefault();
+    main.focus();
+  }
+}, true);

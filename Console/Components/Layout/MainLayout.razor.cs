@@ -15,6 +15,9 @@ namespace DeliveryConsole.Components.Layout;
 public partial class MainLayout
 {
     [Inject] private NavigationManager Navigation { get; set; } = default!;
+
+    /// <summary>The page's own address with the fragment (a bare "#main-content" would resolve against the workspace's base address).</summary>
+    private string SkipHref => Navigation.Uri.Split('#')[0] + "#main-content";
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private IJSRuntime JS { get; set; } = default!;
