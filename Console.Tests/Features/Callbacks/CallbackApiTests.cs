@@ -11,6 +11,31 @@ namespace DeliveryConsole.Tests.Features.Callbacks;
 public sealed class CallbackApiTests(EngineAppFactory app) : IClassFixture<EngineAppFactory>
 {
     [Fact]
+    public async Task A_second_scheduled_callback_to_the_same_number_is_created_and_said_to_be_a_likely_duplicate()
+    {
+        var client = await app.ClientAsync(Role.Operator, "cbdup-" + Guid.NewGuid().ToString("N")[..6]);
+        var other = await app.ClientAsync(Role.Operator, "cbdup-" + Guid.NewGuid().ToString("N")[..6]);
+        var number = "+1201555" + Random.Shared.Next(1000, 9999);
+        async Task<HttpResponseMessage> CreateAsync(HttpClient c) =>
+            await c.PostAsJsonAsync("/v1/callbacks", new { to_number = number, scheduled_at = DateTime.UtcNow.AddHours(3) });
+
+        var elsewhere = await CreateAsync(other);
+        var first = await CreateAsync(client);
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.False(first.Headers.Contains("X-Duplicate-Callbacks"), "another workspace's callback is not this one's duplicate");
+        var firstId = (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+
+        var second = await CreateAsync(client);
+        Assert.Equal(HttpStatusCode.Created, second.StatusCode);
+        Assert.Equal(firstId, Assert.Single(second.Headers.GetValues("X-Duplicate-Callbacks")));
+        Assert.Contains($"{number} already has 1 scheduled callback", second.Headers.Warning.ToString());
+        // The body stays the reference's.
+        var body = await second.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.False(body.TryGetProperty("warnings", out _));
+        Assert.Equal(HttpStatusCode.Created, elsewhere.StatusCode);
+    }
+
+    [Fact]
     public async Task List_is_soonest_first_filtered_by_status_and_source_with_the_reference_fields()
     {
         var (key, workspaceId) = await app.CreateKeyAsync(Role.Operator, "cbapi-" + Guid.NewGuid().ToString("N")[..6]);

@@ -24,6 +24,17 @@ public sealed class CallbacksPageTests : BunitTestBase
             new NewCallback("+12015550100", DateTime.UtcNow.AddMinutes(30), null, null, null, null, reason, "Offer Tuesday", null, "{\"voice\":\"alloy\"}", "{\"ticket\":\"T-1\"}"));
 
     [Fact]
+    public async Task Two_scheduled_callbacks_to_one_number_are_each_marked_as_a_likely_duplicate()
+    {
+        await SignInAsync(Role.Viewer);
+        await CreateAsync();
+        await CreateAsync("Promised again later in the call");
+        var page = Render<CallbacksPage>();
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid='callback-duplicate']").Count));
+        Assert.All(page.FindAll("[data-testid='callback-duplicate']"), chip => Assert.Contains("1 more scheduled", chip.TextContent));
+    }
+
+    [Fact]
     public async Task Cancel_asks_for_a_reason_and_the_callback_ends_cancelled_with_it()
     {
         await SignInAsync(Role.Operator);

@@ -94,6 +94,13 @@ public static class CallbackApi
             body.ObjectJson("metadata", defaultJson: "{}")!);
         body.ThrowIfInvalid();
         var callback = await callbacks.CreateAsync(caller, request, http.RequestAborted);
+        // Created as asked; a number that already had a scheduled callback is said in headers, the body staying the reference's.
+        if (await callbacks.ScheduledForNumberAsync(caller, callback.ToNumber, callback.Id, http.RequestAborted) is { Count: > 0 } others)
+        {
+            http.Response.Headers["X-Duplicate-Callbacks"] = string.Join(",", others.Select(o => o.Id));
+            http.Response.Headers.Warning = $"199 - \"{callback.ToNumber} already has {others.Count} scheduled callback{(others.Count == 1 ? "" : "s")}, the next at {others[0].ScheduledAt:yyyy-MM-ddTHH:mm:ssZ}\"";
+        }
+
         return TypedResults.Json(CallbackResponse.From(callback), ApiJson.SnakeCase, statusCode: StatusCodes.Status201Created);
     }
 

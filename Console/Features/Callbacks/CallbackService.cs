@@ -70,6 +70,19 @@ public sealed class CallbackService(
         return callback;
     }
 
+    /// <summary>
+    /// The other scheduled callbacks to the same number (soonest first): a second promise to call the
+    /// same person is usually a duplicate. The API says so in its answer; the page marks the rows.
+    /// </summary>
+    public async Task<IReadOnlyList<Callback>> ScheduledForNumberAsync(Caller caller, string number, string? exceptId, CancellationToken cancellationToken = default)
+    {
+        caller.Require(Role.Viewer);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Callbacks.AsNoTracking()
+            .Where(c => c.ToNumber == number && c.WorkspaceId == caller.WorkspaceId && c.Status == CallbackStatus.Scheduled && c.Id != exceptId)
+            .OrderBy(c => c.ScheduledAt).Take(20).ToListAsync(cancellationToken);
+    }
+
     /// <summary>Schedules the job that dispatches the callback at its time and remembers its id (cancel deletes it).</summary>
     internal async Task ScheduleJobAsync(Callback callback, CancellationToken cancellationToken)
     {

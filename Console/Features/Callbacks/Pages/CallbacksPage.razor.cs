@@ -135,6 +135,10 @@ public sealed partial class CallbacksPage
         _loading = false;
     }
 
+    /// <summary>How many other scheduled callbacks of the list call the same number (a likely duplicate promise).</summary>
+    private int SameNumber(Callback callback) =>
+        callback.Status != CallbackStatus.Scheduled ? 0 : _items.Count(c => c.Id != callback.Id && c.Status == CallbackStatus.Scheduled && c.ToNumber == callback.ToNumber);
+
     /// <summary>A kept row the current filters would not show (said on the row).</summary>
     private bool Kept(Callback callback) => _kept.Contains(callback.Id) && _status != All && callback.Status != _status;
 
