@@ -35,6 +35,28 @@ public sealed class CallbacksPageTests : BunitTestBase
     }
 
     [Fact]
+    public async Task The_list_is_server_paged_fifty_at_a_time()
+    {
+        await SignInAsync(Role.Viewer);
+        var service = Services.GetRequiredService<CallbackService>();
+        for (var i = 0; i < 55; i++)
+        {
+            await service.CreateAsync(Caller.System(WorkspaceId),
+                new NewCallback($"+1201555{i:D4}", DateTime.UtcNow.AddMinutes(30 + i), null, null, null, null, "r", null, null, "{}", "{}"));
+        }
+
+        var page = Render<CallbacksPage>();
+        page.WaitForAssertion(() => Assert.Equal("1–50 of 55", page.Find("[data-testid='callbacks-page-text']").TextContent));
+        Assert.Equal(50, page.FindAll("[data-testid='callback-to']").Count);
+        Assert.Contains("+12015550000", page.FindAll("[data-testid='callback-to']")[0].TextContent);
+
+        page.Find("[data-testid='callbacks-next']").Click();
+        page.WaitForAssertion(() => Assert.Equal("51–55 of 55", page.Find("[data-testid='callbacks-page-text']").TextContent));
+        Assert.Equal(5, page.FindAll("[data-testid='callback-to']").Count);
+        Assert.True(page.Find("[data-testid='callbacks-next']").HasAttribute("disabled"));
+    }
+
+    [Fact]
     public async Task Cancel_asks_for_a_reason_and_the_callback_ends_cancelled_with_it()
     {
         await SignInAsync(Role.Operator);

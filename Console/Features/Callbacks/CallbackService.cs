@@ -109,6 +109,21 @@ public sealed class CallbackService(
     {
         caller.Require(Role.Viewer);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await Filtered(db, caller, status, sourceSessionId, number).OrderBy(c => c.ScheduledAt).ThenBy(c => c.Id).Take(limit).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>One page, soonest first, and how many match in all (the callbacks page, server-paged).</summary>
+    public async Task<(IReadOnlyList<Callback> Items, int Total)> PageAsync(Caller caller, string? status, string? sourceSessionId, string? number, int offset, int limit, CancellationToken cancellationToken = default)
+    {
+        caller.Require(Role.Viewer);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var query = Filtered(db, caller, status, sourceSessionId, number);
+        var items = await query.OrderBy(c => c.ScheduledAt).ThenBy(c => c.Id).Skip(Math.Max(0, offset)).Take(Math.Clamp(limit, 1, 200)).ToListAsync(cancellationToken);
+        return (items, await query.CountAsync(cancellationToken));
+    }
+
+    private static IQueryable<Callback> Filtered(AppDbContext db, Caller caller, string? status, string? sourceSessionId, string? number)
+    {
         var query = db.Callbacks.AsNoTracking().Where(c => c.WorkspaceId == caller.WorkspaceId);
         if (status is not null)
         {
@@ -126,7 +141,7 @@ public sealed class CallbackService(
             query = query.Where(c => c.ToNumber.Contains(digits) || (c.FromNumber != null && c.FromNumber.Contains(digits)));
         }
 
-        return await query.OrderBy(c => c.ScheduledAt).ThenBy(c => c.Id).Take(limit).ToListAsync(cancellationToken);
+        return query;
     }
 
     /// <summary>Scheduled callbacks still ahead, and when the next one is due (the dashboard's card).</summary>

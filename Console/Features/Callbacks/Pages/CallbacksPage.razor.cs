@@ -24,6 +24,19 @@ public sealed partial class CallbacksPage
     private HashSet<Callback> _selected = [];
     private readonly HashSet<string> _busy = [];
 
+    /// <summary>Rows per page: the page is server-paged, as the inspector is.</summary>
+    private const int PageSize = 50;
+    private int _offset;
+    private int _total;
+
+    private string PageText => _total == 0 ? "" : $"{_offset + 1:N0}–{Math.Min(_offset + PageSize, _total):N0} of {_total:N0}";
+
+    private async Task MoveAsync(int pages)
+    {
+        _offset = Math.Clamp(_offset + (pages * PageSize), 0, Math.Max(0, (_total - 1) / PageSize * PageSize));
+        await LoadAsync();
+    }
+
     /// <summary>
     /// Callbacks acted on here (dispatched, cancelled, moved) that no longer match the view: they stay
     /// listed, with their new status and the placed call's link, until the operator changes the filters.
@@ -110,7 +123,9 @@ public sealed partial class CallbacksPage
     {
         _loading = true;
         _now = Clock.GetUtcNow().UtcDateTime;
-        var items = (await Callbacks.ListAsync(_caller, _status == All ? null : _status, string.IsNullOrWhiteSpace(_source) ? null : _source.Trim(), _number, 200)).ToList();
+        var (page, total) = await Callbacks.PageAsync(_caller, _status == All ? null : _status, string.IsNullOrWhiteSpace(_source) ? null : _source.Trim(), _number, _offset, PageSize);
+        _total = total;
+        var items = page.ToList();
         foreach (var id in _kept.Where(id => items.All(c => c.Id != id)).ToList())
         {
             try
@@ -145,6 +160,7 @@ public sealed partial class CallbacksPage
     private async Task OnStatusChanged(string? status)
     {
         _kept.Clear();
+        _offset = 0;
         _status = status ?? All;
         await LoadAsync();
     }
@@ -152,6 +168,7 @@ public sealed partial class CallbacksPage
     private Task OnNumberChanged(string? number)
     {
         _kept.Clear();
+        _offset = 0;
         _number = number;
         return _typing.RunAsync(LoadAsync);
     }
@@ -159,6 +176,7 @@ public sealed partial class CallbacksPage
     private Task OnSourceChanged(string? source)
     {
         _kept.Clear();
+        _offset = 0;
         _source = source;
         return _typing.RunAsync(LoadAsync);
     }
