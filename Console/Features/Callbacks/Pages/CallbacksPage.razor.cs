@@ -28,8 +28,10 @@ public sealed partial class CallbacksPage
     private const int PageSize = 50;
     private int _offset;
     private int _total;
+    /// <summary>The offset of the rows shown (the asked one while they load).</summary>
+    private int _shownOffset;
 
-    private string PageText => _total == 0 ? "" : $"{_offset + 1:N0}–{Math.Min(_offset + PageSize, _total):N0} of {_total:N0}";
+    private string PageText => _total == 0 ? "" : $"{_shownOffset + 1:N0}–{Math.Min(_shownOffset + PageSize, _total):N0} of {_total:N0}";
 
     private async Task MoveAsync(int pages)
     {
@@ -119,12 +121,16 @@ public sealed partial class CallbacksPage
         }
     }
 
+    /// <summary>Bumped by each load: a load that finishes after a later one started (a live reload against a page change) is dropped.</summary>
+    private int _loadGeneration;
+
     private async Task LoadAsync()
     {
         _loading = true;
         _now = Clock.GetUtcNow().UtcDateTime;
-        var (page, total) = await Callbacks.PageAsync(_caller, _status == All ? null : _status, string.IsNullOrWhiteSpace(_source) ? null : _source.Trim(), _number, _offset, PageSize);
-        _total = total;
+        var generation = ++_loadGeneration;
+        var offset = _offset;
+        var (page, total) = await Callbacks.PageAsync(_caller, _status == All ? null : _status, string.IsNullOrWhiteSpace(_source) ? null : _source.Trim(), _number, offset, PageSize);
         var items = page.ToList();
         foreach (var id in _kept.Where(id => items.All(c => c.Id != id)).ToList())
         {
@@ -138,7 +144,14 @@ public sealed partial class CallbacksPage
             }
         }
 
-        // Scheduled first, soonest first.
+        if (generation != _loadGeneration)
+        {
+            return;
+        }
+
+        // Shown together: the rows, their offset and the total. Scheduled first, soonest first.
+        _total = total;
+        _shownOffset = offset;
         _items = items.OrderBy(c => c.Status == CallbackStatus.Scheduled ? 0 : 1).ThenBy(c => c.ScheduledAt).ThenBy(c => c.Id, StringComparer.Ordinal).ToList();
         var ids = _items.ToDictionary(c => c.Id);
         _selected = _selected.Where(c => ids.ContainsKey(c.Id)).Select(c => ids[c.Id]).ToHashSet();
