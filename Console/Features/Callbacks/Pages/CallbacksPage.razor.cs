@@ -109,15 +109,8 @@ public sealed partial class CallbacksPage
     {
         if (firstRender)
         {
-            try
-            {
-                _zone = ZonedTime.Resolve(await JS.InvokeAsync<string>("deliveryConsole.timeZone"));
-                StateHasChanged();
-            }
-            catch (JSException)
-            {
-                // Stay on UTC.
-            }
+            _zone = await ZonedTime.BrowserZoneAsync(JS);
+            StateHasChanged();
         }
     }
 
