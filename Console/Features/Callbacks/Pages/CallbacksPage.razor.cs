@@ -109,8 +109,15 @@ public sealed partial class CallbacksPage
     {
         if (firstRender)
         {
-            _zone = await ZonedTime.BrowserZoneAsync(JS);
-            StateHasChanged();
+            try
+            {
+                _zone = ZonedTime.Resolve(await JS.InvokeAsync<string>("deliveryConsole.timeZone"));
+                StateHasChanged();
+            }
+            catch (JSException)
+            {
+                // Stay on UTC.
+            }
         }
     }
 

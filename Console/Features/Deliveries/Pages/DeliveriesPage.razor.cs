@@ -117,7 +117,7 @@ public sealed partial class DeliveriesPage
 
         try
         {
-            _browserZone = await ZonedTime.BrowserZoneAsync(JS);
+            _browserZone = ZonedTime.Resolve(await JS.InvokeAsync<string>("deliveryConsole.timeZone"));
             _self = DotNetObjectReference.Create(this);
             await JS.InvokeVoidAsync("deliveryConsole.onInspectorKeys", _self);
             StateHasChanged();
