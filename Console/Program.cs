@@ -9,6 +9,7 @@ using DeliveryConsole.Features.Dashboard;
 using DeliveryConsole.Features.Deliveries;
 using DeliveryConsole.Features.Deliveries.Engine;
 using DeliveryConsole.Features.Health;
+using DeliveryConsole.Features.Inboxes;
 using DeliveryConsole.Features.Portal;
 using DeliveryConsole.Features.Stats;
 using DeliveryConsole.Features.Webhooks;
@@ -33,6 +34,16 @@ if (command is { Verb: "help" })
 // put a file-system watcher on the content root, which reacts to every write of the database's WAL
 // when the console runs in its data folder.
 var builder = WebApplication.CreateBuilder([.. command?.HostArgs ?? args, "--hostBuilder:reloadConfigOnChange=false"]);
+// The settings shipped beside the executable apply wherever it is started from (the content root
+// is the working folder, which for `dotnet …/DeliveryConsole.dll` in a data folder has no appsettings.json);
+// the content root's own file, when there is one, still overrides them.
+builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Json.JsonConfigurationSource
+{
+    Path = "appsettings.json",
+    FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(AppContext.BaseDirectory),
+    Optional = true,
+    ReloadOnChange = false,
+});
 if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 {
     builder.WebHost.UseUrls("http://127.0.0.1:5080");
@@ -57,6 +68,7 @@ builder.AddWebhooks();
 builder.AddCalls();
 builder.AddCallbacks();
 builder.AddPortal();
+builder.AddInboxes();
 builder.AddDashboard();
 builder.AddStats();
 builder.AddDeliveries();
@@ -129,6 +141,7 @@ app.MapDeliveryExport();
 app.MapCalls();
 app.MapCallbacks();
 app.MapPortal();
+app.MapInboxes();
 app.MapJobsDashboard();
 app.MapConsoleUi();
 

@@ -37,7 +37,7 @@ public class ConsoleFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Server = await ConsoleServer.StartAsync();
+        Server = await ConsoleServer.StartAsync(ServerArgs);
         await SeedAsync();
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -54,6 +54,9 @@ public class ConsoleFixture : IAsyncLifetime
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
         await context.StorageStateAsync(new BrowserContextStorageStateOptions { Path = AdminStatePath });
     }
+
+    /// <summary>More command-line settings for the console process.</summary>
+    protected virtual string[] ServerArgs => [];
 
     /// <summary>Puts data in before the browser starts; nothing by default.</summary>
     protected virtual Task SeedAsync() => Task.CompletedTask;

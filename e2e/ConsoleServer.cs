@@ -104,8 +104,10 @@ public sealed class ConsoleServer : IAsyncDisposable
         }
 
         using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var error = await process.StandardError.ReadToEndAsync();
+        // Both streams at once: a verb that fills one pipe while the other is read would wait forever.
+        var outputRead = process.StandardOutput.ReadToEndAsync();
+        var errorRead = process.StandardError.ReadToEndAsync();
+        var (output, error) = (await outputRead, await errorRead);
         await process.WaitForExitAsync();
         return process.ExitCode == 0 ? output : throw new InvalidOperationException($"command failed ({process.ExitCode}): {error}");
     }

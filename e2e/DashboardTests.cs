@@ -6,9 +6,16 @@ using static Microsoft.Playwright.Assertions;
 
 namespace DeliveryConsole.E2E;
 
-/// <summary>A console with a seeded week of traffic (its own process, so the shared one stays empty).</summary>
+/// <summary>
+/// A console with a seeded week of traffic (its own process, so the shared one stays empty). No
+/// private network is allowed to webhooks (the seed points every endpoint at the console's own
+/// inboxes), and every outbound connection the engine opens is logged, for <see cref="DemoTests"/>.
+/// </summary>
 public sealed class SeededConsoleFixture : ConsoleFixture
 {
+    protected override string[] ServerArgs =>
+        ["--Delivery:AllowedPrivateNetworks=", "--Logging:LogLevel:DeliveryConsole.Infrastructure.Delivery.SsrfGuard=Debug"];
+
     protected override Task SeedAsync() => Server.RunCommandAsync("seed-demo", "--deliveries", "3000");
 }
 

@@ -92,6 +92,10 @@ public sealed class ScreenshotTests(SeededConsoleFixture console)
                 await page.GetByTestId("webhook-open").First.ClickAsync();
                 await Expect(page).ToHaveURLAsync(new Regex("/webhooks/[0-9a-f-]{36}$"));
                 await ShootAsync("endpoint", new Uri(page.Url).PathAndQuery, "[data-testid='endpoint-scorecard']");
+                await ShootAsync("inboxes", "/inboxes", "[data-testid='inbox-link']");
+                await page.GetByRole(AriaRole.Link, new() { Name = "Acme Logistics · voice events" }).ClickAsync();
+                await Expect(page).ToHaveURLAsync(new Regex("/inboxes/[0-9a-f-]{36}$"));
+                await ShootAsync("inbox", new Uri(page.Url).PathAndQuery, "[data-testid='inbox-title']");
                 await ShootAsync("calls", "/calls", "h1:has-text('Calls')");
                 await ShootAsync("call", $"/calls/{callId}", "h1");
                 await ShootAsync("callbacks", "/callbacks", "h1:has-text('Callbacks')");

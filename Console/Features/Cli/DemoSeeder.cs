@@ -6,6 +6,7 @@ using DeliveryConsole.Features.Callbacks;
 using DeliveryConsole.Features.Calls;
 using DeliveryConsole.Features.Calls.Telephony;
 using DeliveryConsole.Features.Deliveries;
+using DeliveryConsole.Features.Inboxes;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Features.Workspaces;
 using Microsoft.EntityFrameworkCore;
@@ -23,10 +24,13 @@ public sealed record SeedResult(string Workspace, int Endpoints, int Calls, int 
 /// <c>seed-demo</c>: a realistic week of traffic for one workspace. Endpoints are created through
 /// the services (so secrets are real and protected); the bulk rows go in through prepared
 /// statements in large transactions, which loads a million deliveries in a few minutes here.
+/// Every seeded endpoint points at a webhook inbox of the console itself (one answers 503 on
+/// purpose, one answers slowly), so a running demo delivers for real without leaving the machine.
 /// </summary>
 public sealed class DemoSeeder(
     WorkspaceService workspaces,
     WebhookService webhooks,
+    InboxService inboxes,
     ApplicationService applications,
     CampaignService campaigns,
     IDbContextFactory<AppDbContext> dbFactory,
@@ -68,7 +72,8 @@ public sealed class DemoSeeder(
         return new SeedResult(workspace.Name, endpoints.Count, calls.Count, events, deliveryCount, attempts, callbacks, stopwatch.Elapsed);
     }
 
-    private sealed record SeedEndpoint(Guid Id, EndpointScope Scope, Guid? ApplicationId, Guid? CampaignId, string Url, string[] EventTypes);
+    /// <summary>A seeded endpoint; a flaky one fails more often in the seeded history (its inbox answers an error).</summary>
+    private sealed record SeedEndpoint(Guid Id, EndpointScope Scope, Guid? ApplicationId, Guid? CampaignId, string Url, string[] EventTypes, bool Flaky);
 
     private async Task<List<SeedEndpoint>> EnsureEndpointsAsync(Caller caller, CancellationToken cancellationToken)
     {
@@ -76,15 +81,32 @@ public sealed class DemoSeeder(
         {
             if (!await db.WebhookEndpoints.AnyAsync(e => e.WorkspaceId == caller.WorkspaceId && e.DeletedAt == null, cancellationToken))
             {
-                await webhooks.SaveMasterAsync(caller, "https://hooks.acme-logistics.example/voice-events", [], 10, cancellationToken);
-                await applications.CreateAsync(caller, "Dispatch assistant", "https://api.acme-logistics.example/calls/finished", cancellationToken);
-                await applications.CreateAsync(caller, "Billing follow-up", "https://billing.northwind.example/hooks/cdr", cancellationToken);
-                await applications.CreateAsync(caller, "Appointment reminders", "https://clinic-portal.example/webhooks/call-done", cancellationToken);
+                // Each endpoint gets an inbox of this console as its URL: live deliveries stay on the machine.
+                var created = new List<InboxView>();
+                async Task<string> Inbox(string name, int status = 200, int delayMs = 0)
+                {
+                    var inbox = await inboxes.CreateAsync(caller, new InboxSettings(name, null, status, delayMs, InboxService.MaxLifetime), cancellationToken);
+                    created.Add(inbox);
+                    return inbox.Url;
+                }
+
+                await webhooks.SaveMasterAsync(caller, await Inbox("Acme Logistics · voice events"), [], 10, cancellationToken);
+                await applications.CreateAsync(caller, "Dispatch assistant", await Inbox("Acme Logistics · calls finished"), cancellationToken);
+                await applications.CreateAsync(caller, "Billing follow-up", await Inbox("Northwind billing · CDR"), cancellationToken);
+                await applications.CreateAsync(caller, "Appointment reminders", await Inbox("Clinic portal · call done"), cancellationToken);
                 var spring = await campaigns.CreateAsync(caller, "Spring carrier outreach", "active", cancellationToken);
                 var renewals = await campaigns.CreateAsync(caller, "Contract renewals", "completed", cancellationToken);
-                await webhooks.CreateCampaignWebhookAsync(caller, spring.Id, "https://crm.acme-logistics.example/campaign-hooks", ["campaign.started", "campaign.completed", "call.completed"], cancellationToken);
-                await webhooks.CreateCampaignWebhookAsync(caller, spring.Id, "https://analytics.example/ingest/talk", [], cancellationToken);
-                await webhooks.CreateCampaignWebhookAsync(caller, renewals.Id, "https://renewals.northwind.example/events", ["campaign.started", "campaign.completed"], cancellationToken);
+                await webhooks.CreateCampaignWebhookAsync(caller, spring.Id, await Inbox("Acme CRM · campaign hooks"), ["campaign.started", "campaign.completed", "call.completed"], cancellationToken);
+                await webhooks.CreateCampaignWebhookAsync(caller, spring.Id, await Inbox("Analytics ingest (failing on purpose)", 503), [], cancellationToken);
+                await webhooks.CreateCampaignWebhookAsync(caller, renewals.Id, await Inbox("Northwind renewals (slow)", 200, 1500), ["campaign.started", "campaign.completed"], cancellationToken);
+
+                // Each inbox verifies signatures with the secret of the endpoint that points at it.
+                var byUrl = await db.WebhookEndpoints.AsNoTracking().Where(e => e.WorkspaceId == caller.WorkspaceId && e.DeletedAt == null)
+                    .ToDictionaryAsync(e => e.Url, e => e.Id, cancellationToken);
+                foreach (var inbox in created)
+                {
+                    await inboxes.UpdateAsync(caller, inbox.Id, new InboxSettings(inbox.Name, byUrl.GetValueOrDefault(inbox.Url), inbox.AnswerStatus, inbox.AnswerDelayMs, TimeSpan.Zero), cancellationToken);
+                }
             }
         }
 
@@ -92,7 +114,9 @@ public sealed class DemoSeeder(
         var list = await read.WebhookEndpoints.AsNoTracking()
             .Where(e => e.WorkspaceId == caller.WorkspaceId && e.DeletedAt == null)
             .ToListAsync(cancellationToken);
-        return list.Select(e => new SeedEndpoint(e.Id, e.Scope, e.ApplicationId, e.CampaignId, e.Url, [.. e.EventTypes])).ToList();
+        var failing = (await inboxes.ListAsync(caller, cancellationToken)).Where(i => i.AnswerStatus >= 400).Select(i => i.Url).ToHashSet();
+        return list.Select(e => new SeedEndpoint(e.Id, e.Scope, e.ApplicationId, e.CampaignId, e.Url, [.. e.EventTypes],
+            failing.Contains(e.Url) || e.Url.Contains("analytics", StringComparison.Ordinal))).ToList();
     }
 
     private sealed record SeedCall(string Id, DateTime CreatedAt, DateTime? EndedAt, string ToNumber, string Status);
@@ -268,7 +292,7 @@ public sealed class DemoSeeder(
         // Recent rows are more often still pending; a flaky endpoint fails more.
         var age = now - created;
         var roll = _random.NextDouble();
-        var flaky = endpoint.Url.Contains("analytics", StringComparison.Ordinal);
+        var flaky = endpoint.Flaky;
         var status = age < TimeSpan.FromHours(2) && roll < 0.06 ? DeliveryStatus.Pending
             : roll < (flaky ? 0.30 : 0.075) ? DeliveryStatus.Failed
             : DeliveryStatus.Delivered;

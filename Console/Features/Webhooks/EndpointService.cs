@@ -45,7 +45,7 @@ public sealed class EndpointService(IDbContextFactory<AppDbContext> dbFactory, W
         return await NamedAsync(db, caller.WorkspaceId, cancellationToken);
     }
 
-    private static async Task<List<(WebhookEndpoint Endpoint, string OwnerName)>> NamedAsync(AppDbContext db, Guid workspaceId, CancellationToken cancellationToken)
+    internal static async Task<List<(WebhookEndpoint Endpoint, string OwnerName)>> NamedAsync(AppDbContext db, Guid workspaceId, CancellationToken cancellationToken)
     {
         var endpoints = await db.WebhookEndpoints.AsNoTracking()
             .Where(e => e.WorkspaceId == workspaceId && e.DeletedAt == null)

@@ -37,7 +37,7 @@ public sealed record SendResult(
 /// POSTs a signed payload with the SSRF-guarded client: no redirects, no cookies, a per-request
 /// timeout. It never throws for what the endpoint does; everything becomes a <see cref="SendResult"/>.
 /// </summary>
-public sealed class WebhookSender(IHttpClientFactory httpClients, IOptionsMonitor<DeliveryOptions> options, TimeProvider clock)
+public sealed class WebhookSender(IHttpClientFactory httpClients, IOptionsMonitor<DeliveryOptions> options, TimeProvider clock, ConsoleAddress self)
 {
     public const string ClientName = "webhooks";
 
@@ -61,7 +61,8 @@ public sealed class WebhookSender(IHttpClientFactory httpClients, IOptionsMonito
         };
         var headersJson = JsonSerializer.Serialize(headers);
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, url)
+        var target = new Uri(url, UriKind.Absolute);
+        using var request = new HttpRequestMessage(HttpMethod.Post, target)
         {
             Content = new StringContent(body, Encoding.UTF8, "application/json"),
         };
@@ -74,6 +75,17 @@ public sealed class WebhookSender(IHttpClientFactory httpClients, IOptionsMonito
         using var timeout = new CancellationTokenSource(settings.Timeout, clock);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         var stopwatch = Stopwatch.StartNew();
+        // This console's own address is a target only for its inboxes; the guard then connects to this process itself.
+        if (self.IsOwnAuthority(target))
+        {
+            if (!self.IsOwnInbox(target))
+            {
+                return Result(AttemptErrorClass.Blocked, SsrfGuard.OwnAddressRefusal(target));
+            }
+
+            request.Options.Set(SsrfGuard.OwnInbox, true);
+        }
+
         try
         {
             using var response = await httpClients.CreateClient(ClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);

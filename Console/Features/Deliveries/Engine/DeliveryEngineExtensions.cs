@@ -12,6 +12,7 @@ public static class DeliveryEngineExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        builder.Services.AddSingleton<ConsoleAddress>();
         builder.Services.AddSingleton<SsrfGuard>();
         builder.Services.AddHttpClient(WebhookSender.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(services => new SocketsHttpHandler

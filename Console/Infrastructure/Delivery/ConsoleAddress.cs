@@ -1,0 +1,93 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+
+namespace DeliveryConsole.Infrastructure.Delivery;
+
+/// <summary>
+/// This console's own addresses, for the one kind of loopback target webhooks may reach: the
+/// console's webhook inboxes (<c>/inbox/{token}</c>). "Own" means the authority of
+/// <see cref="DeliveryOptions.PublicBaseUrl"/> or one Kestrel listens on. A request to an own
+/// authority must be an inbox URL, and its connection goes to the socket this process listens on,
+/// whatever port the URL names, so an inbox URL never reaches another program on the machine.
+/// </summary>
+public sealed class ConsoleAddress(IOptionsMonitor<DeliveryOptions> options, IServer? server = null)
+{
+    public const string InboxPath = "/inbox/";
+
+    /// <summary>An inbox's URL as senders use it: under the public base URL.</summary>
+    public string InboxUrl(string token) => $"{options.CurrentValue.PublicBaseUrl.TrimEnd('/')}{InboxPath}{token}";
+
+    /// <summary>True when <paramref name="url"/> names this console (by its public base URL or a listening address), whatever the path.</summary>
+    public bool IsOwnAuthority(Uri url)
+    {
+        if (Uri.TryCreate(options.CurrentValue.PublicBaseUrl, UriKind.Absolute, out var publicBase) && SameAuthority(publicBase, url))
+        {
+            return true;
+        }
+
+        return Listening().Any(listening => SameAuthority(listening, url));
+    }
+
+    /// <summary>True when <paramref name="url"/> is an inbox URL of this console: its own authority, path <c>/inbox/…</c>, no query tricks needed.</summary>
+    public bool IsOwnInbox(Uri url) =>
+        IsOwnAuthority(url)
+        && url.AbsolutePath.StartsWith(InboxPath, StringComparison.Ordinal)
+        && url.AbsolutePath.Length > InboxPath.Length;
+
+    /// <summary>Where this process listens, for an inbox request's connection; null when it does not listen (a CLI verb, a test host).</summary>
+    public DnsEndPoint? ListeningEndPoint()
+    {
+        var first = Listening().FirstOrDefault();
+        if (first is null)
+        {
+            return null;
+        }
+
+        var host = IsWildcard(first.Host) || first.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? "127.0.0.1" : first.Host.Trim('[', ']');
+        return new DnsEndPoint(host, first.Port);
+    }
+
+    private IEnumerable<Uri> Listening()
+    {
+        var addresses = server?.Features.Get<IServerAddressesFeature>()?.Addresses;
+        if (addresses is null)
+        {
+            yield break;
+        }
+
+        foreach (var address in addresses.ToArray())
+        {
+            // Kestrel writes wildcards as http://+:80, http://*:80 or http://[::]:80.
+            // Port 0 is a request for any port, not a bound socket (a test host that never listens keeps it).
+            if (Uri.TryCreate(address.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri)
+                && uri.Port != 0)
+            {
+                yield return uri;
+            }
+        }
+    }
+
+    private static bool SameAuthority(Uri own, Uri url)
+    {
+        if (!string.Equals(own.Scheme, url.Scheme, StringComparison.OrdinalIgnoreCase) || own.Port != url.Port)
+        {
+            return false;
+        }
+
+        if (string.Equals(own.IdnHost, url.IdnHost, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        // A console listening on every interface, or on localhost, is also reached through loopback.
+        return (IsWildcard(own.Host) || IsLoopbackName(own.IdnHost)) && IsLoopbackName(url.IdnHost);
+    }
+
+    private static bool IsWildcard(string host) => host is "0.0.0.0" or "[::]" or "::";
+
+    private static bool IsLoopbackName(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+}
