@@ -57,7 +57,7 @@ public sealed class TrustTests(ConsoleFixture console) : IAsyncLifetime
             await Expect(page).ToHaveURLAsync(new Regex("status=failed"));
 
             // A mouse click, not the keyboard, opens the menu.
-            await page.GetByRole(AriaRole.Button, new() { Name = "Account menu: Administrator" }).ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Administrator · admin, account menu" }).ClickAsync();
             var signOut = page.GetByTestId("logout");
             await Expect(signOut).ToBeVisibleAsync();
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleFixture.ArtifactsFolder, "account-menu.png") });

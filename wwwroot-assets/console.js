@@ -92,3 +92,24 @@ document.addEventListener("click", function (event) {
     main.focus();
   }
 }, true);
+
+// MudBlazor's input icon buttons (a field's clear button, a picker's opener) render without a
+// name; screen readers would announce only "button". Name them as they appear.
+(function () {
+  function nameInputButtons(root) {
+    root.querySelectorAll(".mud-input-control button:not([aria-label]):not([aria-labelledby])").forEach(function (button) {
+      if (button.textContent.trim() !== "") {
+        return;
+      }
+
+      const field = button.closest(".mud-input-control");
+      const label = field ? field.querySelector("label") : null;
+      const what = label && label.textContent.trim() ? " " + label.textContent.trim() : "";
+      button.setAttribute("aria-label", button.classList.contains("mud-input-clear-button") || button.querySelector("path[d^='M19 6.41']")
+        ? "Clear" + what : "Open" + what);
+    });
+  }
+
+  new MutationObserver(function () { nameInputButtons(document); })
+    .observe(document.documentElement, { childList: true, subtree: true });
+})();
