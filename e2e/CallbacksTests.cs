@@ -91,6 +91,63 @@ public sealed class CallbacksTests(ConsoleFixture console) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_admin_sets_quiet_hours_and_a_due_callback_waits_for_their_end_in_the_callee_time_zone_audited()
+    {
+        // A window around London's present moment (New York, the other tests' numbers, is outside it).
+        var london = TimeZoneInfo.FindSystemTimeZoneById("Europe/London");
+        var londonNow = TimeZoneInfo.ConvertTimeFromUtc(DateTime.UtcNow, london);
+        var start = ((londonNow.Hour * 60 + londonNow.Minute) / 30 * 30 + 1440 - 30) % 1440;
+        var end = (start + 150) % 1440;
+        string Clock(int minute) => $"{minute / 60:00}:{minute % 60:00}";
+
+        var page = await console.NewPageAsync();
+        await console.RunAsync(page, "callbacks-quiet-hours", async () =>
+        {
+            await console.GotoAsync(page, "/callbacks");
+            await page.GetByTestId("quiet-hours").ClickAsync();
+            await page.GetByTestId("quiet-hours-on").ClickAsync();
+            await page.GetByTestId("quiet-hours-start").ClickAsync();
+            await page.GetByRole(AriaRole.Option, new() { Name = Clock(start), Exact = true }).ClickAsync();
+            await page.GetByTestId("quiet-hours-end").ClickAsync();
+            await page.GetByRole(AriaRole.Option, new() { Name = Clock(end), Exact = true }).ClickAsync();
+            await page.GetByTestId("quiet-hours-save").ClickAsync();
+            await Expect(page.GetByTestId("quiet-hours")).ToContainTextAsync($"Quiet hours {Clock(start)}–{Clock(end)}");
+
+            // A callback to a London number, due in a few seconds: instead of dispatching, it moves to the window's end.
+            var number = "+44770090" + Random.Shared.Next(1000, 9999);
+            var response = await _api.PostAsJsonAsync("/v1/callbacks", new { to_number = number, scheduled_at = DateTime.UtcNow.AddSeconds(3), reason = "Quiet hours rehearsal" });
+            response.EnsureSuccessStatusCode();
+            var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+            await SearchAsync(page, number);
+            await Expect(Row(page, number).GetByTestId("callback-deferred")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+            await Expect(Row(page, number).GetByTestId("callback-callee-time")).ToContainTextAsync($"{Clock(end)} Europe/London");
+            var moved = (await _api.GetFromJsonAsync<JsonElement>($"/v1/callbacks/{id}")).GetProperty("scheduled_at").GetDateTime().ToUniversalTime();
+            Assert.Equal(Clock(end), TimeZoneInfo.ConvertTimeFromUtc(moved, london).ToString("HH:mm"));
+            Assert.Equal("scheduled", (await _api.GetFromJsonAsync<JsonElement>($"/v1/callbacks/{id}")).GetProperty("status").GetString());
+
+            // The callee is in Paris after all: the operator says so on the row.
+            await Row(page, number).GetByTestId("callee-zone-button").ClickAsync();
+            await page.GetByTestId("callee-zone").FillAsync("Europe/Par");
+            await page.GetByRole(AriaRole.Option, new() { Name = "Europe/Paris", Exact = true }).ClickAsync();
+            await page.GetByTestId("callee-zone-save").ClickAsync();
+            await Expect(Row(page, number).GetByTestId("callback-callee-time")).ToContainTextAsync("Europe/Paris (set)");
+
+            // Off again, so the other tests' callbacks dispatch at their time.
+            await page.GetByTestId("quiet-hours").ClickAsync();
+            await page.GetByTestId("quiet-hours-on").ClickAsync();
+            await page.GetByTestId("quiet-hours-save").ClickAsync();
+            await Expect(page.GetByTestId("quiet-hours")).ToContainTextAsync("No quiet hours");
+
+            // Each step is in the audit log.
+            await console.GotoAsync(page, "/audit");
+            await Expect(page.GetByText($"callbacks wait during {Clock(start)}–{Clock(end)} in the callee's time zone")).ToBeVisibleAsync();
+            await Expect(page.GetByText($"quiet hours {Clock(start)}–{Clock(end)} in Europe/London").First).ToBeVisibleAsync();
+            await Expect(page.GetByText("to Europe/Paris").First).ToBeVisibleAsync();
+            await Expect(page.GetByText("no quiet hours").First).ToBeVisibleAsync();
+        });
+    }
+
+    [Fact]
     public async Task An_operator_cancels_a_callback_with_a_reason_and_sees_it_cancelled()
     {
         var (id, number) = await CreateAsync();

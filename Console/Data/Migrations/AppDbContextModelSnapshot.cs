@@ -242,6 +242,10 @@ namespace DeliveryConsole.Data.Migrations
                     b.Property<long?>("AttemptedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("CalleeTimeZone")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("CancelReason")
                         .HasColumnType("TEXT");
 
@@ -286,6 +290,9 @@ namespace DeliveryConsole.Data.Migrations
                     b.Property<string>("PipelineConfigJson")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<long?>("QuietDeferredFrom")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Reason")
                         .HasColumnType("TEXT");
@@ -1241,6 +1248,12 @@ namespace DeliveryConsole.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
+
+                    b.Property<int?>("QuietHoursEnd")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("QuietHoursStart")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Slug")
                         .HasMaxLength(64)

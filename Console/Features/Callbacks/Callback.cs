@@ -42,6 +42,10 @@ public sealed class Callback
     /// <summary>Held by a dispatcher until then; a crashed dispatch is picked up again after it.</summary>
     public DateTime? LeaseUntil { get; set; }
     public string? HangfireJobId { get; set; }
+    /// <summary>The callee's IANA time zone as an operator set it; null: derived from the number's country code.</summary>
+    public string? CalleeTimeZone { get; set; }
+    /// <summary>When quiet hours moved the callback, the time it was due at before (the first one, if moved more than once).</summary>
+    public DateTime? QuietDeferredFrom { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
 
@@ -57,6 +61,7 @@ internal sealed class CallbackConfiguration : IEntityTypeConfiguration<Callback>
         builder.Property(c => c.Status).HasMaxLength(16);
         builder.Property(c => c.ToNumber).HasMaxLength(32);
         builder.Property(c => c.FromNumber).HasMaxLength(32);
+        builder.Property(c => c.CalleeTimeZone).HasMaxLength(64);
         builder.Property(c => c.SourceSessionId).HasMaxLength(64);
         builder.Property(c => c.CreatedSessionId).HasMaxLength(64);
         builder.Property(c => c.AgentId).HasMaxLength(64);

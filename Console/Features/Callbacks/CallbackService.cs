@@ -273,6 +273,11 @@ public sealed class CallbackService(
             }
         }
 
+        if (await DeferForQuietHoursAsync(workspaceId, id, now, cancellationToken))
+        {
+            return null;
+        }
+
         try
         {
             return await DispatchCoreAsync(caller, id, [CallbackStatus.Scheduled], "callback.dispatched", cancellationToken);
@@ -282,6 +287,105 @@ public sealed class CallbackService(
             // Someone else dispatched or cancelled it in between.
             return null;
         }
+    }
+
+    /// <summary>
+    /// A due callback whose callee is in the workspace's quiet hours waits: its time moves to the
+    /// window's end in the callee's zone (remembering the time it was due at), audited as
+    /// <c>callback.deferred</c>, and its job moves with it. True when it was deferred.
+    /// </summary>
+    private async Task<bool> DeferForQuietHoursAsync(Guid workspaceId, string id, DateTime now, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var window = await db.Workspaces.AsNoTracking().Where(w => w.Id == workspaceId)
+            .Select(w => new { w.QuietHoursStart, w.QuietHoursEnd }).FirstOrDefaultAsync(cancellationToken);
+        if (QuietHours.Of(window?.QuietHoursStart, window?.QuietHoursEnd) is not { } quiet)
+        {
+            return false;
+        }
+
+        var due = await db.Callbacks.AsNoTracking().FirstAsync(c => c.Id == id && c.WorkspaceId == workspaceId, cancellationToken);
+        var (zone, _) = CalleeZone.For(due.ToNumber, due.CalleeTimeZone);
+        var allowed = quiet.AllowedFrom(now, zone);
+        if (allowed <= now)
+        {
+            return false;
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var originally = due.QuietDeferredFrom ?? due.ScheduledAt;
+        var moved = await db.Callbacks
+            .Where(c => c.Id == id && c.WorkspaceId == workspaceId && c.Status == CallbackStatus.Scheduled && c.ScheduledAt == due.ScheduledAt)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.ScheduledAt, allowed).SetProperty(c => c.QuietDeferredFrom, originally).SetProperty(c => c.UpdatedAt, now), cancellationToken);
+        if (moved == 0)
+        {
+            // Cancelled, dispatched or moved meanwhile: whoever did it owns what happens next.
+            return true;
+        }
+
+        db.Record(Caller.System(workspaceId, "quiet hours"), now, "callback.deferred", "callback", id,
+            $"quiet hours {quiet.Text} in {zone.Id}: from {due.ScheduledAt:u} to {allowed:u}");
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        if (due.HangfireJobId is { } oldJob)
+        {
+            jobs.Delete(oldJob);
+        }
+
+        await ScheduleJobAsync(await db.Callbacks.AsNoTracking().FirstAsync(c => c.Id == id, cancellationToken), cancellationToken);
+        notifier.Notify(workspaceId);
+        return true;
+    }
+
+    /// <summary>The workspace's quiet hours for callbacks, or null when there are none.</summary>
+    public async Task<QuietHours?> GetQuietHoursAsync(Caller caller, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var window = await db.Workspaces.AsNoTracking().Where(w => w.Id == caller.WorkspaceId)
+            .Select(w => new { w.QuietHoursStart, w.QuietHoursEnd }).FirstOrDefaultAsync(cancellationToken);
+        return QuietHours.Of(window?.QuietHoursStart, window?.QuietHoursEnd);
+    }
+
+    /// <summary>Sets (or, with nulls, removes) the workspace's quiet hours; admins only, audited.</summary>
+    public async Task SetQuietHoursAsync(Caller caller, int? startMinute, int? endMinute, CancellationToken cancellationToken = default)
+    {
+        caller.Require(Role.Admin);
+        if ((startMinute is null) != (endMinute is null) || startMinute is < 0 or >= 1440 || endMinute is < 0 or >= 1440 || (startMinute is not null && startMinute == endMinute))
+        {
+            throw new ValidationException("body", "quietHours", "Quiet hours need a start and a different end, each a time of day (00:00 to 23:59); or neither, for none.", "value_error");
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.Workspaces.Where(w => w.Id == caller.WorkspaceId)
+            .ExecuteUpdateAsync(s => s.SetProperty(w => w.QuietHoursStart, startMinute).SetProperty(w => w.QuietHoursEnd, endMinute), cancellationToken);
+        db.Record(caller, now, "workspace.quiet_hours_set", "workspace", caller.WorkspaceId.ToString(),
+            QuietHours.Of(startMinute, endMinute) is { } quiet ? $"callbacks wait during {quiet.Text} in the callee's time zone" : "no quiet hours");
+        await db.SaveChangesAsync(cancellationToken);
+        notifier.Notify(caller.WorkspaceId);
+    }
+
+    /// <summary>Sets the callee's time zone of a callback (an IANA id such as Europe/Paris), or with null goes back to the one of its number; audited.</summary>
+    public async Task<Callback> SetTimeZoneAsync(Caller caller, string id, string? zoneId, CancellationToken cancellationToken = default)
+    {
+        caller.Require(Role.Operator);
+        zoneId = string.IsNullOrWhiteSpace(zoneId) ? null : zoneId.Trim();
+        if (zoneId is not null && !CalleeZone.TryFind(zoneId, out _))
+        {
+            throw new ValidationException("body", "timeZone", $"'{zoneId}' is not a time zone; use an IANA name such as Europe/Paris or America/Chicago.", "value_error");
+        }
+
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var callback = await db.Callbacks.FirstOrDefaultAsync(c => c.Id == id && c.WorkspaceId == caller.WorkspaceId, cancellationToken)
+            ?? throw new NotFoundException("Callback not found");
+        var before = callback.CalleeTimeZone;
+        callback.CalleeTimeZone = zoneId;
+        callback.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+        db.Record(caller, callback.UpdatedAt, "callback.timezone_set", "callback", id,
+            $"from {before ?? $"{CalleeZone.Derive(callback.ToNumber) ?? "UTC"} (from the number)"} to {zoneId ?? $"{CalleeZone.Derive(callback.ToNumber) ?? "UTC"} (from the number)"}");
+        await db.SaveChangesAsync(cancellationToken);
+        notifier.Notify(caller.WorkspaceId);
+        return callback;
     }
 
     private async Task<Callback> DispatchCoreAsync(Caller caller, string id, string[] from, string action, CancellationToken cancellationToken)

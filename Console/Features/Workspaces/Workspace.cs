@@ -12,6 +12,9 @@ public sealed class Workspace
     /// <summary>The workspace's part of console URLs: <c>/w/{slug}/deliveries</c>. Lowercase letters, digits and dashes.</summary>
     public string? Slug { get; set; }
     public DateTime CreatedAt { get; set; }
+    /// <summary>Quiet hours for callbacks, in minutes after midnight in the callee's zone (start inclusive, end exclusive; may wrap midnight); null: none.</summary>
+    public int? QuietHoursStart { get; set; }
+    public int? QuietHoursEnd { get; set; }
 
     /// <summary>A URL-safe form of a name: "Acme Logistics, Inc." → "acme-logistics-inc".</summary>
     public static string SlugOf(string name)

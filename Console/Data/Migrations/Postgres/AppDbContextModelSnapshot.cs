@@ -280,6 +280,11 @@ namespace DeliveryConsole.Data.Migrations.Postgres
                     b.Property<long?>("AttemptedAt")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("CalleeTimeZone")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .UseCollation("C");
+
                     b.Property<string>("CancelReason")
                         .HasColumnType("text")
                         .UseCollation("C");
@@ -333,6 +338,9 @@ namespace DeliveryConsole.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("text")
                         .UseCollation("C");
+
+                    b.Property<long?>("QuietDeferredFrom")
+                        .HasColumnType("bigint");
 
                     b.Property<string>("Reason")
                         .HasColumnType("text")
@@ -1404,6 +1412,12 @@ namespace DeliveryConsole.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
                         .UseCollation("C");
+
+                    b.Property<int?>("QuietHoursEnd")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("QuietHoursStart")
+                        .HasColumnType("integer");
 
                     b.Property<string>("Slug")
                         .HasMaxLength(64)

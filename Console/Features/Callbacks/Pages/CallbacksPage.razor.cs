@@ -49,6 +49,8 @@ public sealed partial class CallbacksPage
     private string? _source;
     private bool _loading = true;
     private bool _canOperate;
+    private bool _isAdmin;
+    private QuietHours? _quiet;
     private bool _drawerOpen;
     private Callback? _open;
     private DateTime _now;
@@ -71,6 +73,7 @@ public sealed partial class CallbacksPage
     {
         _caller = await CurrentCaller.GetAsync();
         _canOperate = _caller.Can(Role.Operator);
+        _isAdmin = _caller.Can(Role.Admin);
         if (!string.IsNullOrWhiteSpace(InitialNumber) || !string.IsNullOrWhiteSpace(InitialId))
         {
             _status = All;
@@ -130,6 +133,7 @@ public sealed partial class CallbacksPage
         _now = Clock.GetUtcNow().UtcDateTime;
         var generation = ++_loadGeneration;
         var offset = _offset;
+        _quiet = await Callbacks.GetQuietHoursAsync(_caller);
         var (page, total) = await Callbacks.PageAsync(_caller, _status == All ? null : _status, string.IsNullOrWhiteSpace(_source) ? null : _source.Trim(), _number, offset, PageSize);
         var items = page.ToList();
         foreach (var id in _kept.Where(id => items.All(c => c.Id != id)).ToList())
@@ -256,6 +260,39 @@ public sealed partial class CallbacksPage
         });
         _busy.Remove(callback.Id);
 
+        await LoadAsync();
+    }
+
+    /// <summary>When quiet hours hold the callback at its time: the end of the window (UTC), else null.</summary>
+    private DateTime? QuietUntil(Callback callback, TimeZoneInfo calleeZone) =>
+        _quiet?.AllowedFrom(callback.ScheduledAt, calleeZone) is { } allowed && allowed > callback.ScheduledAt ? allowed : null;
+
+    private async Task EditQuietHoursAsync()
+    {
+        var dialog = await Dialogs.ShowAsync<QuietHoursDialog>("Quiet hours", new DialogParameters<QuietHoursDialog> { { d => d.Current, _quiet } },
+            new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true });
+        if (await dialog.Result is not { Canceled: false, Data: QuietHours chosen })
+        {
+            return;
+        }
+
+        var on = chosen.StartMinute >= 0;
+        await Snackbar.TryAsync(() => Callbacks.SetQuietHoursAsync(_caller, on ? chosen.StartMinute : null, on ? chosen.EndMinute : null),
+            on ? $"Quiet hours {chosen.Text} in the callee's time." : "No quiet hours: callbacks dispatch at their time.");
+        await LoadAsync();
+    }
+
+    private async Task SetCalleeZoneAsync(Callback callback)
+    {
+        var dialog = await Dialogs.ShowAsync<CalleeZoneDialog>("Callee's time zone", new DialogParameters<CalleeZoneDialog> { { d => d.Callback, callback } },
+            new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true });
+        if (await dialog.Result is not { Canceled: false, Data: string zone })
+        {
+            return;
+        }
+
+        await Snackbar.TryAsync(() => Callbacks.SetTimeZoneAsync(_caller, callback.Id, zone.Length == 0 ? null : zone),
+            zone.Length == 0 ? "The callee's time zone comes from the number again." : $"Callee's time zone: {zone}.");
         await LoadAsync();
     }
 

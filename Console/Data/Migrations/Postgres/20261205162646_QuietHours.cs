@@ -1,0 +1,60 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace DeliveryConsole.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class QuietHours : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<int>(
+                name: "QuietHoursEnd",
+                table: "workspaces",
+                type: "integer",
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "QuietHoursStart",
+                table: "workspaces",
+                type: "integer",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "CalleeTimeZone",
+                table: "callbacks",
+                type: "character varying(64)",
+                maxLength: 64,
+                nullable: true,
+                collation: "C");
+
+            migrationBuilder.AddColumn<long>(
+                name: "QuietDeferredFrom",
+                table: "callbacks",
+                type: "bigint",
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "QuietHoursEnd",
+                table: "workspaces");
+
+            migrationBuilder.DropColumn(
+                name: "QuietHoursStart",
+                table: "workspaces");
+
+            migrationBuilder.DropColumn(
+                name: "CalleeTimeZone",
+                table: "callbacks");
+
+            migrationBuilder.DropColumn(
+                name: "QuietDeferredFrom",
+                table: "callbacks");
+        }
+    }
+}
