@@ -56,7 +56,6 @@ public sealed partial class CallbacksPage
     private DateTime _now;
     private TimeZoneInfo _zone = TimeZoneInfo.Utc;
     private Caller _caller = default!;
-    private Timer? _ticker;
     private readonly TypingPause _typing = new(TimeSpan.FromMilliseconds(300));
 
     private List<Callback> SelectedScheduled => _selected.Where(c => c.Status == CallbackStatus.Scheduled).ToList();
@@ -97,15 +96,7 @@ public sealed partial class CallbacksPage
         await LoadAsync();
         // Status changes (the scheduler, other operators) appear without reload.
         FollowChanges(_caller.WorkspaceId, TimeSpan.FromSeconds(1), LoadAsync);
-        // Countdowns tick once a second.
-        _ticker = new Timer(_ => InvokeAsync(() =>
-        {
-            _now = Clock.GetUtcNow().UtcDateTime;
-            if (_items.Any(c => c.Status == CallbackStatus.Scheduled && c.ScheduledAt > _now && c.ScheduledAt - _now <= TimeSpan.FromHours(1)))
-            {
-                StateHasChanged();
-            }
-        }), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        // Countdowns tick on their own (CountdownText): the rows are not re-rendered for them.
     }
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
@@ -344,6 +335,5 @@ public sealed partial class CallbacksPage
     protected override void OnDispose()
     {
         _typing.Dispose();
-        _ticker?.Dispose();
     }
 }
