@@ -46,7 +46,8 @@ public sealed partial class DemoTests(SeededConsoleFixture console)
         Assert.NotEmpty(connections);
         Assert.All(connections, line => Assert.Contains("this console's own inbox at 127.0.0.1:" + new Uri(console.Server.BaseUrl).Port, line));
         Assert.DoesNotContain("DNS lookup failed", console.Server.Log);
-        Assert.DoesNotMatch(StackTrace(), console.Server.Log);
+        // No delivery failed for want of a network: nothing tried to resolve or reach an outside host.
+        Assert.DoesNotMatch(NetworkFailure(), console.Server.Log);
 
         var page = await console.NewPageAsync();
         await console.RunAsync(page, "demo-inbox", async () =>
@@ -100,6 +101,6 @@ public sealed partial class DemoTests(SeededConsoleFixture console)
         });
     }
 
-    [GeneratedRegex(@"\n\s+at [A-Za-z_.]+\(")]
-    private static partial Regex StackTrace();
+    [GeneratedRegex(@"SocketException|HttpRequestException|Name or service not known|Connection refused")]
+    private static partial Regex NetworkFailure();
 }

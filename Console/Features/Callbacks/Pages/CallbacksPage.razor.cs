@@ -95,7 +95,7 @@ public sealed partial class CallbacksPage
 
         await LoadAsync();
         // Status changes (the scheduler, other operators) appear without reload.
-        FollowChanges(_caller.WorkspaceId, TimeSpan.FromSeconds(1), LoadAsync);
+        FollowChanges(_caller.WorkspaceId, TimeSpan.FromSeconds(1), ReloadIfChangedAsync);
         // Countdowns tick on their own (CountdownText): the rows are not re-rendered for them.
     }
 
@@ -113,6 +113,16 @@ public sealed partial class CallbacksPage
                 // Stay on UTC.
             }
         }
+    }
+
+    /// <summary>A live reload: true when what the page shows changed (and it must re-render).</summary>
+    private async Task<bool> ReloadIfChangedAsync()
+    {
+        var before = Shown();
+        await LoadAsync();
+        return Shown() != before;
+
+        string Shown() => $"{_total}|{_shownOffset}|{_quiet?.Text}|" + string.Join(',', _items.Select(c => $"{c.Id}:{c.Status}:{c.UpdatedAt.Ticks}"));
     }
 
     /// <summary>Bumped by each load: a load that finishes after a later one started (a live reload against a page change) is dropped.</summary>
