@@ -95,6 +95,7 @@ public sealed partial class DemoTests(SeededConsoleFixture console)
             await page.GetByRole(AriaRole.Option, new() { Name = "503 Service Unavailable" }).ClickAsync();
             await page.GetByTestId("inbox-submit").ClickAsync();
             await Expect(page.GetByTestId("inbox-summary")).ToContainTextAsync("Answers HTTP 503");
+            await Expect(page.GetByTestId("inbox-summary")).ToContainTextAsync("verifies signatures with Workspace webhook's secret");
             await page.GetByTestId("inbox-send-test").ClickAsync();
             await Expect(page.GetByTestId("inbox-request")).ToHaveCountAsync(2);
             await Expect(page.GetByText("HTTP 503").First).ToBeVisibleAsync();
