@@ -250,7 +250,7 @@ public sealed class InboxService(IDbContextFactory<AppDbContext> dbFactory, Cons
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
-        var expired = await db.Set<WebhookInbox>().Where(i => i.ExpiresAt <= now).Select(i => i.Id).Take(100).ToListAsync(cancellationToken);
+        var expired = await db.Set<WebhookInbox>().Where(i => i.ExpiresAt <= now).OrderBy(i => i.ExpiresAt).Select(i => i.Id).Take(100).ToListAsync(cancellationToken);
         if (expired.Count == 0)
         {
             return 0;
