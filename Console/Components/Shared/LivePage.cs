@@ -27,17 +27,19 @@ public abstract class LivePage : ComponentBase, IDisposable
     }
 
     /// <summary>
-    /// As <see cref="FollowChanges(Guid, TimeSpan, Func{Task})"/>, but re-renders only when
-    /// <paramref name="reloadIfChanged"/> says what is shown changed. A re-render gives every row's
-    /// handlers new ids, and a click sent with the old ones in that instant is dropped: a page that
-    /// reloads each second under other traffic would lose clicks for nothing.
+    /// As <see cref="FollowChanges(Guid, TimeSpan, Func{Task})"/>, but re-renders only when what
+    /// <paramref name="shown"/> describes (the rows on screen, say) differs after the reload. A
+    /// re-render gives every row's handlers new ids, and a click sent with the old ones in that
+    /// instant is dropped: a page that reloads each second under other traffic would lose clicks for nothing.
     /// </summary>
-    protected void FollowChanges(Guid workspaceId, TimeSpan delay, Func<Task<bool>> reloadIfChanged)
+    protected void FollowChanges(Guid workspaceId, TimeSpan delay, Func<Task> reload, Func<string> shown)
     {
         _subscription?.Dispose();
         _subscription = new DebouncedSubscription(LiveChanges, workspaceId, delay, () => InvokeAsync(async () =>
         {
-            if (await reloadIfChanged())
+            var before = shown();
+            await reload();
+            if (shown() != before)
             {
                 StateHasChanged();
             }

@@ -1,4 +1,5 @@
 using DeliveryConsole.Infrastructure;
+using Microsoft.JSInterop;
 using MudBlazor;
 
 namespace DeliveryConsole.Components.Shared;
@@ -44,5 +45,13 @@ public static class PageActions
             snackbar.Add(exception.Message, Severity.Error);
             return null;
         }
+    }
+
+    /// <summary>Copies <paramref name="text"/> to the clipboard (console.js) and says in a snackbar whether it worked.</summary>
+    public static async Task<bool> CopyAsync(this ISnackbar snackbar, IJSRuntime js, string text, string copied, string failed = "Could not copy; select the text and copy it.")
+    {
+        var ok = await js.InvokeAsync<bool>("deliveryConsole.copyText", text);
+        snackbar.Add(ok ? copied : failed, ok ? Severity.Success : Severity.Warning);
+        return ok;
     }
 }

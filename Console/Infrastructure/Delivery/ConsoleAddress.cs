@@ -16,13 +16,21 @@ public sealed class ConsoleAddress(IOptionsMonitor<DeliveryOptions> options, ISe
 {
     public const string InboxPath = "/inbox/";
 
+    /// <summary>The public base URL as last parsed (the sender asks on every delivery: parse it once per value).</summary>
+    private PublicBase? _publicBase;
+
+    /// <summary>The listening addresses, kept once the server has bound them (they do not change while it runs).</summary>
+    private Uri[]? _listening;
+
+    private sealed record PublicBase(string Text, Uri? Uri);
+
     /// <summary>An inbox's URL as senders use it: under the public base URL.</summary>
     public string InboxUrl(string token) => $"{options.CurrentValue.PublicBaseUrl.TrimEnd('/')}{InboxPath}{token}";
 
     /// <summary>True when <paramref name="url"/> names this console (by its public base URL or a listening address), whatever the path.</summary>
     public bool IsOwnAuthority(Uri url)
     {
-        if (Uri.TryCreate(options.CurrentValue.PublicBaseUrl, UriKind.Absolute, out var publicBase) && SameAuthority(publicBase, url))
+        if (PublicBaseUri() is { } publicBase && SameAuthority(publicBase, url))
         {
             return true;
         }
@@ -49,24 +57,37 @@ public sealed class ConsoleAddress(IOptionsMonitor<DeliveryOptions> options, ISe
         return new DnsEndPoint(host, first.Port);
     }
 
-    private IEnumerable<Uri> Listening()
+    private Uri? PublicBaseUri()
     {
-        var addresses = server?.Features.Get<IServerAddressesFeature>()?.Addresses;
-        if (addresses is null)
+        var text = options.CurrentValue.PublicBaseUrl;
+        var cached = _publicBase;
+        if (cached?.Text != text)
         {
-            yield break;
+            cached = new PublicBase(text, Uri.TryCreate(text, UriKind.Absolute, out var uri) ? uri : null);
+            _publicBase = cached;
         }
 
-        foreach (var address in addresses.ToArray())
+        return cached.Uri;
+    }
+
+    private Uri[] Listening()
+    {
+        if (_listening is { } kept)
         {
-            // Kestrel writes wildcards as http://+:80, http://*:80 or http://[::]:80.
-            // Port 0 is a request for any port, not a bound socket (a test host that never listens keeps it).
-            if (Uri.TryCreate(address.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri)
-                && uri.Port != 0)
-            {
-                yield return uri;
-            }
+            return kept;
         }
+
+        var listening = (server?.Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [])
+            // Kestrel writes wildcards as http://+:80, http://*:80 or http://[::]:80.
+            .Select(a => Uri.TryCreate(a.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri) ? uri : null)
+            // Port 0 is a request for any port, not a bound socket (a test host that never listens keeps it).
+            .OfType<Uri>().Where(uri => uri.Port != 0).ToArray();
+        if (listening.Length > 0)
+        {
+            _listening = listening;
+        }
+
+        return listening;
     }
 
     private static bool SameAuthority(Uri own, Uri url)

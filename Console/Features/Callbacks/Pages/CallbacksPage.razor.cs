@@ -95,7 +95,7 @@ public sealed partial class CallbacksPage
 
         await LoadAsync();
         // Status changes (the scheduler, other operators) appear without reload.
-        FollowChanges(_caller.WorkspaceId, TimeSpan.FromSeconds(1), ReloadIfChangedAsync);
+        FollowChanges(_caller.WorkspaceId, TimeSpan.FromSeconds(1), LoadAsync, Shown);
         // Countdowns tick on their own (CountdownText): the rows are not re-rendered for them.
     }
 
@@ -115,15 +115,8 @@ public sealed partial class CallbacksPage
         }
     }
 
-    /// <summary>A live reload: true when what the page shows changed (and it must re-render).</summary>
-    private async Task<bool> ReloadIfChangedAsync()
-    {
-        var before = Shown();
-        await LoadAsync();
-        return Shown() != before;
-
-        string Shown() => $"{_total}|{_shownOffset}|{_quiet?.Text}|" + string.Join(',', _items.Select(c => $"{c.Id}:{c.Status}:{c.UpdatedAt.Ticks}"));
-    }
+    /// <summary>What the page shows, for live reloads: they re-render only when it changed.</summary>
+    private string Shown() => $"{_total}|{_shownOffset}|{_quiet?.Text}|" + string.Join(',', _items.Select(c => $"{c.Id}:{c.Status}:{c.UpdatedAt.Ticks}"));
 
     /// <summary>Bumped by each load: a load that finishes after a later one started (a live reload against a page change) is dropped.</summary>
     private int _loadGeneration;
