@@ -57,7 +57,12 @@ if (command is not null)
 
 builder.WebHost.UseStaticWebAssets();
 // Long API URLs get a 414 in their group's envelope from the app (ApiErrorFallback), not Kestrel's empty one.
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestLineSize = ApiErrorFallback.KestrelRequestLineLimit);
+// No request body over the largest route limit is read at all (RequestBody has the one size rule).
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    kestrel.Limits.MaxRequestLineSize = ApiErrorFallback.KestrelRequestLineLimit;
+    kestrel.Limits.MaxRequestBodySize = RequestBody.ServerLimit;
+});
 builder.Services.AddSingleton(TimeProvider.System);
 
 builder.AddDatabase();

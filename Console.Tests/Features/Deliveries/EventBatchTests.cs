@@ -100,4 +100,81 @@ public sealed class EventBatchTests(ConsoleAppFactory app) : IClassFixture<Conso
         await using var db = await app.DbAsync();
         Assert.Equal(0, await db.Events.CountAsync(e => e.WorkspaceId == workspace));
     }
+
+    private static string Padded(int bytes) => "{\"eventType\": \"batch.test\", \"payload\": {\"pad\": \"" + new string('x', bytes) + "\"}}";
+
+    private static StringContent Batch(IEnumerable<string> events, bool chunked = false)
+    {
+        var content = new StringContent("{\"events\": [" + string.Join(",", events) + "]}", Encoding.UTF8, "application/json");
+        if (chunked)
+        {
+            // No Content-Length: the console sees the size only while reading.
+            content.Headers.ContentLength = null;
+        }
+
+        return content;
+    }
+
+    /// <summary>A refused batch: 413, the events group's envelope with the items it blames.</summary>
+    private static async Task<JsonElement> TooLargeAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.RequestEntityTooLarge, $"{(int)response.StatusCode}: {text[..Math.Min(500, text.Length)]}");
+        Assert.StartsWith("application/json", response.Content.Headers.ContentType?.ToString());
+        var root = JsonDocument.Parse(text).RootElement;
+        Assert.Equal(["code", "error", "items"], root.EnumerateObject().Select(p => p.Name).Order());
+        Assert.Equal("PAYLOAD_TOO_LARGE", root.GetProperty("code").GetString());
+        Assert.Contains("nothing was stored", root.GetProperty("error").GetString());
+        return root;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_event_over_1_MiB_in_a_batch_is_a_413_naming_its_index_and_nothing_is_stored(bool chunked)
+    {
+        var (client, workspace) = await WorkspaceWithWebhookAsync();
+
+        // A 1.5 MB event among ten: the batch is within 4 MiB, its seventh event is not within 1 MiB.
+        var ten = Enumerable.Range(0, 10).Select(i => i == 6 ? Padded(1_500_000) : Padded(100));
+        var response = await client.PostAsync("/v1/events/batch", Batch(ten, chunked));
+        var error = await TooLargeAsync(response);
+        var items = error.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal([6], items.Select(i => i.GetProperty("index").GetInt32()));
+        Assert.Contains("1 MiB", items[0].GetProperty("error").GetString());
+
+        // One event of 5 MiB: the batch is over 4 MiB too; the event is named all the same.
+        response = await client.PostAsync("/v1/events/batch", Batch([Padded(5 * 1024 * 1024)], chunked));
+        error = await TooLargeAsync(response);
+        Assert.Contains("4 MiB", error.GetProperty("error").GetString());
+        Assert.Equal([0], error.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("index").GetInt32()));
+
+        // Many small events over 4 MiB together: too large, no event to blame.
+        response = await client.PostAsync("/v1/events/batch", Batch(Enumerable.Range(0, 600).Select(_ => Padded(8_000)), chunked));
+        error = await TooLargeAsync(response);
+        Assert.Empty(error.GetProperty("items").EnumerateArray());
+
+        await using var db = await app.DbAsync();
+        Assert.Equal(0, await db.Events.CountAsync(e => e.WorkspaceId == workspace));
+        Assert.Equal(0, await db.Deliveries.CountAsync(d => d.WorkspaceId == workspace));
+    }
+
+    [Fact]
+    public async Task Events_of_up_to_1_MiB_in_a_batch_of_up_to_4_MiB_are_published()
+    {
+        var (client, workspace) = await WorkspaceWithWebhookAsync();
+        // Three events just under 1 MiB each (the event object, as POST /v1/events would take it).
+        var overhead = Encoding.UTF8.GetByteCount(Padded(0));
+        var response = await client.PostAsync("/v1/events/batch", Batch(Enumerable.Range(0, 3).Select(_ => Padded(1024 * 1024 - overhead))));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await using var db = await app.DbAsync();
+        Assert.Equal(3, await db.Events.CountAsync(e => e.WorkspaceId == workspace));
+
+        // The same event one byte larger is refused, alone (POST /v1/events) and in a batch.
+        var single = new StringContent(Padded(1024 * 1024 - overhead + 1), Encoding.UTF8, "application/json");
+        await Envelope.AssertErrorAsync(await client.PostAsync("/v1/events", single), HttpStatusCode.RequestEntityTooLarge, EnvelopeKind.Code);
+        var refused = await TooLargeAsync(await client.PostAsync("/v1/events/batch", Batch([Padded(1024 * 1024 - overhead + 1)])));
+        Assert.Equal([0], refused.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("index").GetInt32()));
+        Assert.Equal(3, await db.Events.CountAsync(e => e.WorkspaceId == workspace));
+    }
 }

@@ -71,7 +71,7 @@ public sealed class InboxService(IDbContextFactory<AppDbContext> dbFactory, Cons
 {
     public const int KeptRequests = 200;
     public const int KeptBodyBytes = 64 * 1024;
-    public const int MaxBodyBytes = 1024 * 1024;
+    public const long MaxBodyBytes = Infrastructure.Api.RequestBody.DefaultLimit;
     public const int MaxActiveInboxes = 20;
     public const int MaxDelayMs = 60_000;
     public static readonly TimeSpan MinLifetime = TimeSpan.FromHours(1);

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using DeliveryConsole.Infrastructure;
 using DeliveryConsole.Infrastructure.Delivery;
-using Microsoft.AspNetCore.Http.Features;
+using DeliveryConsole.Infrastructure.Api;
 using Microsoft.Extensions.Options;
 
 namespace DeliveryConsole.Features.Inboxes;
@@ -22,36 +22,26 @@ public static class InboxesExtensions
     /// </summary>
     public static IEndpointRouteBuilder MapInboxes(this IEndpointRouteBuilder routes)
     {
-        routes.Map("/inbox/{token}", ReceiveAsync).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
-        routes.Map("/inbox/{token}/{**rest}", ReceiveAsync).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
+        routes.Map("/inbox/{token}", ReceiveAsync).AllowAnonymous().DisableAntiforgery().WithBodyLimit(InboxService.MaxBodyBytes).ExcludeFromDescription();
+        routes.Map("/inbox/{token}/{**rest}", ReceiveAsync).AllowAnonymous().DisableAntiforgery().WithBodyLimit(InboxService.MaxBodyBytes).ExcludeFromDescription();
         return routes;
     }
 
     private static async Task ReceiveAsync(HttpContext http, string token, InboxService inboxes)
     {
         http.Response.Headers.CacheControl = "no-store";
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = InboxService.MaxBodyBytes + 1;
-        }
-
-        byte[] body;
+        ReadOnlyMemory<byte> body;
         try
         {
-            body = await ReadBodyAsync(http.Request.Body, http.RequestAborted);
-        }
-        catch (BadHttpRequestException)
-        {
-            body = new byte[InboxService.MaxBodyBytes + 1];
+            (body, var tooLarge) = await RequestBody.ReadWithinLimitAsync(http, keepPrefix: false);
+            if (tooLarge)
+            {
+                await AnswerAsync(http, StatusCodes.Status413PayloadTooLarge, $"An inbox takes bodies up to {RequestBody.Describe(InboxService.MaxBodyBytes)}; nothing was recorded.");
+                return;
+            }
         }
         catch (OperationCanceledException)
         {
-            return;
-        }
-
-        if (body.Length > InboxService.MaxBodyBytes)
-        {
-            await AnswerAsync(http, StatusCodes.Status413PayloadTooLarge, $"An inbox takes bodies up to {InboxService.MaxBodyBytes / 1024} KiB; nothing was recorded.");
             return;
         }
 
@@ -59,7 +49,7 @@ public static class InboxesExtensions
             .Select(h => new KeyValuePair<string, string>(h.Key.ToLowerInvariant(), h.Value.ToString()))
             .OrderBy(h => h.Key, StringComparer.Ordinal).ToList();
         var path = $"{http.Request.PathBase}{http.Request.Path}{http.Request.QueryString}";
-        var answer = await inboxes.ReceiveAsync(token, new InboxArrival(http.Request.Method, path, headers, body, body.Length,
+        var answer = await inboxes.ReceiveAsync(token, new InboxArrival(http.Request.Method, path, headers, body.ToArray(), body.Length,
             http.Connection.RemoteIpAddress?.ToString()), http.RequestAborted);
         if (answer.Delay > TimeSpan.Zero)
         {
@@ -74,23 +64,6 @@ public static class InboxesExtensions
         }
 
         await AnswerAsync(http, answer.Status, answer.Message);
-    }
-
-    private static async Task<byte[]> ReadBodyAsync(Stream stream, CancellationToken cancellationToken)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > InboxService.MaxBodyBytes)
-            {
-                break;
-            }
-        }
-
-        return buffer.ToArray();
     }
 
     private static Task AnswerAsync(HttpContext http, int status, string message)

@@ -9,8 +9,6 @@ namespace DeliveryConsole.Infrastructure.Api;
 /// </summary>
 public sealed partial class JsonBody
 {
-    public const long DefaultMaxBytes = 1024 * 1024;
-
     private readonly List<FieldError> _errors = [];
 
     private JsonBody(JsonElement root) => Root = root;
@@ -22,27 +20,17 @@ public sealed partial class JsonBody
 
     public JsonElement Root { get; }
 
-    public static async Task<JsonBody> ReadAsync(HttpRequest request, long maxBytes = DefaultMaxBytes, bool allowEmpty = false)
+    /// <summary>
+    /// Reads the request's JSON object body within the route's size limit (<see cref="RequestBody"/>):
+    /// a larger one is a 413, an empty one a 400 unless <paramref name="allowEmpty"/>.
+    /// </summary>
+    public static async Task<JsonBody> ReadAsync(HttpRequest request, bool allowEmpty = false) =>
+        Of(request, await RequestBody.ReadAsync(request.HttpContext), allowEmpty);
+
+    /// <summary>A body already read (within its limit): checked as <see cref="ReadAsync"/> checks it.</summary>
+    public static JsonBody Of(HttpRequest request, ReadOnlyMemory<byte> bytes, bool allowEmpty = false)
     {
-        if (request.ContentLength > maxBytes)
-        {
-            throw new PayloadTooLargeException($"The request body is larger than {maxBytes / 1024} KiB.");
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
-        {
-            if (buffer.Length + read > maxBytes)
-            {
-                throw new PayloadTooLargeException($"The request body is larger than {maxBytes / 1024} KiB.");
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        if (buffer.Length == 0)
+        if (bytes.Length == 0)
         {
             if (allowEmpty)
             {
@@ -53,7 +41,7 @@ public sealed partial class JsonBody
         }
 
         RequireJsonContentType(request);
-        return new JsonBody(Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)));
+        return new JsonBody(Parse(bytes));
     }
 
     /// <summary>

@@ -16,12 +16,16 @@ public static partial class EventApi
             .WithSummary("Publishes an event: one delivery per matching endpoint (master webhook, the application's finishedUrl, the campaign's webhooks)")
             .Accepts<PublishRequest>("application/json").Produces<PublishResponse>(StatusCodes.Status202Accepted);
         group.MapPost("/batch", PublishBatch).WithName("PublishEventBatch")
-            .WithSummary("Publishes 1 to 1,000 events at once, all or nothing: any invalid item is a 400 naming every bad index, and nothing is stored")
+            .WithSummary("Publishes 1 to 1,000 events at once, all or nothing: any invalid item is a 400 naming every bad index, an event over 1 MiB a 413 naming it, a body over 4 MiB a 413; nothing is stored")
+            .WithBodyLimit(RequestBody.BatchLimit)
             .Accepts<PublishBatchRequest>("application/json").Produces<PublishBatchResponse>(StatusCodes.Status202Accepted);
         return group;
     }
 
-    /// <summary>A batch refused because of its items: <c>{"error", "code": "BAD_REQUEST", "items": [{"index", "error"}]}</c>.</summary>
+    /// <summary>
+    /// A batch refused because of its items: <c>{"error", "code", "items": [{"index", "error"}]}</c>,
+    /// with code BAD_REQUEST (400) for invalid items or PAYLOAD_TOO_LARGE (413) for items over the single-event limit.
+    /// </summary>
     public sealed record BatchItemError(int Index, string Error);
 
     public sealed record BatchError(string Error, string Code, IReadOnlyList<BatchItemError> Items);
@@ -53,14 +57,24 @@ public static partial class EventApi
         return TypedResults.Json(new PublishResponse(published.EventId, published.DeliveryIds), ApiJson.CamelCase, statusCode: StatusCodes.Status202Accepted);
     }
 
-    /// <summary>The largest batch body: a thousand events of a few KiB each.</summary>
-    private const long MaxBatchBytes = 16 * 1024 * 1024;
-
     public static async Task<IResult> PublishBatch(HttpContext http, EventService events)
     {
         var caller = http.Caller();
         caller.Require(Access.Role.Operator);
-        var body = await JsonBody.ReadAsync(http.Request, MaxBatchBytes);
+        var (bytes, tooLarge) = await RequestBody.ReadWithinLimitAsync(http);
+        if (tooLarge)
+        {
+            // Over the batch limit: the events already seen to be over the single-event limit are named.
+            var known = BatchScan.OversizedItems(bytes.Span, RequestBody.DefaultLimit);
+            return TypedResults.Json(
+                new BatchError($"The batch is larger than {RequestBody.Describe(RequestBody.BatchLimit)}" +
+                    (known.Count > 0 ? $" and {(known.Count == 1 ? "an event is" : "events are")} larger than {RequestBody.Describe(RequestBody.DefaultLimit)}" : "") +
+                    "; nothing was stored. Send at most 4 MiB a batch, each event at most 1 MiB.",
+                    "PAYLOAD_TOO_LARGE", known.Select(i => new BatchItemError(i, $"This event is larger than {RequestBody.Describe(RequestBody.DefaultLimit)} ({RequestBody.DefaultLimit:N0} bytes).")).ToList()),
+                ApiJson.CamelCase, statusCode: StatusCodes.Status413PayloadTooLarge);
+        }
+
+        var body = JsonBody.Of(http.Request, bytes);
         if (!body.Root.TryGetProperty("events", out var list) || list.ValueKind != JsonValueKind.Array)
         {
             throw new DeliveryConsole.Infrastructure.ValidationException("body", "events", "events must be a list of 1 to 1,000 events", "list_type");
@@ -70,6 +84,28 @@ public static partial class EventApi
         if (count is 0 or > EventService.MaxBatch)
         {
             throw new DeliveryConsole.Infrastructure.ValidationException("body", "events", $"events must hold 1 to {EventService.MaxBatch:N0} events, not {count:N0}", "too_long");
+        }
+
+        // Each event within the limit of POST /v1/events, as if it had been sent alone: checked
+        // first, so an oversized event is refused without reading any event's fields.
+        var oversized = new List<BatchItemError>();
+        var position = 0;
+        foreach (var element in list.EnumerateArray())
+        {
+            var size = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element).Length;
+            if (size > RequestBody.DefaultLimit)
+            {
+                oversized.Add(new BatchItemError(position, $"This event is {size:N0} bytes; an event may be at most {RequestBody.Describe(RequestBody.DefaultLimit)} ({RequestBody.DefaultLimit:N0} bytes)."));
+            }
+
+            position++;
+        }
+
+        if (oversized.Count > 0)
+        {
+            return TypedResults.Json(
+                new BatchError($"{oversized.Count} of {count} events are larger than {RequestBody.Describe(RequestBody.DefaultLimit)}; nothing was stored.", "PAYLOAD_TOO_LARGE", oversized),
+                ApiJson.CamelCase, statusCode: StatusCodes.Status413PayloadTooLarge);
         }
 
         var requests = new List<NewEvent>(count);
