@@ -1,5 +1,6 @@
 using System.Globalization;
 using DeliveryConsole.Features.Webhooks;
+using DeliveryConsole.Infrastructure;
 
 namespace DeliveryConsole.Features.Deliveries;
 
@@ -53,6 +54,138 @@ public sealed record InspectorQuery
             Payload = string.IsNullOrWhiteSpace(Payload) ? null : Payload.Trim(),
         };
     }
+
+    /// <summary>
+    /// What is wrong with this query, a message per parameter, for what refuses a query rather
+    /// than ignoring what it does not know (the CSV export: a download must be of the filter asked
+    /// for). Payload searches are parsed here; their cost bound is checked where they run.
+    /// </summary>
+    public IReadOnlyList<FieldError> Problems()
+    {
+        var problems = new List<FieldError>();
+        void Add(string name, string message) => problems.Add(new FieldError(["query", name], message, "value_error"));
+
+        if (Status is not null && !DeliveryStatusText.TryParse(Status, out _))
+        {
+            Add("status", $"status '{Clip(Status)}' is not a delivery status: pending, delivered or failed.");
+        }
+
+        if (Type is { Length: > 100 })
+        {
+            Add("type", "type is an event type of at most 100 characters.");
+        }
+
+        if (Scope is not null && ParseScope(Scope) is null)
+        {
+            Add("scope", $"scope '{Clip(Scope)}' is not an endpoint scope: master, application or campaign.");
+        }
+
+        if (Endpoint is not null && !Guid.TryParse(Endpoint, out _))
+        {
+            Add("endpoint", $"endpoint '{Clip(Endpoint)}' is not an endpoint id (a UUID).");
+        }
+
+        if (Channel is not null and not ("voice" or "sms"))
+        {
+            Add("channel", $"channel '{Clip(Channel)}' is not a channel: voice or sms.");
+        }
+
+        if (Range is not null && !Ranges.Contains(Range))
+        {
+            Add("range", $"range '{Clip(Range)}' is not a time range: 1h, 24h, 7d or custom (with from and to).");
+        }
+
+        if (Range == "custom")
+        {
+            var from = ParseDay(From) ?? ParseInstant(From);
+            var to = ParseDay(To)?.AddDays(1) ?? ParseInstant(To);
+            if (From is not null && from is null)
+            {
+                Add("from", $"from '{Clip(From)}' is not a date (yyyy-MM-dd) or an instant (yyyy-MM-ddTHH:mmZ).");
+            }
+
+            if (To is not null && to is null)
+            {
+                Add("to", $"to '{Clip(To)}' is not a date (yyyy-MM-dd) or an instant (yyyy-MM-ddTHH:mmZ).");
+            }
+
+            if (From is null && To is null)
+            {
+                Add("range", "A custom range needs from, to or both.");
+            }
+
+            if (from is { } start && to is { } end && end <= start)
+            {
+                Add("to", "to must come after from.");
+            }
+        }
+        else if (From is not null || To is not null)
+        {
+            Add(From is not null ? "from" : "to", "from and to go with range=custom.");
+        }
+
+        if (Q is { Length: > 500 })
+        {
+            Add("q", "q is at most 500 characters.");
+        }
+
+        if (Answer is not null and not "none"
+            && !(int.TryParse(Answer, NumberStyles.None, CultureInfo.InvariantCulture, out var answer) && answer is >= 100 and <= 599))
+        {
+            Add("answer", $"answer '{Clip(Answer)}' is not an HTTP status (100 to 599) or none.");
+        }
+
+        if (Payload is not null)
+        {
+            try
+            {
+                PayloadSearch.Parse(Payload);
+            }
+            catch (ValidationException exception)
+            {
+                problems.AddRange(exception.Errors.Select(e => new FieldError(["query", "payload"], e.Message, e.Type)));
+            }
+        }
+
+        if (Sort is not null && !Enum.TryParse<DeliverySortField>(Sort, ignoreCase: true, out _))
+        {
+            Add("sort", $"sort '{Clip(Sort)}' is not a column: createdAt, lastAttemptAt, attempts, status or eventType.");
+        }
+
+        if (Dir is not null && !Dir.Equals("asc", StringComparison.OrdinalIgnoreCase) && !Dir.Equals("desc", StringComparison.OrdinalIgnoreCase))
+        {
+            Add("dir", $"dir '{Clip(Dir)}' is asc or desc.");
+        }
+
+        return problems;
+    }
+
+    /// <summary>
+    /// This query without the values the page ignores (an unknown status, a bad date): what the
+    /// page shows, as a link that asks for the same (the export). An invalid payload search stays:
+    /// the page shows why it is refused.
+    /// </summary>
+    public InspectorQuery WithoutIgnoredValues()
+    {
+        var bad = Problems().Select(p => p.Location[^1]).Where(name => name != "payload").ToHashSet();
+        return this with
+        {
+            Status = bad.Contains("status") ? null : Status,
+            Type = bad.Contains("type") ? null : Type,
+            Scope = bad.Contains("scope") ? null : Scope,
+            Endpoint = bad.Contains("endpoint") ? null : Endpoint,
+            Channel = bad.Contains("channel") ? null : Channel,
+            Range = bad.Contains("range") ? null : Range,
+            From = bad.Contains("range") || bad.Contains("from") ? null : From,
+            To = bad.Contains("range") || bad.Contains("to") ? null : To,
+            Q = bad.Contains("q") ? null : Q,
+            Answer = bad.Contains("answer") ? null : Answer,
+            Sort = bad.Contains("sort") ? null : Sort,
+            Dir = bad.Contains("dir") ? null : Dir,
+        };
+    }
+
+    private static string Clip(string value) => value.Length > 40 ? value[..40] + "…" : value;
 
     public DeliverySort ToSort() => new(
         Enum.TryParse<DeliverySortField>(Sort, ignoreCase: true, out var field) ? field : DeliverySortField.CreatedAt,

@@ -80,7 +80,8 @@ public sealed partial class DeliveriesPage
 
     private bool HasFilters => _query.ToQueryString().Length > 0;
 
-    private string ExportHref => "deliveries/export.csv" + (HasFilters ? "?" + _query.ToQueryString() : "");
+    /// <summary>The rows the page shows (values it ignores are left out, so the export does not refuse them).</summary>
+    private string ExportHref => _query.WithoutIgnoredValues().ToQueryString() is { Length: > 0 } query ? $"deliveries/export.csv?{query}" : "deliveries/export.csv";
 
     private TimeZoneInfo Zone => _display.Utc ? TimeZoneInfo.Utc : _browserZone;
 
