@@ -65,6 +65,7 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 });
 builder.Services.AddSingleton(TimeProvider.System);
 
+builder.AddRequestOrigin();
 builder.AddDatabase();
 builder.AddWorkspaces();
 builder.AddAccess();
@@ -125,6 +126,7 @@ if (command is not null)
     }
 }
 
+app.UseRequestOrigin();
 app.UseConsoleErrorPages();
 app.UseWorkspacePaths();
 app.UseRouting();

@@ -144,8 +144,13 @@ public sealed class PortalLinkTests(ConsoleAppFactory app) : IClassFixture<Conso
         var notUuid = await client.PostAsJsonAsync("/v1/portal-links", new { endpointIds = new[] { "nope" } });
         await Envelope.AssertErrorAsync(notUuid, HttpStatusCode.BadRequest, EnvelopeKind.Code);
         var other = await SeedAsync();
+        // Another workspace's endpoint, or one that never was: the same 404, and no link stored.
+        var linksBefore = (await client.GetStringAsync("/v1/portal-links")).Length;
         var foreign = await client.PostAsJsonAsync("/v1/portal-links", new { endpointIds = new[] { other.Shown } });
-        await Envelope.AssertErrorAsync(foreign, HttpStatusCode.BadRequest, EnvelopeKind.Code);
+        await Envelope.AssertErrorAsync(foreign, HttpStatusCode.NotFound, EnvelopeKind.Code);
+        var unknown = await client.PostAsJsonAsync("/v1/portal-links", new { endpointIds = new[] { seed.Shown, Guid.NewGuid() } });
+        await Envelope.AssertErrorAsync(unknown, HttpStatusCode.NotFound, EnvelopeKind.Code);
+        Assert.Equal(linksBefore, (await client.GetStringAsync("/v1/portal-links")).Length);
         var notBool = await client.PostAsJsonAsync("/v1/portal-links", new { readOnly = "yes" });
         await Envelope.AssertErrorAsync(notBool, HttpStatusCode.BadRequest, EnvelopeKind.Code);
 

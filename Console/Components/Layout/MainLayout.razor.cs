@@ -17,7 +17,8 @@ public partial class MainLayout
     [Inject] private NavigationManager Navigation { get; set; } = default!;
 
     /// <summary>The page's own address with the fragment (a bare "#main-content" would resolve against the workspace's base address).</summary>
-    private string SkipHref => Navigation.Uri.Split('#')[0] + "#main-content";
+    /// <summary>This page's path and query with the fragment (relative: no Host of the request in a link).</summary>
+    private string SkipHref => new Uri(Navigation.Uri).PathAndQuery + "#main-content";
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private IJSRuntime JS { get; set; } = default!;

@@ -70,7 +70,7 @@ public static class PortalEndpoints
 
         body.ThrowIfInvalid();
         var lifetime = minutes is { } m ? TimeSpan.FromMinutes(m) : PortalService.DefaultLifetime;
-        var created = await portal.CreateAsync(caller, new PortalLinkRequest(label, endpointIds, readOnly, rotation, lifetime), cancellationToken: http.RequestAborted);
+        var created = await portal.CreateAsync(caller, new PortalLinkRequest(label, endpointIds, readOnly, rotation, lifetime), http.RequestAborted);
         return TypedResults.Json(LinkResponse.From(created.Link, clock.GetUtcNow().UtcDateTime, created.Url, created.Token), ApiJson.CamelCase, statusCode: StatusCodes.Status201Created);
     }
 

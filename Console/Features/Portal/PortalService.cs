@@ -79,7 +79,7 @@ public sealed class PortalService(
     public static readonly TimeSpan DefaultLifetime = TimeSpan.FromDays(1);
     private const string Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-    public async Task<CreatedPortalLink> CreateAsync(Caller caller, PortalLinkRequest request, string? baseUrl = null, CancellationToken cancellationToken = default)
+    public async Task<CreatedPortalLink> CreateAsync(Caller caller, PortalLinkRequest request, CancellationToken cancellationToken = default)
     {
         caller.Require(Role.Admin);
         var errors = new List<FieldError>();
@@ -112,7 +112,8 @@ public sealed class PortalService(
                 .Select(e => e.Id).ToListAsync(cancellationToken);
             if (endpointIds.Except(known).FirstOrDefault() is var unknown && unknown != Guid.Empty)
             {
-                throw new ValidationException("body", "endpointIds", $"No endpoint {unknown} in this workspace.");
+                // Another workspace's endpoint is no more known here than one that never existed.
+                throw new NotFoundException($"Endpoint {unknown} not found.");
             }
         }
 
@@ -137,7 +138,8 @@ public sealed class PortalService(
             $"{link.Prefix}… {(link.Label is null ? "" : $"\"{link.Label}\" ")}{(endpointIds.Count == 0 ? "all endpoints" : $"{endpointIds.Count} endpoint(s)")}, " +
             $"{(request.ReadOnly ? "read-only" : link.AllowRotateSecret ? "resend and rotate secret" : "resend")}, until {link.ExpiresAt:yyyy-MM-dd HH:mm} UTC");
         await db.SaveChangesAsync(cancellationToken);
-        var root = (baseUrl ?? deliveryOptions.Value.PublicBaseUrl).TrimEnd('/');
+        // Delivery:PublicBaseUrl, never the Host a request named.
+        var root = deliveryOptions.Value.PublicBaseUrl.TrimEnd('/');
         return new CreatedPortalLink(PortalLinkView.From(link), token, $"{root}/portal/{token}");
     }
 

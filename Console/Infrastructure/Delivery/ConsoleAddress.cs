@@ -24,6 +24,12 @@ public sealed class ConsoleAddress(IOptionsMonitor<DeliveryOptions> options, ISe
 
     private sealed record PublicBase(string Text, Uri? Uri);
 
+    /// <summary>
+    /// An absolute URL of this console for <paramref name="pathAndQuery"/> (<c>/w/acme/views/…</c>),
+    /// under the public base URL: links the console hands out never take the request's Host.
+    /// </summary>
+    public string PublicUrl(string pathAndQuery) => $"{options.CurrentValue.PublicBaseUrl.TrimEnd('/')}/{pathAndQuery.TrimStart('/')}";
+
     /// <summary>An inbox's URL as senders use it: under the public base URL.</summary>
     public string InboxUrl(string token) => $"{options.CurrentValue.PublicBaseUrl.TrimEnd('/')}{InboxPath}{token}";
 

@@ -30,6 +30,7 @@ public sealed partial class DeliveriesPage
     [Inject] private DeliveryQueries Deliveries { get; set; } = default!;
     [Inject] private EndpointService Endpoints { get; set; } = default!;
     [Inject] private ResendService Resend { get; set; } = default!;
+    [Inject] private DeliveryConsole.Infrastructure.Delivery.ConsoleAddress Address { get; set; } = default!;
     [Inject] private ReplayService Replay { get; set; } = default!;
     [Inject] private UserService Users { get; set; } = default!;
     [Inject] private SavedViewService Views { get; set; } = default!;
@@ -219,7 +220,7 @@ public sealed partial class DeliveriesPage
         var view = await Snackbar.TryAsync(() => Views.SaveAsync(_caller!, name, _query));
         if (view is not null)
         {
-            var link = Navigation.ToAbsoluteUri($"views/{view.Id}").ToString();
+            var link = Address.PublicUrl(Navigation.ToAbsoluteUri($"views/{view.Id}").PathAndQuery);
             var copied = await JS.InvokeAsync<bool>("deliveryConsole.copyText", link);
             Snackbar.Add($"View \"{view.Name}\" saved{(copied ? "; its link is copied" : "")}: {link}", Severity.Success);
         }
