@@ -33,6 +33,9 @@ public static class ClusterChannels
     public const string Endpoints = "dc_endpoints";
     public const string Live = "dc_live";
 
+    /// <summary>Console sessions ended (<c>s:{session id}</c> or <c>u:{user id}</c>): open circuits of them sign out.</summary>
+    public const string Sessions = "dc_sessions";
+
     /// <summary>The payload handlers get after signals may have been missed.</summary>
     public const string Resync = "*";
 }
@@ -62,7 +65,7 @@ public sealed class LocalSignals : IClusterSignals
 public sealed class PostgresSignals(IOptions<DatabaseOptions> database, ILogger<PostgresSignals> logger) : BackgroundService, IClusterSignals
 {
     private const long LeaderLockKey = 7301955123;
-    private static readonly string[] Channels = [ClusterChannels.Wake, ClusterChannels.Endpoints, ClusterChannels.Live];
+    private static readonly string[] Channels = [ClusterChannels.Wake, ClusterChannels.Endpoints, ClusterChannels.Live, ClusterChannels.Sessions];
     private static readonly TimeSpan LeaderCheck = TimeSpan.FromSeconds(2);
 
     private readonly string _origin = Guid.NewGuid().ToString("N")[..12];

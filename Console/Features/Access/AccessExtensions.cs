@@ -1,5 +1,6 @@
 using DeliveryConsole.Data;
 using DeliveryConsole.Infrastructure;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.DataProtection;
@@ -23,6 +24,7 @@ public static class AccessExtensions
         builder.Services.AddSingleton<UserService>();
         builder.Services.AddSingleton<FirstRunPassword>();
         builder.Services.AddSingleton<SignInThrottle>();
+        builder.Services.AddSingleton<UserSessions>();
         builder.Services.AddAntiforgery(options =>
         {
             options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
@@ -59,10 +61,32 @@ public static class AccessExtensions
             cookie.LoginPath = "/account/login";
             cookie.LogoutPath = "/account/logout";
             cookie.AccessDeniedPath = "/account/access-denied";
-            cookie.ExpireTimeSpan = TimeSpan.FromHours(12);
+            cookie.ExpireTimeSpan = UserSessions.Lifetime;
             cookie.SlidingExpiration = true;
+            // Every request: the cookie's session must be live (sign-out and password changes end
+            // it at once, on every node); then Identity's security stamp check.
+            cookie.Events.OnValidatePrincipal = async context =>
+            {
+                if (await UserSessions.ValidateAsync(context))
+                {
+                    await SecurityStampValidator.ValidatePrincipalAsync(context);
+                }
+            };
         });
-        builder.Services.Configure<SecurityStampValidatorOptions>(options => options.ValidationInterval = TimeSpan.FromMinutes(1));
+        builder.Services.Configure<SecurityStampValidatorOptions>(options =>
+        {
+            options.ValidationInterval = TimeSpan.FromMinutes(1);
+            // The refreshed cookie keeps naming its session.
+            options.OnRefreshingPrincipal = context =>
+            {
+                if (context.CurrentPrincipal?.FindFirst(UserSessions.Claim) is { } session && context.NewPrincipal?.Identity is System.Security.Claims.ClaimsIdentity identity)
+                {
+                    identity.AddClaim(new System.Security.Claims.Claim(UserSessions.Claim, session.Value));
+                }
+
+                return Task.CompletedTask;
+            };
+        });
 
         builder.Services.AddIdentityCore<ApplicationUser>(options =>
             {
@@ -105,11 +129,29 @@ public static class AccessExtensions
     {
         routes.MapApiKeyApi();
 
-        routes.MapPost("/account/logout", async (SignInManager<ApplicationUser> signIn) =>
-        {
-            await signIn.SignOutAsync();
-            return TypedResults.LocalRedirect("~/account/login");
-        }).ExcludeFromDescription();
+        routes.MapPost("/account/logout", SignOutAsync).ExcludeFromDescription();
         return routes;
+    }
+
+    /// <summary>
+    /// Sign-out, only from the console's own form (its antiforgery token): a page elsewhere that
+    /// posts here changes nothing. The session ends on the server, so a copy of the cookie is
+    /// refused too, and the browser's cookie is removed.
+    /// </summary>
+    private static async Task<IResult> SignOutAsync(HttpContext http, IAntiforgery antiforgery, UserSessions sessions, SignInManager<ApplicationUser> signIn)
+    {
+        if (!await antiforgery.IsRequestValidAsync(http))
+        {
+            return TypedResults.Text("This sign-out did not come from the console's own page, so nothing was changed. Use the account menu's Sign out.",
+                "text/plain", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        if (http.User.FindFirst(UserSessions.Claim)?.Value is { } session)
+        {
+            await sessions.EndAsync(session, "signed_out", http.RequestAborted);
+        }
+
+        await signIn.SignOutAsync();
+        return TypedResults.LocalRedirect("~/account/login");
     }
 }

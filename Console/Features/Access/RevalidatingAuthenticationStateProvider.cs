@@ -7,21 +7,76 @@ using Microsoft.Extensions.Options;
 namespace DeliveryConsole.Features.Access;
 
 /// <summary>
-/// Re-checks a connected console user every minute: a disabled user or a reset password (which
-/// rotate the security stamp) ends the session on the open circuit too, and so does a changed role
-/// or a lost membership in the circuit's workspace (the page then asks to sign in again, and opens
-/// with what the user may now do).
+/// Keeps an open circuit's sign-in true. When its session ends (sign-out in another tab, a password
+/// change, a disabled account: <see cref="UserSessions.Ended"/>, from this node or another) the
+/// circuit signs out at once and the page asks to sign in again. Every minute it also re-checks
+/// the session, the security stamp, and the role and membership in the circuit's workspace (the
+/// page then opens with what the user may now do).
 /// </summary>
-internal sealed class RevalidatingAuthenticationStateProvider(
-    ILoggerFactory loggerFactory,
-    IServiceScopeFactory scopeFactory,
-    IOptions<IdentityOptions> options)
-    : RevalidatingServerAuthenticationStateProvider(loggerFactory)
+internal sealed class RevalidatingAuthenticationStateProvider : RevalidatingServerAuthenticationStateProvider
 {
+    private static readonly AuthenticationState SignedOut = new(new ClaimsPrincipal(new ClaimsIdentity()));
+
+    private readonly IServiceScopeFactory _scopeFactory;
+    private readonly IOptions<IdentityOptions> _options;
+    private readonly UserSessions _sessions;
+    private readonly ILogger _logger;
+
+    public RevalidatingAuthenticationStateProvider(ILoggerFactory loggerFactory, IServiceScopeFactory scopeFactory, IOptions<IdentityOptions> options, UserSessions sessions)
+        : base(loggerFactory)
+    {
+        _scopeFactory = scopeFactory;
+        _options = options;
+        _sessions = sessions;
+        _logger = loggerFactory.CreateLogger<RevalidatingAuthenticationStateProvider>();
+        sessions.Ended += OnSessionsEnded;
+    }
+
     protected override TimeSpan RevalidationInterval => TimeSpan.FromMinutes(1);
+
+    private async void OnSessionsEnded(SessionsEnded ended)
+    {
+        try
+        {
+            var user = (await GetAuthenticationStateAsync()).User;
+            if (user.Identity?.IsAuthenticated != true)
+            {
+                return;
+            }
+
+            var mine = ended switch
+            {
+                { SessionId: { } id } => id == user.FindFirstValue(UserSessions.Claim),
+                { UserId: { } userId } => userId == user.FindFirstValue(ClaimTypes.NameIdentifier),
+                // Signals may have been missed: ask the database.
+                _ => !await _sessions.IsLiveAsync(user.FindFirstValue(UserSessions.Claim), user.FindFirstValue(ClaimTypes.NameIdentifier)),
+            };
+            if (mine)
+            {
+                SetAuthenticationState(Task.FromResult(SignedOut));
+            }
+        }
+        catch (Exception exception)
+        {
+            _logger.LogWarning(exception, "Could not apply an ended session to an open circuit; the next revalidation will");
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        _sessions.Ended -= OnSessionsEnded;
+        base.Dispose(disposing);
+    }
 
     protected override async Task<bool> ValidateAuthenticationStateAsync(AuthenticationState authenticationState, CancellationToken cancellationToken)
     {
+        if (!await _sessions.IsLiveAsync(authenticationState.User.FindFirstValue(UserSessions.Claim), authenticationState.User.FindFirstValue(ClaimTypes.NameIdentifier), cancellationToken))
+        {
+            return false;
+        }
+
+        var scopeFactory = _scopeFactory;
+        var options = _options;
         await using var scope = scopeFactory.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
         var user = await users.GetUserAsync(authenticationState.User);

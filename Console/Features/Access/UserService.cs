@@ -26,12 +26,12 @@ public sealed record CreatedUser(UserView User, string? GeneratedPassword, bool 
 /// operation runs in its own scope (UserManager holds a DbContext), and writes its audit entry in
 /// the same SaveChanges as the change.
 /// </summary>
-public sealed class UserService(IServiceScopeFactory scopes, WorkspaceAccess access, FirstRunPassword firstRun, TimeProvider clock, ILogger<UserService> logger)
+public sealed class UserService(IServiceScopeFactory scopes, WorkspaceAccess access, UserSessions sessions, FirstRunPassword firstRun, TimeProvider clock, ILogger<UserService> logger)
 {
     /// <summary>
-    /// The signed-in user changes their own password (the current one is checked). Their other
-    /// sessions end at the next check (the security stamp changes); the first run's password file
-    /// goes when the account it names changes its password.
+    /// The signed-in user changes their own password (the current one is checked). Every session
+    /// of theirs ends at once, this one included (each asks to sign in with the new password); the
+    /// first run's password file goes when the account it names changes its password.
     /// </summary>
     public async Task ChangePasswordAsync(Caller caller, string currentPassword, string newPassword, CancellationToken cancellationToken = default)
     {
@@ -54,6 +54,7 @@ public sealed class UserService(IServiceScopeFactory scopes, WorkspaceAccess acc
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         db.Record(caller, clock.GetUtcNow().UtcDateTime, "user.password_changed", "user", user.Id, user.Email ?? "");
         await db.SaveChangesAsync(cancellationToken);
+        await sessions.EndAllAsync(user.Id, "password_changed", cancellationToken);
         if (firstRun.Exists && firstRun.Names(user.Email))
         {
             firstRun.Delete();
@@ -179,11 +180,16 @@ public sealed class UserService(IServiceScopeFactory scopes, WorkspaceAccess acc
         }
 
         user.IsDisabled = disabled;
-        // A new stamp ends the user's cookies and open circuits within a minute.
+        // Disabling ends the user's sessions at once; the new stamp is the second lock.
         RotateSecurityStamp(user);
         db.Record(caller, clock.GetUtcNow().UtcDateTime, disabled ? "user.disabled" : "user.enabled", "user", user.Id, user.Email);
         await db.SaveChangesAsync(cancellationToken);
         access.Forget(userId);
+        if (disabled)
+        {
+            await sessions.EndAllAsync(userId, "disabled", cancellationToken);
+        }
+
         logger.LogInformation("{Action} on user {UserId} by {Actor}", disabled ? "user.disabled" : "user.enabled", userId, caller.ActorName);
         return ViewOf(user, member.Role, workspaces);
     }
