@@ -72,6 +72,33 @@ public sealed class TrustTests(ConsoleFixture console) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Signing_out_in_one_tab_sends_the_other_open_tab_to_sign_in_at_once()
+    {
+        var page = await console.NewPageAsync(signedIn: false);
+        await console.RunAsync(page, "sign-out-other-tab", async () =>
+        {
+            await page.GotoAsync("/account/login");
+            await LoginPage.SignInAsync(page, ConsoleServer.AdminEmail, ConsoleServer.AdminPassword);
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Dashboard" })).ToBeVisibleAsync();
+
+            // A second tab of the same browser (the same cookie, the same session), open on the inspector.
+            var other = await page.Context.NewPageAsync();
+            await other.GotoAsync("/deliveries");
+            await Expect(other.Locator("[data-interactive='true']")).ToBeVisibleAsync();
+
+            await page.GotoAsync("/calls");
+            await Expect(page.Locator("[data-interactive='true']")).ToBeVisibleAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Administrator · admin, account menu" }).ClickAsync();
+            await page.GetByTestId("logout").ClickAsync();
+            await Expect(page).ToHaveURLAsync(new Regex("/account/login"));
+
+            // The other tab was not reloaded by anyone: its circuit heard that the session ended.
+            await Expect(other).ToHaveURLAsync(new Regex("/account/login\\?returnUrl="), new() { Timeout = 10_000 });
+            await Expect(other.GetByTestId("login-submit")).ToBeVisibleAsync();
+        });
+    }
+
+    [Fact]
     public async Task After_a_resend_and_a_replay_the_inspectors_total_and_rows_agree_with_the_api()
     {
         // A campaign webhook of this test's own, so that other tests' deliveries stay out of the figures;
