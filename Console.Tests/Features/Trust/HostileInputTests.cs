@@ -102,6 +102,94 @@ public sealed class HostileInputTests(HostileInputFactory app, ITestOutputHelper
         Assert.True(failures.Count == 0, $"{failures.Count} of {cases} requests over {routes.Count} routes failed:\n" + string.Join("\n", failures.Take(60)));
     }
 
+    /// <summary>Hostile query strings for the CSV export, beyond the refused kinds of <see cref="Deliveries.DeliveryExportTests"/>.</summary>
+    private static readonly string[] ExportQueries =
+    [
+        "", "range=24h", "range=7d&status=failed&sort=attempts&dir=asc", "range=custom&from=2026-01-01&to=2026-01-02",
+        "status=%00", "status=%C3%28&q=%FF%FE", "q=%27%3B%20DROP%20TABLE%20deliveries%3B--", "q=" + new string('a', 500), "q=evt_%25%25%25",
+        "payload=%24.a%20%3D%201&range=1h", "payload=%24.a%5B9999%5D%20~%20x&range=1h", "payload=%24.a%20%21%3D%20null&range=1h",
+        "payload=%24%20%3D%20x&range=1h", "payload=%24..a%20%3D%20x&range=1h", "payload=%24.a%20%3D%20%22%22&range=1h", "payload=%3D%3D%3D&range=1h",
+        "range=custom&from=0001-01-01&to=9999-12-31", "range=custom&from=2026-01-01T00:00Z&to=2026-01-01T00:00Z",
+        "endpoint=00000000-0000-0000-0000-000000000000", "answer=none", "answer=100", "answer=-1", "limit=-1&offset=99999999999999999999",
+        "type=" + new string('a', 100), "sort=CREATEDAT&dir=ASC", "range=1h&range=24h", "payload=" + new string('%', 3),
+    ];
+
+    [Fact]
+    public async Task The_csv_export_answers_every_hostile_query_with_a_whole_file_or_a_400_before_any_byte()
+    {
+        var browser = await ConsoleBrowser.SignedInAsync(app, ConsoleAppFactory.AdminEmail, ConsoleAppFactory.AdminPassword);
+        var queries = ExportQueries.Concat(Deliveries.DeliveryExportTests.RefusedQueries.Select(row => (string)row[1])).ToList();
+        var failures = new List<string>();
+        foreach (var query in queries)
+        {
+            using var response = await browser.GetAsync("/deliveries/export.csv?" + query);
+            var text = await response.Content.ReadAsStringAsync();
+            var type = response.Content.Headers.ContentType?.MediaType;
+            var whole = response.StatusCode == HttpStatusCode.OK && type == "text/csv" && text.StartsWith("id,event_id,", StringComparison.Ordinal)
+                && text.EndsWith('\n') && !text.Contains("ERROR,", StringComparison.Ordinal);
+            var refused = response.StatusCode == HttpStatusCode.BadRequest && type == "application/json" && response.Content.Headers.ContentDisposition is null
+                && EnvelopeProblem(ErrorEnvelope.Code, response, text) is null;
+            if (!whole && !refused)
+            {
+                failures.Add($"{query} -> {(int)response.StatusCode} {type}: {Cut(text)}");
+            }
+        }
+
+        Assert.True(failures.Count == 0, $"{failures.Count} of {queries.Count} export queries:\n" + string.Join("\n", failures));
+    }
+
+    [Fact]
+    public async Task Console_routes_that_read_a_body_refuse_hostile_bodies_without_a_5xx_and_store_nothing()
+    {
+        var caller = await app.SystemCallerAsync();
+        var inbox = await app.Service<DeliveryConsole.Features.Inboxes.InboxService>().CreateAsync(caller, new DeliveryConsole.Features.Inboxes.InboxSettings("hostile", null, 200, 0, TimeSpan.FromHours(1)));
+        var inboxPath = new Uri(inbox.Url).AbsolutePath;
+        var bodies = new (string Name, Func<HttpContent> Body)[]
+        {
+            ("empty", () => Json("")),
+            ("invalid UTF-8", () => Raw(InvalidUtf8InEveryField())),
+            ("form", () => new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = "forged", ["Input.Email"] = "a\u0000b", ["Input.Password"] = new string('x', 10_000) })),
+            ("multipart", () => new MultipartFormDataContent { { new StringContent("x"), "file", "a.txt" } }),
+            ("1 MiB + 1", () => Json(new string('x', 1024 * 1024 + 1))),
+            ("5 MiB", () => Json(new string('x', 5 * 1024 * 1024))),
+            ("2 MiB without a length", () => Unsized(Json(new string('x', 2 * 1024 * 1024)))),
+        };
+        var routes = new (string Path, Func<int, bool> Expected)[]
+        {
+            // The inbox records what fits (its own answer) and refuses what does not (413).
+            (inboxPath, status => status is 200 or 413),
+            ("/inbox/in_no_such_inbox", status => status is 404 or 413),
+            // Sign-in and sign-out are forms with an antiforgery token: without one, 400, and more than the server takes, 413.
+            ("/account/login", status => status is 400 or 413),
+            ("/account/logout", status => status is 400 or 413),
+        };
+        var client = ConsoleBrowser.Create(app);
+        var failures = new List<string>();
+        long received;
+        foreach (var (path, expected) in routes)
+        {
+            foreach (var (name, body) in bodies)
+            {
+                using var response = await client.PostAsync(path, body());
+                var status = (int)response.StatusCode;
+                var text = await response.Content.ReadAsStringAsync();
+                if (status >= 500 || !expected(status) || text.Contains("   at ", StringComparison.Ordinal))
+                {
+                    failures.Add($"POST {path} [{name}] -> {status}: {Cut(text)}");
+                }
+            }
+        }
+
+        await using (var db = await app.DbAsync())
+        {
+            received = await db.Set<DeliveryConsole.Features.Inboxes.InboxRequest>().LongCountAsync(r => r.InboxId == inbox.Id);
+        }
+
+        // Only what fits an inbox is recorded: the empty body, the invalid bytes, the form, the multipart one.
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.Equal(4, received);
+    }
+
     [Fact]
     public async Task Framework_errors_under_an_api_prefix_are_written_in_the_groups_envelope()
     {
@@ -207,6 +295,10 @@ public sealed class HostileInputTests(HostileInputFactory app, ITestOutputHelper
             yield return new Case("sizes", "empty body", method, path, Json(""));
             yield return new Case("sizes", "whitespace body", method, path, Json("   \n "));
             yield return new Case("sizes", "2 MiB body", method, path, Json("{\"payload\":{\"x\":\"" + new string('x', 2 * 1024 * 1024) + "\"}}"));
+            yield return new Case("sizes", "5 MiB body", method, path, Json("{\"payload\":{\"x\":\"" + new string('x', 5 * 1024 * 1024) + "\"}}"));
+            yield return new Case("sizes", "2 MiB body without a length", method, path, Unsized(Json("{\"payload\":{\"x\":\"" + new string('x', 2 * 1024 * 1024) + "\"}}")));
+            yield return new Case("sizes", "a 1.5 MB event among ten", method, path,
+                Json("{\"events\":[" + string.Join(",", Enumerable.Range(0, 10).Select(i => "{\"eventType\":\"batch.test\",\"payload\":{\"pad\":\"" + new string('x', i == 3 ? 1_500_000 : 10) + "\"}}")) + "]}"));
         }
 
         // Methods: every method the route does not take.
@@ -245,6 +337,7 @@ public sealed class HostileInputTests(HostileInputFactory app, ITestOutputHelper
             ("repeated", "limit=1&limit=2&status=failed&status=x"),
             ("enums", "status=DROP%20TABLE&time_period=forever&order_by=password&channel=fax"),
             ("dates", "time_period=custom&start_date=2026-13-45&end_date=yesterday"),
+            ("calendar edges", "time_period=custom&start_date=0001-01-01&end_date=9999-12-31&from=0001-01-01&to=9999-12-31"),
             ("long", "search=" + new string('a', 6000)),
         })
         {
@@ -298,6 +391,26 @@ public sealed class HostileInputTests(HostileInputFactory app, ITestOutputHelper
     }
 
     private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
+
+    /// <summary>The body streamed without a Content-Length: its size is found only by reading it.</summary>
+    private static HttpContent Unsized(HttpContent content) => new StreamContent(new NonSeekable(content.ReadAsStream()))
+    {
+        Headers = { ContentType = content.Headers.ContentType },
+    };
+
+    private sealed class NonSeekable(Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 
     private static string Cut(string text) => text.Length > 300 ? text[..300] + "…" : text;
 

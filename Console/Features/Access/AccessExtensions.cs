@@ -140,7 +140,18 @@ public static class AccessExtensions
     /// </summary>
     private static async Task<IResult> SignOutAsync(HttpContext http, IAntiforgery antiforgery, UserSessions sessions, SignInManager<ApplicationUser> signIn)
     {
-        if (!await antiforgery.IsRequestValidAsync(http))
+        bool valid;
+        try
+        {
+            valid = await antiforgery.IsRequestValidAsync(http);
+        }
+        catch (Exception exception) when (exception is AntiforgeryValidationException or InvalidDataException or BadHttpRequestException)
+        {
+            // A form that cannot even be read (NUL characters, too large): no token either.
+            valid = false;
+        }
+
+        if (!valid)
         {
             return TypedResults.Text("This sign-out did not come from the console's own page, so nothing was changed. Use the account menu's Sign out.",
                 "text/plain", statusCode: StatusCodes.Status400BadRequest);

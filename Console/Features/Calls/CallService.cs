@@ -41,7 +41,7 @@ public sealed record CallQuery
             "yesterday" => (At(today.AddDays(-1)), At(today)),
             "last_7_days" => (At(today.AddDays(-6)), null),
             "last_30_days" => (At(today.AddDays(-29)), null),
-            _ => (start is { } from ? At(from) : null, end is { } to ? At(to.AddDays(1)) : null),
+            _ => (start is { } from ? At(from) : null, end is { } to ? (to == DateOnly.MaxValue ? DateTime.SpecifyKind(DateTime.MaxValue, DateTimeKind.Utc) : At(to.AddDays(1))) : null),
         };
     }
 }

@@ -36,7 +36,7 @@ public sealed record InspectorQuery
             "1h" => (now.AddHours(-1), (DateTime?)null),
             "24h" => (now.AddHours(-24), null),
             "7d" => (now.AddDays(-7), null),
-            "custom" => (ParseDay(From) ?? ParseInstant(From), ParseDay(To)?.AddDays(1) ?? ParseInstant(To)),
+            "custom" => (ParseDay(From) ?? ParseInstant(From), DayAfter(ParseDay(To)) ?? ParseInstant(To)),
             _ => ((DateTime?)null, (DateTime?)null),
         };
         return new DeliveryFilter
@@ -98,7 +98,7 @@ public sealed record InspectorQuery
         if (Range == "custom")
         {
             var from = ParseDay(From) ?? ParseInstant(From);
-            var to = ParseDay(To)?.AddDays(1) ?? ParseInstant(To);
+            var to = DayAfter(ParseDay(To)) ?? ParseInstant(To);
             if (From is not null && from is null)
             {
                 Add("from", $"from '{Clip(From)}' is not a date (yyyy-MM-dd) or an instant (yyyy-MM-ddTHH:mmZ).");
@@ -242,6 +242,9 @@ public sealed record InspectorQuery
         DateTime.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var day)
             ? DateTime.SpecifyKind(day, DateTimeKind.Utc)
             : null;
+
+    /// <summary>The end of an inclusive day: the next midnight (the last day of the calendar ends at its last instant).</summary>
+    private static DateTime? DayAfter(DateTime? day) => day is { } d ? (d >= DateTime.MaxValue.Date ? DateTime.SpecifyKind(DateTime.MaxValue, DateTimeKind.Utc) : d.AddDays(1)) : null;
 
     /// <summary>An instant to the minute, UTC: <c>2026-11-22T14:00Z</c>.</summary>
     public static DateTime? ParseInstant(string? value) =>
