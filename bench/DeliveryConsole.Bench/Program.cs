@@ -49,6 +49,11 @@ throughputCommand.SetAction(async (parse, _) =>
 });
 root.Subcommands.Add(throughputCommand);
 
+var roundsOption = new Option<int>("--rounds") { Description = "Rounds of three concurrent batches per shape.", DefaultValueFactory = _ => 3 };
+var batchMemoryCommand = new Command("batch-memory", "The console's resident memory above idle while three maximal batches (and refused oversized ones) arrive at once.") { roundsOption };
+batchMemoryCommand.SetAction(async (parse, _) => await BatchMemoryAsync(Math.Max(1, parse.GetValue(roundsOption))));
+root.Subcommands.Add(batchMemoryCommand);
+
 var databaseOption = new Option<string>("--database")
 {
     Description = "A seeded SQLite file (dotnet run --project Console -- seed-demo --deliveries 1000000 --Database:Path=PATH), or postgres:CONNECTION-STRING of a seeded PostgreSQL database.",
@@ -278,6 +283,121 @@ static async Task StopEngineConsoleAsync(Process console, HttpClient http, strin
     catch (IOException)
     {
     }
+}
+
+// Memory under the largest bodies the console takes: three batches at once of each shape (four
+// events of nearly 1 MiB, a thousand events of 4 KiB, and refused ones: one event of 5 MiB, a
+// 1.5 MB event among ten), every accepted event delivered to a receiver; the console's resident
+// set (VmRSS, sampled every 10 ms) at its peak, against its idle figure after small warm-up batches.
+static async Task<int> BatchMemoryAsync(int rounds)
+{
+    static string Event(int padding) => "{\"eventType\":\"batch.test\",\"payload\":{\"pad\":\"" + new string('x', padding) + "\"}}";
+    static StringContent Batch(IEnumerable<string> events) => new("{\"events\":[" + string.Join(",", events) + "]}", Encoding.UTF8, "application/json");
+    static long Rss(int pid)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        return 0;
+    }
+
+    static async Task<(long Allocated, int Gen2)> FiguresAsync(HttpClient http)
+    {
+        var root = JsonDocument.Parse(await http.GetStringAsync("/v1/system/process")).RootElement;
+        return (root.GetProperty("allocatedBytes").GetInt64(), root.GetProperty("gen2Collections").GetInt32());
+    }
+
+    var overhead = Encoding.UTF8.GetByteCount(Event(0));
+    var shapes = new (string Name, Func<StringContent> Body, int Deliveries, HttpStatusCode Expected)[]
+    {
+        ("four events of 1 MiB (4 MiB)", () => Batch(Enumerable.Range(0, 4).Select(_ => Event(1024 * 1024 - overhead - 8))), 4, HttpStatusCode.Accepted),
+        ("1,000 events of 4 KiB (4 MB)", () => Batch(Enumerable.Range(0, 1000).Select(_ => Event(4000))), 1000, HttpStatusCode.Accepted),
+        ("one event of 5 MiB (refused)", () => Batch([Event(5 * 1024 * 1024)]), 0, HttpStatusCode.RequestEntityTooLarge),
+        ("a 1.5 MB event among ten (refused)", () => Batch(Enumerable.Range(0, 10).Select(i => Event(i == 3 ? 1_500_000 : 100))), 0, HttpStatusCode.RequestEntityTooLarge),
+    };
+    Console.WriteLine($"batch-memory: {Environment.ProcessorCount} cores, a fresh console per shape, {rounds} rounds of three batches at once; the console's resident set (VmRSS, sampled every 10 ms) at its peak above idle");
+    var worst = 0L;
+    foreach (var shape in shapes)
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var (console, http, folder) = await StartEngineConsoleAsync(receiver);
+        try
+        {
+            async Task DeliveredAsync(long count)
+            {
+                var deadline = DateTime.UtcNow.AddMinutes(5);
+                while (receiver.Count < count && DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(20);
+                }
+            }
+
+            // Warm-up with small batches (the code paths JIT-compiled, pools made), then idle.
+            var expected = 0L;
+            for (var i = 0; i < 5; i++)
+            {
+                (await http.PostAsync("/v1/events/batch", Batch(Enumerable.Range(0, 50).Select(_ => Event(2000))))).EnsureSuccessStatusCode();
+                expected += 50;
+            }
+
+            await DeliveredAsync(expected);
+            await Task.Delay(3000);
+            var idleSamples = new List<long>();
+            for (var i = 0; i < 20; i++)
+            {
+                idleSamples.Add(Rss(console.Id));
+                await Task.Delay(100);
+            }
+
+            var idle = idleSamples.Order().ElementAt(idleSamples.Count / 2);
+            var peaks = new List<long>();
+            var before = await FiguresAsync(http);
+            for (var round = 0; round < rounds; round++)
+            {
+                var peak = 0L;
+                using var sampling = new CancellationTokenSource();
+                var sampler = Task.Run(async () =>
+                {
+                    while (!sampling.IsCancellationRequested)
+                    {
+                        peak = Math.Max(peak, Rss(console.Id));
+                        await Task.Delay(10);
+                    }
+                });
+                var answers = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => http.PostAsync("/v1/events/batch", shape.Body())));
+                if (answers.FirstOrDefault(a => a.StatusCode != shape.Expected) is { } wrong)
+                {
+                    Console.Error.WriteLine($"error: {shape.Name} answered {(int)wrong.StatusCode}: {await wrong.Content.ReadAsStringAsync()}");
+                    return 1;
+                }
+
+                expected += 3 * shape.Deliveries;
+                await DeliveredAsync(expected);
+                await Task.Delay(500);
+                sampling.Cancel();
+                await sampler;
+                peaks.Add(peak - idle);
+                await Task.Delay(1000);
+            }
+
+            var after = await FiguresAsync(http);
+            worst = Math.Max(worst, peaks.Max());
+            Console.WriteLine($"  {shape.Name}: idle {idle / 1048576.0:N0} MB; peaks {string.Join(" / ", peaks.Select(p => $"{p / 1048576.0:N0}"))} MB above idle; "
+                + $"allocated {(after.Allocated - before.Allocated) / 1048576.0 / rounds / 3:N0} MB per batch, {after.Gen2 - before.Gen2} gen2 collections");
+        }
+        finally
+        {
+            await StopEngineConsoleAsync(console, http, folder);
+        }
+    }
+
+    Console.WriteLine($"  worst: {worst / 1048576.0:N0} MB above idle");
+    return 0;
 }
 
 // Latency and politeness, on a console whose first retry comes after exactly 1 s (no jitter):
