@@ -12,7 +12,7 @@ public static partial class ConsoleBrowser
     public static async Task<HttpResponseMessage> SignInAsync(HttpClient browser, string email, string password)
     {
         var form = await browser.GetStringAsync("/account/login");
-        var token = TokenField().Match(form).Groups[1].Value;
+        var token = AntiforgeryToken(form);
         return await browser.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["__RequestVerificationToken"] = token,
@@ -34,6 +34,9 @@ public static partial class ConsoleBrowser
 
         return browser;
     }
+
+    /// <summary>The antiforgery token a page's form carries (empty when it has none).</summary>
+    public static string AntiforgeryToken(string html) => TokenField().Match(html).Groups[1].Value;
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex TokenField();

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Security.Claims;
-using System.Text.RegularExpressions;
 using DeliveryConsole.Features.Access;
 using DeliveryConsole.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -12,7 +11,7 @@ namespace DeliveryConsole.Tests.Features.Access;
 /// antiforgery token), and sign-out, a password change or a disabled account make every copy of
 /// the cookie worthless at once, on this host and on a second host of the same database.
 /// </summary>
-public sealed partial class SessionTests : IAsyncLifetime
+public sealed class SessionTests : IAsyncLifetime
 {
     private const string Password = "Session-Passw0rd-1";
 
@@ -78,7 +77,7 @@ public sealed partial class SessionTests : IAsyncLifetime
     {
         // The token for this user (the sign-in page is a plain form; the console's menu form carries the same kind).
         var page = await browser.GetStringAsync("/account/login");
-        var token = TokenField().Match(page).Groups[1].Value;
+        var token = ConsoleBrowser.AntiforgeryToken(page);
         Assert.NotEmpty(token);
         return await browser.PostAsync("/account/logout", new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = token }));
     }
@@ -182,7 +181,4 @@ public sealed partial class SessionTests : IAsyncLifetime
         Assert.False(await sessions.IsLiveAsync(id, "someone-else"));
         Assert.Equal(UserSessions.Claim, new Claim(UserSessions.Claim, id).Type);
     }
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
-    private static partial Regex TokenField();
 }

@@ -103,16 +103,11 @@ public sealed class EventBatchTests(ConsoleAppFactory app) : IClassFixture<Conso
 
     private static string Padded(int bytes) => "{\"eventType\": \"batch.test\", \"payload\": {\"pad\": \"" + new string('x', bytes) + "\"}}";
 
-    private static StringContent Batch(IEnumerable<string> events, bool chunked = false)
+    private static HttpContent Batch(IEnumerable<string> events, bool chunked = false)
     {
         var content = new StringContent("{\"events\": [" + string.Join(",", events) + "]}", Encoding.UTF8, "application/json");
-        if (chunked)
-        {
-            // No Content-Length: the console sees the size only while reading.
-            content.Headers.ContentLength = null;
-        }
-
-        return content;
+        // Chunked: no Content-Length, the console sees the size only while reading.
+        return chunked ? UnsizedContent.Of(content) : content;
     }
 
     /// <summary>A refused batch: 413, the events group's envelope with the items it blames.</summary>

@@ -48,7 +48,7 @@ public sealed class HostHeaderTests(ConsoleAppFactory app) : IClassFixture<Conso
         var form = await browser.SendAsync(Get("/account/login?returnUrl=%2Fw%2Fdefault%2Fcalls"));
         var html = await form.Content.ReadAsStringAsync();
         AssertNoEvil(form, html);
-        var token = System.Text.RegularExpressions.Regex.Match(html, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        var token = ConsoleBrowser.AntiforgeryToken(html);
         var post = new HttpRequestMessage(HttpMethod.Post, "/account/login?returnUrl=%2Fw%2Fdefault%2Fcalls")
         {
             Headers = { Host = Evil },

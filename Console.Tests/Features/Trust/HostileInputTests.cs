@@ -152,7 +152,7 @@ public sealed class HostileInputTests(HostileInputFactory app, ITestOutputHelper
             ("multipart", () => new MultipartFormDataContent { { new StringContent("x"), "file", "a.txt" } }),
             ("1 MiB + 1", () => Json(new string('x', 1024 * 1024 + 1))),
             ("5 MiB", () => Json(new string('x', 5 * 1024 * 1024))),
-            ("2 MiB without a length", () => Unsized(Json(new string('x', 2 * 1024 * 1024)))),
+            ("2 MiB without a length", () => UnsizedContent.Of(Json(new string('x', 2 * 1024 * 1024)))),
         };
         var routes = new (string Path, Func<int, bool> Expected)[]
         {
@@ -296,7 +296,7 @@ public sealed class HostileInputTests(HostileInputFactory app, ITestOutputHelper
             yield return new Case("sizes", "whitespace body", method, path, Json("   \n "));
             yield return new Case("sizes", "2 MiB body", method, path, Json("{\"payload\":{\"x\":\"" + new string('x', 2 * 1024 * 1024) + "\"}}"));
             yield return new Case("sizes", "5 MiB body", method, path, Json("{\"payload\":{\"x\":\"" + new string('x', 5 * 1024 * 1024) + "\"}}"));
-            yield return new Case("sizes", "2 MiB body without a length", method, path, Unsized(Json("{\"payload\":{\"x\":\"" + new string('x', 2 * 1024 * 1024) + "\"}}")));
+            yield return new Case("sizes", "2 MiB body without a length", method, path, UnsizedContent.Of(Json("{\"payload\":{\"x\":\"" + new string('x', 2 * 1024 * 1024) + "\"}}")));
             yield return new Case("sizes", "a 1.5 MB event among ten", method, path,
                 Json("{\"events\":[" + string.Join(",", Enumerable.Range(0, 10).Select(i => "{\"eventType\":\"batch.test\",\"payload\":{\"pad\":\"" + new string('x', i == 3 ? 1_500_000 : 10) + "\"}}")) + "]}"));
         }
@@ -392,25 +392,6 @@ public sealed class HostileInputTests(HostileInputFactory app, ITestOutputHelper
 
     private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
 
-    /// <summary>The body streamed without a Content-Length: its size is found only by reading it.</summary>
-    private static HttpContent Unsized(HttpContent content) => new StreamContent(new NonSeekable(content.ReadAsStream()))
-    {
-        Headers = { ContentType = content.Headers.ContentType },
-    };
-
-    private sealed class NonSeekable(Stream inner) : Stream
-    {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
 
     private static string Cut(string text) => text.Length > 300 ? text[..300] + "…" : text;
 

@@ -75,9 +75,7 @@ internal sealed class RevalidatingAuthenticationStateProvider : RevalidatingServ
             return false;
         }
 
-        var scopeFactory = _scopeFactory;
-        var options = _options;
-        await using var scope = scopeFactory.CreateAsyncScope();
+        await using var scope = _scopeFactory.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
         var user = await users.GetUserAsync(authenticationState.User);
         if (user is null || user.IsDisabled)
@@ -85,7 +83,7 @@ internal sealed class RevalidatingAuthenticationStateProvider : RevalidatingServ
             return false;
         }
 
-        var principalStamp = authenticationState.User.FindFirstValue(options.Value.ClaimsIdentity.SecurityStampClaimType);
+        var principalStamp = authenticationState.User.FindFirstValue(_options.Value.ClaimsIdentity.SecurityStampClaimType);
         if (principalStamp != await users.GetSecurityStampAsync(user))
         {
             return false;
