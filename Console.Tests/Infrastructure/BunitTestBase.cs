@@ -58,6 +58,8 @@ public abstract class BunitTestBase : BunitContext, IAsyncLifetime
         Services.AddSingleton<StaffViewAudit>();
         Services.AddSingleton<DeliveryConsole.Features.Search.FindService>();
         Services.AddSingleton<ApiKeyService>();
+        Services.AddSingleton<DeliveryConsole.Infrastructure.IClusterSignals, DeliveryConsole.Infrastructure.LocalSignals>();
+        Services.AddSingleton<UserSessions>();
         Services.AddSingleton<UserService>();
         Services.AddSingleton<FirstRunPassword>();
         Services.AddScoped<CurrentCaller>();
@@ -72,6 +74,7 @@ public abstract class BunitTestBase : BunitContext, IAsyncLifetime
         Services.AddDataProtection().UseEphemeralDataProtectionProvider();
         Services.AddOptions<DeliveryOptions>();
         Services.AddSingleton<SsrfGuard>();
+        Services.AddSingleton<ConsoleAddress>();
         Services.AddSingleton<DeliveryConsole.Features.Webhooks.EndpointSecrets>();
         Services.AddSingleton<RecordingLinkSigner>();
         Services.AddSingleton<IPayloadEnricher, RecordingUrlEnricher>();
