@@ -54,8 +54,6 @@ public sealed class ConsoleServer : IAsyncDisposable
         foreach (var arg in new[]
                  {
                      "--urls", $"http://127.0.0.1:{port}",
-                     // Links the console hands out (saved views, portal, inboxes) name where it is.
-                     $"--Delivery:PublicBaseUrl=http://127.0.0.1:{port}",
                      $"--Database:Path={Path.Combine(dataFolder, "dc.db")}",
                      $"--Bootstrap:AdminEmail={AdminEmail}",
                      $"--Bootstrap:AdminPassword={AdminPassword}",
