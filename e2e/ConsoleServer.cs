@@ -54,6 +54,8 @@ public sealed class ConsoleServer : IAsyncDisposable
         foreach (var arg in new[]
                  {
                      "--urls", $"http://127.0.0.1:{port}",
+                     // Links the console hands out (portal, saved views, inboxes) name where it really is.
+                     $"--Delivery:PublicBaseUrl=http://127.0.0.1:{port}",
                      $"--Database:Path={Path.Combine(dataFolder, "dc.db")}",
                      $"--Bootstrap:AdminEmail={AdminEmail}",
                      $"--Bootstrap:AdminPassword={AdminPassword}",
@@ -98,7 +100,8 @@ public sealed class ConsoleServer : IAsyncDisposable
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = DataFolder, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(AppAssembly());
-        foreach (var arg in args.Append($"--Database:Path={Path.Combine(DataFolder, "dc.db")}"))
+        // The server's own settings for what a verb writes (the demo seed's inbox URLs under the public base URL).
+        foreach (var arg in args.Append($"--Database:Path={Path.Combine(DataFolder, "dc.db")}").Append($"--Delivery:PublicBaseUrl={BaseUrl}"))
         {
             start.ArgumentList.Add(arg);
         }
