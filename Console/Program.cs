@@ -81,6 +81,7 @@ builder.AddDeliveries();
 builder.AddDeliveryEngine();
 builder.AddBackgroundJobs();
 builder.AddApiRateLimiting();
+builder.Services.AddSingleton<BodyBudget>();
 builder.AddConsoleUi();
 builder.Services.AddApiDocument();
 

@@ -34,6 +34,12 @@ public sealed class PayloadTooLargeException(string message) : AppException(mess
     public override int StatusCode => StatusCodes.Status413PayloadTooLarge;
 }
 
+/// <summary>The console cannot take this request now; the caller retries (the response says when).</summary>
+public sealed class ServiceBusyException(string message) : AppException(message)
+{
+    public override int StatusCode => StatusCodes.Status503ServiceUnavailable;
+}
+
 public sealed class UnsupportedMediaTypeException(string message) : AppException(message)
 {
     public override int StatusCode => StatusCodes.Status415UnsupportedMediaType;

@@ -44,6 +44,11 @@ public static class InboxesExtensions
         {
             return;
         }
+        catch (ServiceBusyException busy)
+        {
+            await AnswerAsync(http, busy.StatusCode, busy.Message);
+            return;
+        }
 
         var headers = http.Request.Headers
             .Select(h => new KeyValuePair<string, string>(h.Key.ToLowerInvariant(), h.Value.ToString()))

@@ -106,11 +106,21 @@ public sealed partial class JsonBody
 
                 return null;
             case JsonValueKind.String:
+                // Without escapes a string is its raw bytes, checked in place: valid UTF-8 cannot
+                // hold a NUL or a surrogate unescaped (a large payload's text is not decoded for this).
+                var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element);
+                if (raw.IndexOf((byte)'\\') < 0)
+                {
+                    return System.Text.Unicode.Utf8.IsValid(raw) ? null : $"The string at {path} {NotText}";
+                }
+
                 return BadText(() => element.GetString()!) is { } valueProblem ? $"The string at {path} {valueProblem}" : null;
             default:
                 return null;
         }
     }
+
+    private const string NotText = "is not valid UTF-8 or holds an unpaired surrogate escape (\\ud800…\\udfff).";
 
     private static string? BadText(Func<string> read)
     {
@@ -121,7 +131,7 @@ public sealed partial class JsonBody
         }
         catch (InvalidOperationException)
         {
-            return "is not valid UTF-8 or holds an unpaired surrogate escape (\\ud800…\\udfff).";
+            return NotText;
         }
 
         return TextProblem(text);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace DeliveryConsole.Infrastructure.Api;
@@ -49,6 +50,29 @@ public static class RequestBody
     /// </summary>
     public static async Task<(ReadOnlyMemory<byte> Bytes, bool TooLarge)> ReadWithinLimitAsync(HttpContext http, bool keepPrefix = true)
     {
+        var read = await ReadUpToLimitAsync(http, keepPrefix);
+        // What the route goes on to do with a large body (parse it, copy its parts) waits its turn.
+        if (http.RequestServices.GetService<BodyBudget>() is { } budget)
+        {
+            try
+            {
+                if (await budget.EnterAsync(read.Bytes.Length, http.RequestAborted) is { } lease)
+                {
+                    http.Response.RegisterForDispose(lease);
+                }
+            }
+            catch (ServiceBusyException)
+            {
+                http.Response.Headers.RetryAfter = "1";
+                throw;
+            }
+        }
+
+        return read;
+    }
+
+    private static async Task<(ReadOnlyMemory<byte> Bytes, bool TooLarge)> ReadUpToLimitAsync(HttpContext http, bool keepPrefix)
+    {
         var limit = LimitOf(http);
         var request = http.Request;
         if (request.ContentLength > limit && !keepPrefix)
@@ -63,29 +87,65 @@ public static class RequestBody
             serverLimit.MaxRequestBodySize = Math.Max(limit + 1, request.ContentLength ?? 0);
         }
 
-        // Sized once when the length is known, so a large body is not copied while the buffer grows.
-        using var buffer = new MemoryStream((int)Math.Min(request.ContentLength ?? 16 * 1024, limit));
-        var chunk = new byte[16 * 1024];
+        // Read straight into a pooled buffer, sized once when the length is known (so a large body
+        // is not copied while it grows), and handed back when the request ends: nothing the routes
+        // keep refers to the bytes past their answer (they keep the text they took from them).
+        var buffer = new PooledBody((int)Math.Min(request.ContentLength ?? 16 * 1024, limit) + 1);
+        http.Response.RegisterForDispose(buffer);
         try
         {
             int read;
-            while ((read = await request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
+            while ((read = await request.Body.ReadAsync(buffer.Free(), http.RequestAborted)) > 0)
             {
-                if (buffer.Length + read > limit)
+                buffer.Advance(read);
+                if (buffer.Length > limit)
                 {
-                    buffer.Write(chunk, 0, (int)(limit - buffer.Length));
-                    return (keepPrefix ? buffer.ToArray() : ReadOnlyMemory<byte>.Empty, true);
+                    return (keepPrefix ? buffer.Written[..(int)limit] : ReadOnlyMemory<byte>.Empty, true);
                 }
-
-                buffer.Write(chunk, 0, read);
             }
         }
         catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (keepPrefix ? buffer.ToArray() : ReadOnlyMemory<byte>.Empty, true);
+            return (keepPrefix ? buffer.Written : ReadOnlyMemory<byte>.Empty, true);
         }
 
-        return (buffer.GetBuffer().AsMemory(0, (int)buffer.Length), false);
+        return (buffer.Written, false);
+    }
+
+    /// <summary>A body's bytes in an array from the shared pool, grown by doubling, returned once when disposed.</summary>
+    private sealed class PooledBody(int capacity) : IDisposable
+    {
+        private byte[]? array = ArrayPool<byte>.Shared.Rent(capacity);
+
+        public int Length { get; private set; }
+
+        public ReadOnlyMemory<byte> Written => array.AsMemory(0, Length);
+
+        /// <summary>The room left, doubled first when there is none (a buffer sized to the announced length has a byte to spare, to see the end).</summary>
+        public Memory<byte> Free()
+        {
+            ObjectDisposedException.ThrowIf(array is null, this);
+            if (array.Length == Length)
+            {
+                var larger = ArrayPool<byte>.Shared.Rent(array.Length * 2);
+                array.AsSpan(0, Length).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(array);
+                array = larger;
+            }
+
+            return array.AsMemory(Length);
+        }
+
+        public void Advance(int count) => Length += count;
+
+        public void Dispose()
+        {
+            if (array is not null)
+            {
+                ArrayPool<byte>.Shared.Return(array);
+                array = null;
+            }
+        }
     }
 
     public static PayloadTooLargeException TooLarge(long limit) =>
