@@ -28,6 +28,23 @@ public sealed class Receiver : IAsyncDisposable
 
     public string Url { get; private set; } = "";
 
+    private TaskCompletionSource? _hold;
+    private int _inFlight;
+    private int _maxInFlight;
+
+    /// <summary>The most requests this receiver was answering at one moment.</summary>
+    public int MaxInFlight => Volatile.Read(ref _maxInFlight);
+
+    /// <summary>Requests from now on are received (and counted) but not answered until <see cref="Release"/>.</summary>
+    public Receiver Hold()
+    {
+        _hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return this;
+    }
+
+    /// <summary>Answers the held requests, and those after them at once.</summary>
+    public void Release() => Interlocked.Exchange(ref _hold, null)?.TrySetResult();
+
     public static async Task<Receiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -68,6 +85,32 @@ public sealed class Receiver : IAsyncDisposable
             context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()),
             body,
             DateTime.UtcNow));
+        var inFlight = Interlocked.Increment(ref _inFlight);
+        try
+        {
+            for (var seen = Volatile.Read(ref _maxInFlight); inFlight > seen; seen = Volatile.Read(ref _maxInFlight))
+            {
+                Interlocked.CompareExchange(ref _maxInFlight, inFlight, seen);
+            }
+
+            if (_hold is { } hold)
+            {
+                await hold.Task.WaitAsync(context.RequestAborted);
+            }
+
+            await AnswerAsync(context);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext context)
+    {
         var (status, delay, responseBody, retryAfter) = _script.TryDequeue(out var next) ? next : _last;
         if (delay > TimeSpan.Zero)
         {

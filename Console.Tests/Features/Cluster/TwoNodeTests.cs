@@ -188,6 +188,51 @@ public sealed class TwoNodeTests(ITestOutputHelper output)
     }
 
     [PostgresFact]
+    public async Task Resends_through_both_nodes_never_make_two_sends_of_one_delivery_at_once()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        await using var cluster = await Cluster.StartAsync();
+        using var a = cluster.Client(cluster.A);
+        using var b = cluster.Client(cluster.B);
+        var application = await (await a.PostAsJsonAsync("/v1/applications", new { name = "held", finishedUrl = receiver.Url })).Content.ReadFromJsonAsync<JsonElement>();
+        var applicationId = application.GetProperty("id").GetString();
+
+        async Task RequestsAsync(int count)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (receiver.Requests.Count < count && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+
+            Assert.Equal(count, receiver.Requests.Count);
+        }
+
+        // A resend on B while A's first send is held open: no second send until it is recorded, then exactly one.
+        receiver.Hold();
+        var published = await (await a.PostAsJsonAsync("/v1/events", new { eventType = "call.completed", applicationId, payload = new { n = 1 } })).Content.ReadFromJsonAsync<JsonElement>();
+        var resend = $"/v1/applications/{applicationId}/deliveries/{published.GetProperty("deliveryIds")[0].GetString()}/resend";
+        await RequestsAsync(1);
+        Assert.Equal(HttpStatusCode.NoContent, (await b.PostAsync(resend, null)).StatusCode);
+        await Task.Delay(1000);
+        Assert.Single(receiver.Requests);
+        receiver.Release();
+        await RequestsAsync(2);
+        await Task.Delay(1500);
+        Assert.Equal(2, receiver.Requests.Count);
+
+        // Twenty resends at once, alternately through A and B, while the resend's send is held: one new send.
+        receiver.Hold();
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => (i % 2 == 0 ? a : b).PostAsync(resend, null)));
+        Assert.All(answers, answer => Assert.Equal(HttpStatusCode.NoContent, answer.StatusCode));
+        await RequestsAsync(3);
+        receiver.Release();
+        await Task.Delay(2000);
+        Assert.Equal(3, receiver.Requests.Count);
+        Assert.Equal(1, receiver.MaxInFlight);
+    }
+
+    [PostgresFact]
     public async Task An_endpoint_changed_on_one_node_is_used_by_the_next_publish_on_the_other()
     {
         await using var first = await Receiver.StartAsync();

@@ -259,7 +259,7 @@ public sealed class RollupTests(EngineAppFactory app) : IClassFixture<EngineAppF
 
         // Resends of a selection, and one endpoint deleted (its pending deliveries fail).
         var resent = deliveries.OrderBy(d => d.Id).Take(40).Select(d => new DeliveryLedger.Reset(d.Id, "{\"resent\":true}")).ToList();
-        await writer.WriteAsync(async db => (await DeliveryLedger.ResetAsync(db, workspaceId, resent, DateTime.UtcNow)).Count);
+        await writer.WriteAsync(async db => (await DeliveryLedger.ResetAsync(db, workspaceId, resent, DateTime.UtcNow, DateTime.UtcNow)).Count);
         await writer.WriteAsync(db => DeliveryLedger.FailPendingAsync(db, endpoints[1], "endpoint deleted", DateTime.UtcNow));
 
         await using (var db = await app.DbAsync())

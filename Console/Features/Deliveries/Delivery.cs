@@ -37,6 +37,11 @@ public sealed class Delivery
     /// <summary>A worker holds the row until then; see DESIGN.md, claim with a conditional UPDATE.</summary>
     public DateTime? LeaseUntil { get; set; }
     public string? LeaseOwner { get; set; }
+    /// <summary>
+    /// A resend asked while a send was in flight: the send is not doubled; when its attempt is
+    /// recorded the delivery goes back to pending, due at once, and this is cleared.
+    /// </summary>
+    public DateTime? ResendRequestedAt { get; set; }
     public int? LastResponseStatus { get; set; }
     public string? LastError { get; set; }
     public int? LastDurationMs { get; set; }

@@ -645,6 +645,9 @@ namespace DeliveryConsole.Data.Migrations.Postgres
                         .HasColumnType("text")
                         .UseCollation("C");
 
+                    b.Property<long?>("ResendRequestedAt")
+                        .HasColumnType("bigint");
+
                     b.Property<int>("Status")
                         .HasColumnType("integer");
 

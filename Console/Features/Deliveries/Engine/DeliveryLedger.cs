@@ -180,17 +180,28 @@ public sealed class DeliveryLedger : IAsyncDisposable
 
     /// <summary>
     /// Puts deliveries of <paramref name="workspaceId"/> back to pending with no attempts, due
-    /// now, lease released, with their new payloads, in <paramref name="db"/>'s transaction.
-    /// Returns the ones changed (ids of other workspaces are skipped).
+    /// now, with their new payloads, in <paramref name="db"/>'s transaction. Never two sends of one
+    /// delivery at once, and resends asked together make one send: a delivery whose send is in
+    /// flight keeps its lease, and is marked to go back to pending once that attempt is recorded
+    /// (unless the send in flight is already a resend's, which this one joins); a delivery whose
+    /// resend (or first) send began after <paramref name="requestedAt"/> is left as it is. Returns
+    /// the ones resent or joined (ids of other workspaces are skipped).
     /// </summary>
-    public static async Task<IReadOnlyList<Guid>> ResetAsync(AppDbContext db, Guid workspaceId, IReadOnlyList<Reset> resets, DateTime now)
+    public static async Task<IReadOnlyList<Guid>> ResetAsync(AppDbContext db, Guid workspaceId, IReadOnlyList<Reset> resets, DateTime now, DateTime requestedAt)
     {
         var read = RawSql.Prepared(db, """
-            SELECT "Status", "CreatedAt", "EndpointId", "EventType" FROM deliveries WHERE "Id" = @id AND "WorkspaceId" = @workspace
+            SELECT "Status", "CreatedAt", "EndpointId", "EventType", "LeaseOwner", "LeaseUntil", "Attempts", "LastAttemptAt",
+                EXISTS (SELECT 1 FROM delivery_attempts WHERE "DeliveryId" = @id)
+            FROM deliveries WHERE "Id" = @id AND "WorkspaceId" = @workspace
             """);
         var update = RawSql.Prepared(db, """
             UPDATE deliveries SET "Status" = 0, "Attempts" = 0, "NextAttemptAt" = @now, "LeaseOwner" = NULL, "LeaseUntil" = NULL,
-                "DeliveredAt" = NULL, "PayloadJson" = @payload, "UpdatedAt" = @now
+                "ResendRequestedAt" = NULL, "DeliveredAt" = NULL, "PayloadJson" = @payload, "UpdatedAt" = @now
+            WHERE "Id" = @id
+            """);
+        // A send in flight is never doubled: the resend waits for its attempt to be recorded.
+        var afterSend = RawSql.Prepared(db, """
+            UPDATE deliveries SET "ResendRequestedAt" = COALESCE("ResendRequestedAt", @requested), "PayloadJson" = @payload, "UpdatedAt" = @now
             WHERE "Id" = @id
             """);
         var rollups = new RollupChanges();
@@ -203,6 +214,8 @@ public sealed class DeliveryLedger : IAsyncDisposable
             DateTime createdAt;
             Guid endpointId;
             string eventType;
+            var inFlight = false;
+            var served = false;
             await using (var reader = await read.ExecuteReaderAsync())
             {
                 if (!await reader.ReadAsync())
@@ -211,6 +224,31 @@ public sealed class DeliveryLedger : IAsyncDisposable
                 }
 
                 (status, createdAt, endpointId, eventType) = ((DeliveryStatus)reader.GetInt32(0), FromTicks(reader.GetInt64(1)), Guid.Parse(reader.GetString(2)), reader.GetString(3));
+                inFlight = status == DeliveryStatus.Pending && !reader.IsDBNull(4) && !reader.IsDBNull(5) && reader.GetInt64(5) > now.Ticks;
+                var attempts = reader.GetInt32(6);
+                var lastAttemptAt = reader.IsDBNull(7) ? (DateTime?)null : FromTicks(reader.GetInt64(7));
+                var attemptedBefore = reader.GetBoolean(8);
+                served = inFlight
+                    // The send in flight is itself a resend's (no attempt counted since the reset): this one joins it.
+                    ? attempts == 0 && attemptedBefore
+                    // A resend's (or the first) send began after this was asked: it was this resend.
+                    : attempts <= 1 && lastAttemptAt >= requestedAt;
+            }
+
+            changed.Add(reset.Id);
+            if (served)
+            {
+                continue;
+            }
+
+            if (inFlight)
+            {
+                afterSend.Set("@id", reset.Id);
+                afterSend.Set("@requested", requestedAt);
+                afterSend.Set("@payload", reset.PayloadJson);
+                afterSend.Set("@now", now);
+                await afterSend.ExecuteNonQueryAsync();
+                continue;
             }
 
             update.Set("@id", reset.Id);
@@ -218,11 +256,34 @@ public sealed class DeliveryLedger : IAsyncDisposable
             update.Set("@payload", reset.PayloadJson);
             await update.ExecuteNonQueryAsync();
             rollups.StatusChanged(workspaceId, createdAt, endpointId, eventType, status, DeliveryStatus.Pending);
-            changed.Add(reset.Id);
         }
 
         await rollups.ApplyAsync(db);
         return changed;
+    }
+
+    /// <summary>
+    /// The deliveries among <paramref name="ids"/> (just recorded) whose resend was asked while
+    /// their send was in flight: back to pending with 0 attempts, due at <paramref name="now"/>.
+    /// </summary>
+    private static async Task<HashSet<Guid>> ResendAfterSendAsync(AppDbContext db, IReadOnlyCollection<Guid> ids, DateTime now)
+    {
+        var resend = RawSql.Prepared(db, $"""
+            UPDATE deliveries SET "Status" = 0, "Attempts" = 0, "NextAttemptAt" = @now, "DeliveredAt" = NULL, "ResendRequestedAt" = NULL,
+                "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = @now
+            WHERE {RawSql.InIdList(db, "\"Id\"", "@ids")} AND "ResendRequestedAt" IS NOT NULL
+            RETURNING "Id"
+            """);
+        resend.Set("@now", now);
+        resend.Set("@ids", RawSql.IdList(db, ids));
+        var resent = new HashSet<Guid>();
+        await using var reader = await resend.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            resent.Add(Guid.Parse(reader.GetString(0)));
+        }
+
+        return resent;
     }
 
     // ---- Endpoint deleted --------------------------------------------------------------------
@@ -231,7 +292,7 @@ public sealed class DeliveryLedger : IAsyncDisposable
     public static async Task<int> FailPendingAsync(AppDbContext db, Guid endpointId, string reason, DateTime now)
     {
         var fail = RawSql.Prepared(db, """
-            UPDATE deliveries SET "Status" = 2, "LastError" = @reason, "NextAttemptAt" = NULL, "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = @now
+            UPDATE deliveries SET "Status" = 2, "LastError" = @reason, "NextAttemptAt" = NULL, "LeaseOwner" = NULL, "LeaseUntil" = NULL, "ResendRequestedAt" = NULL, "UpdatedAt" = @now
             WHERE "EndpointId" = @endpoint AND "Status" = 0
             RETURNING "WorkspaceId", "CreatedAt", "EventType"
             """);
@@ -279,7 +340,7 @@ public sealed class DeliveryLedger : IAsyncDisposable
         await _writer.WriteAsync(async db =>
         {
             var fail = RawSql.Prepared(db, """
-                UPDATE deliveries SET "Status" = 2, "LastError" = @reason, "NextAttemptAt" = NULL, "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = @now
+                UPDATE deliveries SET "Status" = 2, "LastError" = @reason, "NextAttemptAt" = NULL, "LeaseOwner" = NULL, "LeaseUntil" = NULL, "ResendRequestedAt" = NULL, "UpdatedAt" = @now
                 WHERE "Id" = @id AND "LeaseOwner" = @owner AND "Status" = 0
                 """);
             fail.Set("@reason", reason);
@@ -397,6 +458,23 @@ public sealed class DeliveryLedger : IAsyncDisposable
         }
 
         var disabled = await UpdateHealthAsync(db, batch, outcomes, settings);
+        var settled = recorded.Where((_, i) => changed[i]).Select(r => r.Claim.Id).ToList();
+        if (settled.Count > 0)
+        {
+            var now = recorded.Max(r => r.Result.CompletedAt);
+            var resent = await ResendAfterSendAsync(db, settled, now);
+            for (var i = 0; i < recorded.Count && resent.Count > 0; i++)
+            {
+                if (outcomes[i] is { } outcome && resent.Remove(recorded[i].Claim.Id))
+                {
+                    var claim = recorded[i].Claim;
+                    rollups.StatusChanged(claim.WorkspaceId, claim.CreatedAt, claim.EndpointId, claim.EventType, outcome, DeliveryStatus.Pending);
+                    outcomes[i] = DeliveryStatus.Pending;
+                    retryAt = retryAt is null || now < retryAt ? now : retryAt;
+                }
+            }
+        }
+
         await rollups.ApplyAsync(db);
         return (outcomes, disabled, retryAt);
     }

@@ -266,11 +266,16 @@ public sealed class DeliveryQueue(DatabaseWriter writer, IDbContextFactory<AppDb
             .MinAsync(d => d.NextAttemptAt, cancellationToken);
     }
 
+    /// <summary>A lease given back unsent makes the row due now: a resend asked meanwhile is served by that next send (no attempts counted yet).</summary>
+    private const string ResendServedByNextSend = """
+        "Attempts" = CASE WHEN "ResendRequestedAt" IS NULL THEN "Attempts" ELSE 0 END, "ResendRequestedAt" = NULL
+        """;
+
     public Task<int> TakeBackAsync(string nodePrefix, string currentOwner, CancellationToken cancellationToken) =>
         writer.WriteAsync(async db =>
         {
-            var takeBack = RawSql.Prepared(db, """
-                UPDATE deliveries SET "LeaseOwner" = NULL, "LeaseUntil" = NULL, "NextAttemptAt" = @now
+            var takeBack = RawSql.Prepared(db, $"""
+                UPDATE deliveries SET "LeaseOwner" = NULL, "LeaseUntil" = NULL, "NextAttemptAt" = @now, {ResendServedByNextSend}
                 WHERE "Status" = 0 AND "NextAttemptAt" IS NOT NULL AND "LeaseOwner" IS NOT NULL
                     AND substr("LeaseOwner", 1, length(@prefix)) = @prefix AND "LeaseOwner" <> @current
                 """);
@@ -284,7 +289,7 @@ public sealed class DeliveryQueue(DatabaseWriter writer, IDbContextFactory<AppDb
         writer.WriteAsync(async db =>
         {
             var release = RawSql.Prepared(db, $"""
-                UPDATE deliveries SET "LeaseOwner" = NULL, "LeaseUntil" = NULL, "NextAttemptAt" = @now
+                UPDATE deliveries SET "LeaseOwner" = NULL, "LeaseUntil" = NULL, "NextAttemptAt" = @now, {ResendServedByNextSend}
                 WHERE {RawSql.InIdList(db, "\"Id\"", "@ids")} AND "LeaseOwner" = @owner AND "Status" = 0
                 """);
             release.Set("@now", clock.GetUtcNow().UtcDateTime.Ticks);

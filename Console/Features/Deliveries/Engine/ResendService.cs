@@ -24,6 +24,7 @@ public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, Dat
     public async Task ResendAsync(Caller caller, Guid? applicationId, Guid deliveryId, CancellationToken cancellationToken = default)
     {
         caller.Require(Role.Operator);
+        var requestedAt = clock.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         if (applicationId is { } appId && !await db.Applications.AnyAsync(a => a.Id == appId && a.WorkspaceId == caller.WorkspaceId, cancellationToken))
         {
@@ -36,7 +37,7 @@ public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, Dat
                 .FirstOrDefaultAsync(cancellationToken)
             ?? throw new NotFoundException("Delivery not found.");
 
-        var changed = await ResetAsync(caller, [delivery], d => ("delivery.resent", d[0].Id.ToString(), $"{delivery.EventType} to {delivery.TargetHost}"), cancellationToken);
+        var changed = await ResetAsync(caller, [delivery], requestedAt, d => ("delivery.resent", d[0].Id.ToString(), $"{delivery.EventType} to {delivery.TargetHost}"), cancellationToken);
         if (changed == 0)
         {
             throw new NotFoundException("Delivery not found.");
@@ -50,6 +51,7 @@ public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, Dat
     public async Task<int> ResendManyAsync(Caller caller, IReadOnlyCollection<Guid> deliveryIds, string action = "deliveries.resent", string? details = null, CancellationToken cancellationToken = default)
     {
         caller.Require(Role.Operator);
+        var requestedAt = clock.GetUtcNow().UtcDateTime;
         if (deliveryIds.Count == 0)
         {
             return 0;
@@ -70,14 +72,18 @@ public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, Dat
             return 0;
         }
 
-        return await ResetAsync(caller, deliveries, changed => (action, changed.Count == 1 ? changed[0].Id.ToString() : $"{changed.Count} deliveries",
+        return await ResetAsync(caller, deliveries, requestedAt, changed => (action, changed.Count == 1 ? changed[0].Id.ToString() : $"{changed.Count} deliveries",
             details ?? string.Join(", ", changed.Take(20).Select(d => d.Id)) + (changed.Count > 20 ? ", …" : "")), cancellationToken);
     }
 
     private sealed record Target(Guid Id, Guid WorkspaceId, string? CallId, string PayloadJson, string EventType, string TargetHost);
 
-    /// <summary>Re-enriches the payloads, then resets the rows through the ledger with the audit entry in one write; wakes the dispatcher.</summary>
-    private async Task<int> ResetAsync(Caller caller, IReadOnlyList<Target> targets, Func<IReadOnlyList<Target>, (string Action, string TargetId, string Details)> audit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Re-enriches the payloads, then resets the rows through the ledger with the audit entry in
+    /// one write; wakes the dispatcher. <paramref name="requestedAt"/> is when the caller asked: a
+    /// send begun since then serves the resend (see <see cref="DeliveryLedger.ResetAsync"/>).
+    /// </summary>
+    private async Task<int> ResetAsync(Caller caller, IReadOnlyList<Target> targets, DateTime requestedAt, Func<IReadOnlyList<Target>, (string Action, string TargetId, string Details)> audit, CancellationToken cancellationToken)
     {
         var resets = new List<DeliveryLedger.Reset>(targets.Count);
         foreach (var target in targets)
@@ -88,7 +94,7 @@ public sealed class ResendService(IDbContextFactory<AppDbContext> dbFactory, Dat
         var changed = await writer.WriteAsync(async db =>
         {
             var now = clock.GetUtcNow().UtcDateTime;
-            var ids = (await DeliveryLedger.ResetAsync(db, caller.WorkspaceId, resets, now)).ToHashSet();
+            var ids = (await DeliveryLedger.ResetAsync(db, caller.WorkspaceId, resets, now, requestedAt)).ToHashSet();
             var done = targets.Where(t => ids.Contains(t.Id)).ToList();
             if (done.Count > 0)
             {
