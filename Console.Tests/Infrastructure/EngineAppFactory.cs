@@ -23,7 +23,7 @@ public class EngineAppFactory : ConsoleAppFactory
     /// <summary>Extra settings of a derived host (a provider on a test port).</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> More => [];
 
-    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>(More)
+    protected override IDictionary<string, string?> Settings => WithMore(new Dictionary<string, string?>
     {
         // Simulated calls: answered at once, then live for a minute (tests end them).
         ["Telephony:RingSeconds"] = "0.2",
@@ -41,5 +41,16 @@ public class EngineAppFactory : ConsoleAppFactory
         ["Delivery:SlowDownPause"] = "00:00:00.050",
         ["Jobs:SchedulePollingInterval"] = "00:00:00.100",
         ["Jobs:WorkerCount"] = "4",
-    };
+    });
+
+    /// <summary>The engine's test settings with a subclass's <see cref="More"/> over them (they win).</summary>
+    private IDictionary<string, string?> WithMore(Dictionary<string, string?> settings)
+    {
+        foreach (var (key, value) in More)
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
 }

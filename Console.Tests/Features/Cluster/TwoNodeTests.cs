@@ -33,11 +33,11 @@ public sealed class TwoNodeTests(ITestOutputHelper output)
 
         public required string Key { get; init; }
 
-        public static async Task<Cluster> StartAsync()
+        public static async Task<Cluster> StartAsync(params string[] more)
         {
             var folder = new TempFolder("dc-cluster");
             var connectionString = TestProvider.ConnectionStringFor(folder.File("dc.db"));
-            var args = NodeProcess.ClusterArgs(connectionString);
+            var args = NodeProcess.ClusterArgs(connectionString, more);
             // Both start together: they take turns migrating and creating the first admin.
             var a = NodeProcess.StartAsync(folder.File("a"), args);
             var b = NodeProcess.StartAsync(folder.File("b"), args);
@@ -191,7 +191,8 @@ public sealed class TwoNodeTests(ITestOutputHelper output)
     public async Task Resends_through_both_nodes_never_make_two_sends_of_one_delivery_at_once()
     {
         await using var receiver = await Receiver.StartAsync();
-        await using var cluster = await Cluster.StartAsync();
+        // Sends held open by the receiver must not time out (and be retried) while the test waits.
+        await using var cluster = await Cluster.StartAsync("--Delivery:Timeout=00:00:30", "--Delivery:Lease=00:01:00");
         using var a = cluster.Client(cluster.A);
         using var b = cluster.Client(cluster.B);
         var application = await (await a.PostAsJsonAsync("/v1/applications", new { name = "held", finishedUrl = receiver.Url })).Content.ReadFromJsonAsync<JsonElement>();

@@ -197,65 +197,77 @@ public sealed class DeliveryLedger : IAsyncDisposable
         var update = RawSql.Prepared(db, """
             UPDATE deliveries SET "Status" = 0, "Attempts" = 0, "NextAttemptAt" = @now, "LeaseOwner" = NULL, "LeaseUntil" = NULL,
                 "ResendRequestedAt" = NULL, "DeliveredAt" = NULL, "PayloadJson" = @payload, "UpdatedAt" = @now
-            WHERE "Id" = @id
+            WHERE "Id" = @id AND "Status" = @status AND NOT ("Status" = 0 AND "LeaseOwner" IS NOT NULL AND "LeaseUntil" > @now)
             """);
         // A send in flight is never doubled: the resend waits for its attempt to be recorded.
         var afterSend = RawSql.Prepared(db, """
             UPDATE deliveries SET "ResendRequestedAt" = COALESCE("ResendRequestedAt", @requested), "PayloadJson" = @payload, "UpdatedAt" = @now
-            WHERE "Id" = @id
+            WHERE "Id" = @id AND "Status" = 0 AND "LeaseOwner" IS NOT NULL AND "LeaseUntil" > @now
             """);
         var rollups = new RollupChanges();
         var changed = new List<Guid>(resets.Count);
         foreach (var reset in resets)
         {
-            read.Set("@id", reset.Id);
-            read.Set("@workspace", workspaceId);
-            DeliveryStatus status;
-            DateTime createdAt;
-            Guid endpointId;
-            string eventType;
-            var inFlight = false;
-            var served = false;
-            await using (var reader = await read.ExecuteReaderAsync())
+            // Each change is conditional on what was read: when another node's claim or record
+            // came in between (PostgreSQL, several writers), the row is read again and decided anew.
+            for (var attempt = 0; attempt < 5; attempt++)
             {
-                if (!await reader.ReadAsync())
+                read.Set("@id", reset.Id);
+                read.Set("@workspace", workspaceId);
+                DeliveryStatus status;
+                DateTime createdAt;
+                Guid endpointId;
+                string eventType;
+                bool inFlight, served;
+                await using (var reader = await read.ExecuteReaderAsync())
                 {
-                    continue;
+                    if (!await reader.ReadAsync())
+                    {
+                        break;
+                    }
+
+                    (status, createdAt, endpointId, eventType) = ((DeliveryStatus)reader.GetInt32(0), FromTicks(reader.GetInt64(1)), Guid.Parse(reader.GetString(2)), reader.GetString(3));
+                    inFlight = status == DeliveryStatus.Pending && !reader.IsDBNull(4) && !reader.IsDBNull(5) && reader.GetInt64(5) > now.Ticks;
+                    var attempts = reader.GetInt32(6);
+                    var lastAttemptAt = reader.IsDBNull(7) ? (DateTime?)null : FromTicks(reader.GetInt64(7));
+                    var attemptedBefore = reader.GetBoolean(8);
+                    served = inFlight
+                        // The send in flight is itself a resend's (no attempt counted since the reset): this one joins it.
+                        ? attempts == 0 && attemptedBefore
+                        // A resend's (or the first) send began after this was asked: it was this resend.
+                        : attempts <= 1 && lastAttemptAt >= requestedAt;
                 }
 
-                (status, createdAt, endpointId, eventType) = ((DeliveryStatus)reader.GetInt32(0), FromTicks(reader.GetInt64(1)), Guid.Parse(reader.GetString(2)), reader.GetString(3));
-                inFlight = status == DeliveryStatus.Pending && !reader.IsDBNull(4) && !reader.IsDBNull(5) && reader.GetInt64(5) > now.Ticks;
-                var attempts = reader.GetInt32(6);
-                var lastAttemptAt = reader.IsDBNull(7) ? (DateTime?)null : FromTicks(reader.GetInt64(7));
-                var attemptedBefore = reader.GetBoolean(8);
-                served = inFlight
-                    // The send in flight is itself a resend's (no attempt counted since the reset): this one joins it.
-                    ? attempts == 0 && attemptedBefore
-                    // A resend's (or the first) send began after this was asked: it was this resend.
-                    : attempts <= 1 && lastAttemptAt >= requestedAt;
-            }
+                if (served)
+                {
+                    changed.Add(reset.Id);
+                    break;
+                }
 
-            changed.Add(reset.Id);
-            if (served)
-            {
-                continue;
-            }
+                var target = inFlight ? afterSend : update;
+                target.Set("@id", reset.Id);
+                target.Set("@now", now);
+                target.Set("@payload", reset.PayloadJson);
+                if (inFlight)
+                {
+                    target.Set("@requested", requestedAt);
+                }
+                else
+                {
+                    target.Set("@status", (int)status);
+                }
 
-            if (inFlight)
-            {
-                afterSend.Set("@id", reset.Id);
-                afterSend.Set("@requested", requestedAt);
-                afterSend.Set("@payload", reset.PayloadJson);
-                afterSend.Set("@now", now);
-                await afterSend.ExecuteNonQueryAsync();
-                continue;
-            }
+                if (await target.ExecuteNonQueryAsync() == 1)
+                {
+                    if (!inFlight)
+                    {
+                        rollups.StatusChanged(workspaceId, createdAt, endpointId, eventType, status, DeliveryStatus.Pending);
+                    }
 
-            update.Set("@id", reset.Id);
-            update.Set("@now", now);
-            update.Set("@payload", reset.PayloadJson);
-            await update.ExecuteNonQueryAsync();
-            rollups.StatusChanged(workspaceId, createdAt, endpointId, eventType, status, DeliveryStatus.Pending);
+                    changed.Add(reset.Id);
+                    break;
+                }
+            }
         }
 
         await rollups.ApplyAsync(db);

@@ -164,6 +164,12 @@ public sealed partial class DeliveriesPage
             _ = InvokeAsync(StateHasChanged);
         }
 
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // A newer load (another filter) superseded this one: its figures must not overwrite the newer ones.
+            return new GridData<DeliveryRow> { Items = page.Items, TotalItems = (int)Math.Min(int.MaxValue, page.Total) };
+        }
+
         _items = page.Items;
         _cursor = Math.Min(_cursor, _items.Count - 1);
         if (_total != page.Total || _totalIsAtLeast != page.TotalIsAtLeast)
