@@ -436,9 +436,9 @@ public sealed class DeliveryLedger : IAsyncDisposable
 
         // Which deliveries still held their lease (their state changed); the attempts are kept either way.
         // (Two attempts of one delivery in a batch need the per-row order: the first decides, the next finds the lease gone.)
-        var changed = db.IsPostgres() && recorded.DistinctBy(r => r.Claim.Id).Count() == recorded.Count
+        var (changed, resendAsked) = db.IsPostgres() && recorded.DistinctBy(r => r.Claim.Id).Count() == recorded.Count
             ? await WriteRecordsSetBasedAsync(db, recorded)
-            : await WriteRecordsAsync(db, recorded);
+            : (await WriteRecordsAsync(db, recorded), true);
 
         DateTime? retryAt = null;
         var rollups = new RollupChanges();
@@ -471,7 +471,7 @@ public sealed class DeliveryLedger : IAsyncDisposable
 
         var disabled = await UpdateHealthAsync(db, batch, outcomes, settings);
         var settled = recorded.Where((_, i) => changed[i]).Select(r => r.Claim.Id).ToList();
-        if (settled.Count > 0)
+        if (resendAsked && settled.Count > 0)
         {
             var now = recorded.Max(r => r.Result.CompletedAt);
             var resent = await ResendAfterSendAsync(db, settled, now);
@@ -571,7 +571,7 @@ public sealed class DeliveryLedger : IAsyncDisposable
     /// arrays (<c>unnest</c>): each statement is a round trip to the server, so two per batch
     /// instead of two per attempt.
     /// </summary>
-    private static async Task<bool[]> WriteRecordsSetBasedAsync(AppDbContext db, List<Recorded> recorded)
+    private static async Task<(bool[] Changed, bool ResendAsked)> WriteRecordsSetBasedAsync(AppDbContext db, List<Recorded> recorded)
     {
         var insert = RawSql.Prepared(db, """
             INSERT INTO delivery_attempts ("Id", "DeliveryId", "WorkspaceId", "EndpointId", "Number", "Trigger", "RequestUrl", "RequestHeadersJson",
@@ -615,7 +615,7 @@ public sealed class DeliveryLedger : IAsyncDisposable
                 @status::integer[], @duration::integer[], @error::text[], @url::text[], @host::text[], @completed::bigint[])
                 AS u(delivery, owner, new_status, attempts, next, delivered, started, status, duration, error, url, host, completed)
             WHERE d."Id" = u.delivery AND d."LeaseOwner" = u.owner AND d."Status" = 0
-            RETURNING d."Id"
+            RETURNING d."Id", d."ResendRequestedAt" IS NOT NULL
             """);
         update.SetEach("@delivery", recorded, r => r.Claim.Id);
         update.SetEach("@owner", recorded, r => r.Claim.LeaseOwner);
@@ -632,15 +632,19 @@ public sealed class DeliveryLedger : IAsyncDisposable
         update.SetEach("@host", recorded, r => r.Claim.TargetUrl != r.Claim.EndpointUrl ? new Uri(r.Claim.EndpointUrl).Host.ToLowerInvariant() : null);
         update.SetEach("@completed", recorded, r => r.Result.CompletedAt);
         var updated = new HashSet<string>(StringComparer.Ordinal);
+        // Whether any of them had a resend asked while in flight: the row's lease, held until this
+        // statement, is what a resend on another node must see to mark it, so none can come after.
+        var resendAsked = false;
         await using (var reader = await update.ExecuteReaderAsync())
         {
             while (await reader.ReadAsync())
             {
                 updated.Add(reader.GetString(0));
+                resendAsked |= reader.GetBoolean(1);
             }
         }
 
-        return recorded.Select(r => updated.Contains(r.Claim.Id.ToString("D"))).ToArray();
+        return (recorded.Select(r => updated.Contains(r.Claim.Id.ToString("D"))).ToArray(), resendAsked);
     }
 
     /// <summary>
