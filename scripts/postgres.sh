@@ -5,6 +5,8 @@
 #   scripts/postgres.sh stop DIR    stop it (fast shutdown)
 # Installs Debian's postgresql package when no PostgreSQL binaries are found (as root or via sudo).
 # As root, initdb and pg_ctl run as the postgres user (initdb refuses root).
+# PG_FSYNC=off turns fsync off (tests); PG_OPTIONS adds server options, e.g.
+#   PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements" (the throughput bench's per-statement split).
 set -euo pipefail
 verb="${1:?usage: postgres.sh start|stop DIR}"
 dir="${2:?usage: postgres.sh start|stop DIR}"
@@ -45,7 +47,7 @@ case "$verb" in
     [ -n "$port" ] || { echo "no free port found" >&2; exit 1; }
     # Tests open many short-lived databases and several connection pools at once.
     as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=400 -c fsync=${PG_FSYNC:-on} -c shared_buffers=256MB" start >/dev/null
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=400 -c fsync=${PG_FSYNC:-on} -c shared_buffers=256MB ${PG_OPTIONS:-}" start >/dev/null
     echo "$port" >"$dir/port"
     echo "Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
     ;;

@@ -12,8 +12,10 @@ namespace DeliveryConsole.Data;
 /// sleeps in SQLite's busy handler (1, 2, 5 … 100 ms): dozens of request threads and workers each
 /// opening their own transaction spend their time asleep while the lock sits free. Instead,
 /// callers hand their writes here and one loop runs whatever has queued up in a single
-/// transaction (group commit), each write inside its own savepoint so one failing write fails
-/// only its caller. A caller's task completes only after the transaction has committed.
+/// transaction (group commit): all together first, the items of each <see cref="IWriteKind{TItem}"/>
+/// in one set-based call; when any write fails, the batch is rolled back and replayed one write
+/// at a time, each inside its own savepoint, so one failing write fails only its caller.
+/// A caller's task completes only after the transaction has committed.
 /// The loop keeps one context and its connection open for its lifetime, so the statements the
 /// typed operations prepare (<see cref="RawSql.Prepared"/>) are parsed once, not per write.
 /// </summary>
@@ -43,6 +45,18 @@ public sealed class DatabaseWriter : IAsyncDisposable
         }
 
         return item.Completion.Task;
+    }
+
+    /// <summary>Writes <paramref name="item"/> with the others of its <paramref name="kind"/> in the next batch; completes once committed.</summary>
+    public Task WriteAsync<TItem>(IWriteKind<TItem> kind, TItem item)
+    {
+        var write = new KindWrite<TItem>(kind, item);
+        if (!_queue.Writer.TryWrite(write))
+        {
+            throw new ObjectDisposedException(nameof(DatabaseWriter), "The database writer has stopped.");
+        }
+
+        return write.Completion.Task;
     }
 
     public async ValueTask DisposeAsync()
@@ -115,7 +129,69 @@ public sealed class DatabaseWriter : IAsyncDisposable
         return db;
     }
 
+    /// <summary>
+    /// Runs a batch in one transaction. First all together, without a savepoint per write (on
+    /// PostgreSQL each savepoint and its release are round trips to the server), the items of each
+    /// <see cref="IWriteKind{TItem}"/> in one call; if anything fails, that transaction is rolled
+    /// back and the batch runs again one write at a time, each in its own savepoint, so only the
+    /// bad write fails.
+    /// </summary>
     private static async Task RunBatchAsync(AppDbContext db, List<IWrite> batch)
+    {
+        if (!await TryRunTogetherAsync(db, batch))
+        {
+            await RunOneByOneAsync(db, batch);
+        }
+    }
+
+    private static async Task<bool> TryRunTogetherAsync(AppDbContext db, List<IWrite> batch)
+    {
+        var transaction = await db.Database.BeginTransactionAsync();
+        var rollups = new RollupChanges();
+        RollupChanges.DeferWrites(db, rollups);
+        try
+        {
+            var kindsRun = new HashSet<object>(ReferenceEqualityComparer.Instance);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (batch[i].Kind is not { } kind)
+                {
+                    await batch[i].RunAsync(db);
+                }
+                else if (kindsRun.Add(kind))
+                {
+                    // Every write of this kind in the batch, at the place of the first.
+                    await batch[i].RunAllAsync(db, batch.Skip(i).Where(w => ReferenceEquals(w.Kind, kind)).ToList());
+                }
+
+                db.ChangeTracker.Clear();
+            }
+        }
+        catch
+        {
+            db.ChangeTracker.Clear();
+            RollupChanges.DeferWrites(db, null);
+            await transaction.RollbackAsync();
+            await transaction.DisposeAsync();
+            return false;
+        }
+
+        RollupChanges.DeferWrites(db, null);
+        await using (transaction)
+        {
+            await rollups.ApplyAsync(db);
+            await transaction.CommitAsync();
+        }
+
+        foreach (var item in batch)
+        {
+            item.Complete();
+        }
+
+        return true;
+    }
+
+    private static async Task RunOneByOneAsync(AppDbContext db, List<IWrite> batch)
     {
         await using var transaction = await db.Database.BeginTransactionAsync();
         var sqlTransaction = transaction.GetDbTransaction();
@@ -182,7 +258,13 @@ public sealed class DatabaseWriter : IAsyncDisposable
 
     private interface IWrite
     {
+        /// <summary>The <see cref="IWriteKind{TItem}"/> this write's item is of (null: a write of its own).</summary>
+        object? Kind { get; }
+
         Task RunAsync(AppDbContext db);
+
+        /// <summary>Runs <paramref name="writes"/> (this one first, all of its kind) in one call.</summary>
+        Task RunAllAsync(AppDbContext db, List<IWrite> writes);
 
         void Complete();
 
@@ -195,10 +277,43 @@ public sealed class DatabaseWriter : IAsyncDisposable
 
         public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        public object? Kind => null;
+
         public async Task RunAsync(AppDbContext db) => _result = await write(db);
+
+        public Task RunAllAsync(AppDbContext db, List<IWrite> writes) => RunAsync(db);
 
         public void Complete() => Completion.TrySetResult(_result);
 
         public void Fail(Exception exception) => Completion.TrySetException(exception);
     }
+
+    private sealed class KindWrite<TItem>(IWriteKind<TItem> kind, TItem item) : IWrite
+    {
+        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public object? Kind => kind;
+
+        public Task RunAsync(AppDbContext db) => kind.WriteAsync(db, [item]);
+
+        public Task RunAllAsync(AppDbContext db, List<IWrite> writes) =>
+            kind.WriteAsync(db, writes.Select(w => ((KindWrite<TItem>)w).Item).ToList());
+
+        private TItem Item => item;
+
+        public void Complete() => Completion.TrySetResult();
+
+        public void Fail(Exception exception) => Completion.TrySetException(exception);
+    }
+}
+
+/// <summary>
+/// A kind of write the writer runs once for all of its items in a batch (one set-based statement
+/// per table, not one per write): publishing is one. Kinds are told apart by reference, so each
+/// is one shared instance. <see cref="WriteAsync"/> must also be right for a single item: the
+/// writer runs the items one by one when a batch has to be replayed.
+/// </summary>
+public interface IWriteKind<TItem>
+{
+    Task WriteAsync(AppDbContext db, IReadOnlyList<TItem> items);
 }

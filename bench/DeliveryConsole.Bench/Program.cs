@@ -206,13 +206,18 @@ static async Task<double> EngineAsync(Receiver receiver, int count, bool batch, 
         await WarmUpNodesAsync(nodes, () => PublishToAsync(nodes, receiver, 3000, batch));
         var before = receiver.Count;
         var figuresBefore = await ProcessFiguresOfAsync(nodes);
+        var server = Environment.GetEnvironmentVariable("DC_BENCH_POSTGRES") is { } postgres ? await DeliveryConsole.Bench.ServerFigures.StartAsync(postgres) : null;
         var stopwatch = Stopwatch.StartNew();
         var published = await PublishToAsync(nodes, receiver, count, batch);
         var elapsed = stopwatch.Elapsed;
         var figuresAfter = await ProcessFiguresOfAsync(nodes);
         var cpuPerDelivery = (figuresAfter.CpuMs - figuresBefore.CpuMs) * 1000 / count;
         var bytesPerDelivery = (figuresAfter.Allocated - figuresBefore.Allocated) / (double)count;
-        Console.WriteLine($"  {(batch ? "batch route" : "single-event HTTP")}: published {count} events in {published.TotalSeconds:F2} s ({count / published.TotalSeconds:F0}/s); all received after {elapsed.TotalSeconds:F2} s; receiver got {receiver.Count - before}; console CPU {cpuPerDelivery:F0} µs and {bytesPerDelivery / 1024:F1} KB allocated per delivery (gen0/1/2 collections {figuresAfter.Gen0 - figuresBefore.Gen0}/{figuresAfter.Gen1 - figuresBefore.Gen1}/{figuresAfter.Gen2 - figuresBefore.Gen2}; JIT {figuresAfter.JitMs - figuresBefore.JitMs:F0} ms, {figuresAfter.JitMethods - figuresBefore.JitMethods} methods)");
+        Console.WriteLine($"  {(batch ? "batch route" : "single-event HTTP")}{(defaultLane ? " (default lane)" : "")}: published {count} events in {published.TotalSeconds:F2} s ({count / published.TotalSeconds:F0}/s); all received after {elapsed.TotalSeconds:F2} s; receiver got {receiver.Count - before}; console CPU {cpuPerDelivery:F0} µs and {bytesPerDelivery / 1024:F1} KB allocated per delivery (gen0/1/2 collections {figuresAfter.Gen0 - figuresBefore.Gen0}/{figuresAfter.Gen1 - figuresBefore.Gen1}/{figuresAfter.Gen2 - figuresBefore.Gen2}; JIT {figuresAfter.JitMs - figuresBefore.JitMs:F0} ms, {figuresAfter.JitMethods - figuresBefore.JitMethods} methods)");
+        if (server is not null)
+        {
+            await server.PrintAsync(count, Console.Out);
+        }
         return count / elapsed.TotalSeconds;
     }
     finally
@@ -709,7 +714,18 @@ static Process Start(string folder, string[] arguments)
     }
 
     var process = Process.Start(start)!;
-    process.OutputDataReceived += (_, _) => { };
+    // DC_BENCH_CONSOLE_LOG=FILE keeps the consoles' own log there (by default it is dropped).
+    var log = Environment.GetEnvironmentVariable("DC_BENCH_CONSOLE_LOG");
+    process.OutputDataReceived += (_, e) =>
+    {
+        if (log is not null && e.Data is not null)
+        {
+            lock (typeof(Process))
+            {
+                File.AppendAllText(log, e.Data + Environment.NewLine);
+            }
+        }
+    };
     process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("  console: " + e.Data); };
     process.BeginOutputReadLine();
     process.BeginErrorReadLine();

@@ -107,12 +107,7 @@ public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, Data
         var handedOver = dispatcher?.Reserve(routes) ?? [];
         try
         {
-            await writer.WriteAsync(async w =>
-            {
-                await DeliveryLedger.InsertAsync(w, events, deliveries);
-                await AuditLog.InsertAsync(w, audit);
-                return 0;
-            });
+            await writer.WriteAsync(Publications, new Publication(events, deliveries, audit));
         }
         catch
         {
@@ -129,6 +124,26 @@ public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, Data
 
         notifier.Notify(caller.WorkspaceId);
         return published;
+    }
+
+    /// <summary>One publish: its events, their deliveries and its audit entry.</summary>
+    private sealed record Publication(IReadOnlyList<WebhookEvent> Events, IReadOnlyList<Delivery> Deliveries, AuditEntry Audit);
+
+    /// <summary>
+    /// The publishes of a writer batch, stored together: on PostgreSQL one statement per table for
+    /// all of them (each statement is a round trip), on SQLite the same prepared statements per row.
+    /// </summary>
+    private static readonly IWriteKind<Publication> Publications = new PublicationWrites();
+
+    private sealed class PublicationWrites : IWriteKind<Publication>
+    {
+        public async Task WriteAsync(AppDbContext db, IReadOnlyList<Publication> items)
+        {
+            await DeliveryLedger.InsertAsync(db,
+                items.Count == 1 ? items[0].Events : items.SelectMany(p => p.Events).ToList(),
+                items.Count == 1 ? items[0].Deliveries : items.SelectMany(p => p.Deliveries).ToList());
+            await AuditLog.InsertAsync(db, items.Select(p => p.Audit).ToList());
+        }
     }
 
     /// <summary>404 when an id named by any of the requests is not among <paramref name="own"/>; names the first and, in a batch, where.</summary>
