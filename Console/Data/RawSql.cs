@@ -118,6 +118,13 @@ public static class RawSql
     /// <summary>The parameters of each prepared command by name (on PostgreSQL they are positional).</summary>
     private static readonly ConditionalWeakTable<DbCommand, Dictionary<string, DbParameter>> Parameters = new();
 
+    /// <summary>The text a prepared command sends to PostgreSQL (each @name as $k) and how many parameters it has (for plan tests).</summary>
+    internal static (string Text, int Parameters) PositionalText(string sql)
+    {
+        var names = ParameterNames(sql).ToList();
+        return (ToPositional(sql, names), names.Count);
+    }
+
     /// <summary><paramref name="sql"/> with each @name replaced by $k, k its place in <paramref name="names"/> (1-based).</summary>
     private static string ToPositional(string sql, List<string> names)
     {

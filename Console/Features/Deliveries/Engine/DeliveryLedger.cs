@@ -202,7 +202,7 @@ public sealed class DeliveryLedger : IAsyncDisposable
         // A send in flight is never doubled: the resend waits for its attempt to be recorded.
         var afterSend = RawSql.Prepared(db, """
             UPDATE deliveries SET "ResendRequestedAt" = COALESCE("ResendRequestedAt", @requested), "PayloadJson" = @payload, "UpdatedAt" = @now
-            WHERE "Id" = @id AND "Status" = 0 AND "LeaseOwner" IS NOT NULL AND "LeaseUntil" > @now
+            WHERE "Id" = @id AND "Status" + 0 = 0 AND "LeaseOwner" IS NOT NULL AND "LeaseUntil" > @now
             """);
         var rollups = new RollupChanges();
         var changed = new List<Guid>(resets.Count);
@@ -353,7 +353,7 @@ public sealed class DeliveryLedger : IAsyncDisposable
         {
             var fail = RawSql.Prepared(db, """
                 UPDATE deliveries SET "Status" = 2, "LastError" = @reason, "NextAttemptAt" = NULL, "LeaseOwner" = NULL, "LeaseUntil" = NULL, "ResendRequestedAt" = NULL, "UpdatedAt" = @now
-                WHERE "Id" = @id AND "LeaseOwner" = @owner AND "Status" = 0
+                WHERE "Id" = @id AND "LeaseOwner" = @owner AND "Status" + 0 = 0
                 """);
             fail.Set("@reason", reason);
             fail.Set("@now", now);
@@ -509,13 +509,13 @@ public sealed class DeliveryLedger : IAsyncDisposable
             UPDATE deliveries SET "Status" = @newStatus, "Attempts" = @attempts, "NextAttemptAt" = @next, "DeliveredAt" = @delivered, "LastAttemptAt" = @started,
                 "LastResponseStatus" = @status, "LastDurationMs" = @duration, "LastError" = @error,
                 "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = @completed
-            WHERE "Id" = @delivery AND "LeaseOwner" = @owner AND "Status" = 0
+            WHERE "Id" = @delivery AND "LeaseOwner" = @owner AND "Status" + 0 = 0
             """);
         var retarget = RawSql.Prepared(db, """
             UPDATE deliveries SET "Status" = @newStatus, "Attempts" = @attempts, "NextAttemptAt" = @next, "DeliveredAt" = @delivered, "LastAttemptAt" = @started,
                 "LastResponseStatus" = @status, "LastDurationMs" = @duration, "LastError" = @error, "TargetUrl" = @url, "TargetHost" = @host,
                 "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = @completed
-            WHERE "Id" = @delivery AND "LeaseOwner" = @owner AND "Status" = 0
+            WHERE "Id" = @delivery AND "LeaseOwner" = @owner AND "Status" + 0 = 0
             """);
 
         var changed = new bool[recorded.Count];
@@ -606,17 +606,7 @@ public sealed class DeliveryLedger : IAsyncDisposable
         insert.SetEach("@completed", recorded, r => r.Result.CompletedAt);
         await insert.ExecuteNonQueryAsync();
 
-        var update = RawSql.Prepared(db, """
-            UPDATE deliveries AS d SET "Status" = u.new_status, "Attempts" = u.attempts, "NextAttemptAt" = u.next, "DeliveredAt" = u.delivered,
-                "LastAttemptAt" = u.started, "LastResponseStatus" = u.status, "LastDurationMs" = u.duration, "LastError" = u.error,
-                "TargetUrl" = COALESCE(u.url, d."TargetUrl"), "TargetHost" = COALESCE(u.host, d."TargetHost"),
-                "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = u.completed
-            FROM unnest(@delivery::text[], @owner::text[], @newStatus::integer[], @attempts::integer[], @next::bigint[], @delivered::bigint[], @started::bigint[],
-                @status::integer[], @duration::integer[], @error::text[], @url::text[], @host::text[], @completed::bigint[])
-                AS u(delivery, owner, new_status, attempts, next, delivered, started, status, duration, error, url, host, completed)
-            WHERE d."Id" = u.delivery AND d."LeaseOwner" = u.owner AND d."Status" = 0
-            RETURNING d."Id", d."ResendRequestedAt" IS NOT NULL
-            """);
+        var update = RawSql.Prepared(db, PostgresRecordStates);
         update.SetEach("@delivery", recorded, r => r.Claim.Id);
         update.SetEach("@owner", recorded, r => r.Claim.LeaseOwner);
         update.SetEach("@newStatus", recorded, r => (int)r.Status);
@@ -646,6 +636,26 @@ public sealed class DeliveryLedger : IAsyncDisposable
 
         return (recorded.Select(r => updated.Contains(r.Claim.Id.ToString("D"))).ToArray(), resendAsked);
     }
+
+    /// <summary>
+    /// PostgreSQL: the state of each recorded delivery that still holds its lease, from arrays.
+    /// <c>"Status" + 0 = 0</c>, not <c>"Status" = 0</c>, in this and every statement that finds
+    /// rows by id: the plain term matches the due index's predicate, and when the statistics still
+    /// say few rows are pending (a fresh table, a burst since the last analyze) the planner would
+    /// scan every pending row once per id instead of reading the primary key (seen: 0.9 s per
+    /// statement with 10,000 pending, a tenth of the batch route's throughput).
+    /// </summary>
+    internal const string PostgresRecordStates = """
+        UPDATE deliveries AS d SET "Status" = u.new_status, "Attempts" = u.attempts, "NextAttemptAt" = u.next, "DeliveredAt" = u.delivered,
+            "LastAttemptAt" = u.started, "LastResponseStatus" = u.status, "LastDurationMs" = u.duration, "LastError" = u.error,
+            "TargetUrl" = COALESCE(u.url, d."TargetUrl"), "TargetHost" = COALESCE(u.host, d."TargetHost"),
+            "LeaseOwner" = NULL, "LeaseUntil" = NULL, "UpdatedAt" = u.completed
+        FROM unnest(@delivery::text[], @owner::text[], @newStatus::integer[], @attempts::integer[], @next::bigint[], @delivered::bigint[], @started::bigint[],
+            @status::integer[], @duration::integer[], @error::text[], @url::text[], @host::text[], @completed::bigint[])
+            AS u(delivery, owner, new_status, attempts, next, delivered, started, status, duration, error, url, host, completed)
+        WHERE d."Id" = u.delivery AND d."LeaseOwner" = u.owner AND d."Status" + 0 = 0
+        RETURNING d."Id", d."ResendRequestedAt" IS NOT NULL
+        """;
 
     /// <summary>
     /// One health update per endpoint of the batch: the failure streak (reset by a success, then

@@ -290,7 +290,7 @@ public sealed class DeliveryQueue(DatabaseWriter writer, IDbContextFactory<AppDb
         {
             var release = RawSql.Prepared(db, $"""
                 UPDATE deliveries SET "LeaseOwner" = NULL, "LeaseUntil" = NULL, "NextAttemptAt" = @now, {ResendServedByNextSend}
-                WHERE {RawSql.InIdList(db, "\"Id\"", "@ids")} AND "LeaseOwner" = @owner AND "Status" = 0
+                WHERE {RawSql.InIdList(db, "\"Id\"", "@ids")} AND "LeaseOwner" = @owner AND "Status" + 0 = 0
                 """);
             release.Set("@now", clock.GetUtcNow().UtcDateTime.Ticks);
             release.Set("@ids", RawSql.IdList(db, claims.Select(c => c.Id).ToList()));

@@ -1,0 +1,54 @@
+using DeliveryConsole.Data;
+using DeliveryConsole.Features.Deliveries.Engine;
+using DeliveryConsole.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace DeliveryConsole.Tests.Features.Deliveries;
+
+/// <summary>The ledger's by-id statements read the primary key on PostgreSQL whatever the statistics say.</summary>
+public sealed class PostgresPlanTests
+{
+    [PostgresFact]
+    public async Task Recording_states_reads_the_primary_key_even_when_statistics_say_nothing_is_pending()
+    {
+        await using var database = new TestDatabase();
+        await database.MigrateAsync();
+        await using var db = await database.Factory.CreateDbContextAsync();
+        await db.Database.OpenConnectionAsync();
+        // Statistics taken while the table was empty, then a burst of pending rows (the parents are
+        // not needed for a plan: foreign keys are not checked in this session).
+        await db.Database.ExecuteSqlRawAsync("""
+            SET session_replication_role = replica;
+            ANALYZE deliveries;
+            INSERT INTO deliveries ("Id", "WorkspaceId", "EventId", "EndpointId", "EndpointScope", "EventType", "Channel", "TargetUrl", "TargetHost",
+                "PayloadJson", "Status", "Attempts", "NextAttemptAt", "LeaseOwner", "CreatedAt", "UpdatedAt")
+            SELECT md5(n::text), 'w', 'e' || n, 'endpoint', 0, 'call.completed', 'voice', 'https://example.com/', 'example.com', '{{}}', 0, 0, n, 'node', n, n
+            FROM generate_series(1, 5000) AS n;
+            SET plan_cache_mode = force_generic_plan;
+            """);
+
+        Assert.Contains("PK_deliveries", await PlanAsync(db, DeliveryLedger.PostgresRecordStates));
+        // The same statement with the plain status term takes the due index: what the test guards against.
+        Assert.Contains("IX_deliveries_due", await PlanAsync(db, DeliveryLedger.PostgresRecordStates.Replace("d.\"Status\" + 0 = 0", "d.\"Status\" = 0")));
+    }
+
+    private static async Task<string> PlanAsync(AppDbContext db, string sql)
+    {
+        var (text, parameters) = RawSql.PositionalText(sql);
+        var name = "p" + Guid.NewGuid().ToString("N");
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = $"PREPARE {name} AS {text}";
+        await command.ExecuteNonQueryAsync();
+        command.CommandText = $"EXPLAIN EXECUTE {name}({string.Join(", ", Enumerable.Repeat("NULL", parameters))})";
+        var lines = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                lines.Add(reader.GetString(0));
+            }
+        }
+
+        return string.Join("\n", lines);
+    }
+}
