@@ -26,6 +26,8 @@ public static class DatabaseExtensions
             builder.Services.AddSingleton<PostgresSignals>();
             builder.Services.AddSingleton<IClusterSignals>(services => services.GetRequiredService<PostgresSignals>());
             builder.Services.AddHostedService(services => services.GetRequiredService<PostgresSignals>());
+            builder.Services.AddSingleton<PostgresStatistics>();
+            builder.Services.AddHostedService(services => services.GetRequiredService<PostgresStatistics>());
         }
         else
         {

@@ -32,6 +32,38 @@ public sealed class PostgresPlanTests
         Assert.Contains("IX_deliveries_due", await PlanAsync(db, DeliveryLedger.PostgresRecordStates.Replace("d.\"Status\" + 0 = 0", "d.\"Status\" = 0")));
     }
 
+    [PostgresFact]
+    public async Task A_table_that_outgrew_its_statistics_is_analyzed_without_waiting_for_autovacuum()
+    {
+        await using var database = new TestDatabase();
+        await database.MigrateAsync();
+        await using (var db = await database.Factory.CreateDbContextAsync())
+        {
+            await db.Database.ExecuteSqlRawAsync("""
+                SET session_replication_role = replica;
+                INSERT INTO audit_entries ("WorkspaceId", "ActorType", "ActorName", "Action", "Outcome", "At")
+                SELECT 'w', 'system', 'bench', 'test', 'success', n FROM generate_series(1, 3000) AS n
+                """);
+        }
+
+        var statistics = new PostgresStatistics(database.Factory, Microsoft.Extensions.Logging.Abstractions.NullLogger<PostgresStatistics>.Instance);
+        // The server's activity counters reach the statistics view within a second.
+        IReadOnlyList<string> analyzed = [];
+        for (var i = 0; i < 40 && !analyzed.Contains("audit_entries"); i++)
+        {
+            await Task.Delay(100);
+            analyzed = await statistics.AnalyzeBehindAsync(CancellationToken.None);
+        }
+
+        Assert.Contains("audit_entries", analyzed);
+        await using (var db = await database.Factory.CreateDbContextAsync())
+        {
+            Assert.Equal(3000, await db.Database.SqlQueryRaw<float>("SELECT reltuples AS \"Value\" FROM pg_class WHERE relname = 'audit_entries'").SingleAsync());
+        }
+
+        Assert.DoesNotContain("audit_entries", await statistics.AnalyzeBehindAsync(CancellationToken.None));
+    }
+
     private static async Task<string> PlanAsync(AppDbContext db, string sql)
     {
         var (text, parameters) = RawSql.PositionalText(sql);
