@@ -119,7 +119,8 @@ async Task<int> ThroughputAsync(int events, int runs, bool quality)
         + (postgres is null ? "SQLite" : $"PostgreSQL ({Nodes()} node(s) on one database)"));
 
     await using var receiver = await Receiver.StartAsync();
-    var results = new List<(double Engine, double Batch, double Raw, double DefaultLane)>();
+    var results = new List<(double Engine, double Batch, double Raw, double DefaultLane, double SixteenEndpoints)>();
+    var sqliteBeside = new List<double>();
     for (var run = 1; run <= runs; run++)
     {
         var raw = await RawHttpAsync(receiver.Url, Math.Max(events, 20_000));
@@ -127,9 +128,20 @@ async Task<int> ThroughputAsync(int events, int runs, bool quality)
         var batch = await EngineAsync(receiver, events, batch: true);
         // The same single-event run with the console's default lane (8 sends in flight per endpoint).
         var defaultLane = await EngineAsync(receiver, events, batch: false, defaultLane: true);
-        results.Add((engine, batch, raw, defaultLane));
+        // 16 endpoints at the default lane: 128 sends may be in flight, more than the publishers' 64.
+        var sixteen = await EngineAsync(receiver, events, batch: false, defaultLane: true, endpoints: 16);
+        results.Add((engine, batch, raw, defaultLane, sixteen));
         Console.WriteLine($"run {run}: single-event HTTP {engine:F0} deliveries/s, batch route {batch:F0} deliveries/s, raw HttpClient {raw:F0} POSTs/s, ratios {engine / raw:P2} / {batch / raw:P2}; "
-            + $"default lane (8) single-event {defaultLane:F0}/s ({defaultLane / engine:P0} of lane 64)");
+            + $"default lane (8) single-event {defaultLane:F0}/s ({defaultLane / engine:P0} of lane 64), 16 endpoints at the default lane {sixteen:F0}/s");
+        if (postgres is not null)
+        {
+            // The same single-event run on SQLite in the same minute: the providers' ratio holds better than either figure.
+            Environment.SetEnvironmentVariable("DC_BENCH_POSTGRES", null);
+            var sqlite = await EngineAsync(receiver, events, batch: false);
+            Environment.SetEnvironmentVariable("DC_BENCH_POSTGRES", postgres);
+            sqliteBeside.Add(sqlite);
+            Console.WriteLine($"run {run}: SQLite single-event HTTP beside it {sqlite:F0} deliveries/s; PostgreSQL / SQLite {engine / sqlite:F2}");
+        }
     }
 
     double Median(IEnumerable<double> values)
@@ -154,7 +166,12 @@ async Task<int> ThroughputAsync(int events, int runs, bool quality)
     var medianRaw = Median(results.Select(r => r.Raw));
     var medianDefaultLane = Median(results.Select(r => r.DefaultLane));
     Console.WriteLine($"median of {runs}: single-event HTTP {medianEngine:F0} deliveries/s, batch route {medianBatch:F0} deliveries/s, raw {medianRaw:F0} POSTs/s, ratios {medianEngine / medianRaw:P2} / {medianBatch / medianRaw:P2}; "
-        + $"default lane (8) single-event {medianDefaultLane:F0}/s (median of the runs' ratios to lane 64: {Median(results.Select(r => r.DefaultLane / r.Engine)):P0})");
+        + $"default lane (8) single-event {medianDefaultLane:F0}/s (median of the runs' ratios to lane 64: {Median(results.Select(r => r.DefaultLane / r.Engine)):P0}), 16 endpoints at the default lane {Median(results.Select(r => r.SixteenEndpoints)):F0}/s");
+    if (postgres is not null)
+    {
+        Console.WriteLine($"PostgreSQL / SQLite single-event, median of the runs' ratios: {Median(results.Select((r, i) => r.Engine / sqliteBeside[i])):F2} (SQLite median {Median(sqliteBeside):F0}/s)");
+    }
+
     if (quality && postgres is null)
     {
         await QualityAsync(receiver, (int)(medianEngine / 2), medianBatch);
@@ -185,11 +202,24 @@ static async Task<double> RawHttpAsync(string url, int count)
 // The engine: the real console (Release) on a fresh SQLite file; N events published through
 // POST /v1/events (64 in flight) or POST /v1/events/batch (500 a batch, 4 in flight), timed
 // until the receiver has every delivery.
-static async Task<double> EngineAsync(Receiver receiver, int count, bool batch, bool defaultLane = false)
+static async Task<double> EngineAsync(Receiver receiver, int count, bool batch, bool defaultLane = false, int endpoints = 1)
 {
     // One endpoint receives everything here, so its lane's cap is the engine's whole concurrency:
     // raised to the 64 the publishers use, as a platform would for a high-volume receiver (or the default, 8, when asked).
     var (console, http, folder, arguments) = await StartEngineConsoleWithArgumentsAsync(receiver, defaultLane ? [] : ["--Delivery:MaxConcurrencyPerEndpoint=64"]);
+    // Several endpoints: applications whose finishedUrl is the receiver (a query string each), events spread over them round-robin, no master webhook.
+    BenchRouting.Applications = [];
+    if (endpoints > 1)
+    {
+        (await http.DeleteAsync("/v1/webhooks")).EnsureSuccessStatusCode();
+        for (var i = 0; i < endpoints; i++)
+        {
+            using var created = await http.PostAsync("/v1/applications", Json(new { name = $"bench {i}", finishedUrl = $"{receiver.Url}?lane={i}" }));
+            created.EnsureSuccessStatusCode();
+            BenchRouting.Applications = [.. BenchRouting.Applications, JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!];
+        }
+    }
+
     // More nodes on the same PostgreSQL database, each with its own data folder; publishers alternate between them.
     var others = new List<(Process Console, HttpClient Http, string Folder)>();
     for (var n = 1; n < Nodes(); n++)
@@ -213,7 +243,7 @@ static async Task<double> EngineAsync(Receiver receiver, int count, bool batch, 
         var figuresAfter = await ProcessFiguresOfAsync(nodes);
         var cpuPerDelivery = (figuresAfter.CpuMs - figuresBefore.CpuMs) * 1000 / count;
         var bytesPerDelivery = (figuresAfter.Allocated - figuresBefore.Allocated) / (double)count;
-        Console.WriteLine($"  {(batch ? "batch route" : "single-event HTTP")}{(defaultLane ? " (default lane)" : "")}: published {count} events in {published.TotalSeconds:F2} s ({count / published.TotalSeconds:F0}/s); all received after {elapsed.TotalSeconds:F2} s; receiver got {receiver.Count - before}; console CPU {cpuPerDelivery:F0} µs and {bytesPerDelivery / 1024:F1} KB allocated per delivery (gen0/1/2 collections {figuresAfter.Gen0 - figuresBefore.Gen0}/{figuresAfter.Gen1 - figuresBefore.Gen1}/{figuresAfter.Gen2 - figuresBefore.Gen2}; JIT {figuresAfter.JitMs - figuresBefore.JitMs:F0} ms, {figuresAfter.JitMethods - figuresBefore.JitMethods} methods)");
+        Console.WriteLine($"  {(batch ? "batch route" : "single-event HTTP")}{(defaultLane ? " (default lane)" : "")}{(endpoints > 1 ? $" ({endpoints} endpoints)" : "")}: published {count} events in {published.TotalSeconds:F2} s ({count / published.TotalSeconds:F0}/s); all received after {elapsed.TotalSeconds:F2} s; receiver got {receiver.Count - before}; console CPU {cpuPerDelivery:F0} µs and {bytesPerDelivery / 1024:F1} KB allocated per delivery (gen0/1/2 collections {figuresAfter.Gen0 - figuresBefore.Gen0}/{figuresAfter.Gen1 - figuresBefore.Gen1}/{figuresAfter.Gen2 - figuresBefore.Gen2}; JIT {figuresAfter.JitMs - figuresBefore.JitMs:F0} ms, {figuresAfter.JitMethods - figuresBefore.JitMethods} methods)");
         if (server is not null)
         {
             await server.PrintAsync(count, Console.Out);
@@ -574,7 +604,9 @@ static async Task<TimeSpan> PublishToAsync(HttpClient[] nodes, Receiver receiver
 
     return published;
 
-    static object Event() => new { eventType = "call.completed", payload = new { call = new { id = "call_bench", duration = 42 } } };
+    static object Event() => BenchRouting.Applications.Length == 0
+        ? new { eventType = "call.completed", payload = new { call = new { id = "call_bench", duration = 42 } } }
+        : new { eventType = "call.completed", applicationId = BenchRouting.Next(), payload = new { call = new { id = "call_bench", duration = 42 } } };
 }
 
 // The console's own account of its CPU time, allocations and JIT (GET /v1/system/process, admin key).
@@ -835,4 +867,14 @@ internal sealed class Receiver : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
+
+/// <summary>Where the benchmark's events go when several endpoints take them: applications, round-robin.</summary>
+static class BenchRouting
+{
+    private static int _next;
+
+    public static string[] Applications { get; set; } = [];
+
+    public static string Next() => Applications[(int)((uint)Interlocked.Increment(ref _next) % Applications.Length)];
 }
