@@ -24,20 +24,25 @@ var eventsOption = new Option<int>("--events") { Description = "Events per run."
 var runsOption = new Option<int>("--runs") { Description = "Runs (the median is reported).", DefaultValueFactory = _ => 3 };
 var postgresOption = new Option<string>("--postgres") { Description = "A PostgreSQL server's connection string: each run on a fresh database there instead of SQLite." };
 var nodesOption = new Option<int>("--nodes") { Description = "Consoles sharing the PostgreSQL database.", DefaultValueFactory = _ => 1 };
+var shapesOption = new Option<string>("--shapes")
+{
+    Description = "Which runs, comma-separated: single (lane 64), batch, default (lane 8), sixteen (16 endpoints at lane 8), sqlite (beside a PostgreSQL run). Default: all.",
+    DefaultValueFactory = _ => "single,batch,default,sixteen,sqlite",
+};
 var qualityOption = new Option<int>("--quality") { Description = "1: also latency, retries, readers and recovery after the runs (SQLite); 0: the runs only.", DefaultValueFactory = _ => 1 };
 var throughputCommand = new Command("throughput", "Deliveries per second, end to end, over single-event HTTP, the batch route and in-process publishes.")
 {
-    eventsOption, runsOption, postgresOption, nodesOption, qualityOption,
+    eventsOption, runsOption, postgresOption, nodesOption, qualityOption, shapesOption,
 };
-throughputCommand.Validators.Add(result =>
-{
-    if (result.GetValue(eventsOption) < 1 || result.GetValue(runsOption) < 1 || result.GetValue(nodesOption) < 1)
-    {
-        result.AddError("--events, --runs and --nodes must be at least 1.");
-    }
-});
 throughputCommand.SetAction(async (parse, _) =>
 {
+    // Checked here, not in a validator: a validator sees an option left out as 0, not as its default.
+    if (parse.GetValue(eventsOption) < 1 || parse.GetValue(runsOption) < 1 || parse.GetValue(nodesOption) < 1)
+    {
+        Console.Error.WriteLine("error: --events, --runs and --nodes must be at least 1.");
+        return 2;
+    }
+
     // Read by the console starters below (static local functions): the server, and how many nodes share it.
     if (parse.GetValue(postgresOption) is { } server)
     {
@@ -45,7 +50,8 @@ throughputCommand.SetAction(async (parse, _) =>
     }
 
     Environment.SetEnvironmentVariable("DC_BENCH_NODES", parse.GetValue(nodesOption).ToString(CultureInfo.InvariantCulture));
-    return await ThroughputAsync(parse.GetValue(eventsOption), parse.GetValue(runsOption), parse.GetValue(qualityOption) == 1);
+    var shapes = parse.GetValue(shapesOption)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+    return await ThroughputAsync(parse.GetValue(eventsOption), parse.GetValue(runsOption), parse.GetValue(qualityOption) == 1, shapes);
 });
 root.Subcommands.Add(throughputCommand);
 
@@ -112,7 +118,7 @@ if (parsed.Errors.Count > 0)
 
 return await parsed.InvokeAsync();
 
-async Task<int> ThroughputAsync(int events, int runs, bool quality)
+async Task<int> ThroughputAsync(int events, int runs, bool quality, IReadOnlySet<string> shapes)
 {
     var postgres = Environment.GetEnvironmentVariable("DC_BENCH_POSTGRES");
     Console.WriteLine($"throughput: {events} events per run, {runs} runs, {Environment.ProcessorCount} cores, .NET {Environment.Version}, "
@@ -124,16 +130,17 @@ async Task<int> ThroughputAsync(int events, int runs, bool quality)
     for (var run = 1; run <= runs; run++)
     {
         var raw = await RawHttpAsync(receiver.Url, Math.Max(events, 20_000));
-        var engine = await EngineAsync(receiver, events, batch: false);
-        var batch = await EngineAsync(receiver, events, batch: true);
+        // A shape left out (--shapes) reads as NaN.
+        var engine = shapes.Contains("single") ? await EngineAsync(receiver, events, batch: false) : double.NaN;
+        var batch = shapes.Contains("batch") ? await EngineAsync(receiver, events, batch: true) : double.NaN;
         // The same single-event run with the console's default lane (8 sends in flight per endpoint).
-        var defaultLane = await EngineAsync(receiver, events, batch: false, defaultLane: true);
+        var defaultLane = shapes.Contains("default") ? await EngineAsync(receiver, events, batch: false, defaultLane: true) : double.NaN;
         // 16 endpoints at the default lane: 128 sends may be in flight, more than the publishers' 64.
-        var sixteen = await EngineAsync(receiver, events, batch: false, defaultLane: true, endpoints: 16);
+        var sixteen = shapes.Contains("sixteen") ? await EngineAsync(receiver, events, batch: false, defaultLane: true, endpoints: 16) : double.NaN;
         results.Add((engine, batch, raw, defaultLane, sixteen));
         Console.WriteLine($"run {run}: single-event HTTP {engine:F0} deliveries/s, batch route {batch:F0} deliveries/s, raw HttpClient {raw:F0} POSTs/s, ratios {engine / raw:P2} / {batch / raw:P2}; "
             + $"default lane (8) single-event {defaultLane:F0}/s ({defaultLane / engine:P0} of lane 64), 16 endpoints at the default lane {sixteen:F0}/s");
-        if (postgres is not null)
+        if (postgres is not null && shapes.Contains("sqlite"))
         {
             // The same single-event run on SQLite in the same minute: the providers' ratio holds better than either figure.
             Environment.SetEnvironmentVariable("DC_BENCH_POSTGRES", null);
@@ -151,12 +158,12 @@ async Task<int> ThroughputAsync(int events, int runs, bool quality)
     }
 
     var inProcess = new List<double>();
-    for (var run = 1; run <= runs && postgres is null; run++)
+    for (var run = 1; run <= runs && postgres is null && shapes.Contains("batch"); run++)
     {
         inProcess.Add(await DeliveryConsole.Bench.InProcessBench.RunAsync(receiver.Url, events, () => receiver.Count));
     }
 
-    if (postgres is null)
+    if (inProcess.Count > 0)
     {
         Console.WriteLine($"in-process publishing (EventService in the console's own process, 500 a batch, 4 in flight): runs {string.Join(", ", inProcess.Select(r => r.ToString("F0")))} deliveries/s, median {Median(inProcess):F0}/s");
     }
@@ -167,7 +174,7 @@ async Task<int> ThroughputAsync(int events, int runs, bool quality)
     var medianDefaultLane = Median(results.Select(r => r.DefaultLane));
     Console.WriteLine($"median of {runs}: single-event HTTP {medianEngine:F0} deliveries/s, batch route {medianBatch:F0} deliveries/s, raw {medianRaw:F0} POSTs/s, ratios {medianEngine / medianRaw:P2} / {medianBatch / medianRaw:P2}; "
         + $"default lane (8) single-event {medianDefaultLane:F0}/s (median of the runs' ratios to lane 64: {Median(results.Select(r => r.DefaultLane / r.Engine)):P0}), 16 endpoints at the default lane {Median(results.Select(r => r.SixteenEndpoints)):F0}/s");
-    if (postgres is not null)
+    if (sqliteBeside.Count > 0)
     {
         Console.WriteLine($"PostgreSQL / SQLite single-event, median of the runs' ratios: {Median(results.Select((r, i) => r.Engine / sqliteBeside[i])):F2} (SQLite median {Median(sqliteBeside):F0}/s)");
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure.Delivery;
 using Microsoft.Extensions.Options;
@@ -48,7 +49,42 @@ public sealed class DeliveryDispatcher(
         public DateTime PausedUntil;
 
         public int Held => Waiting.Count + Sending + Reserved;
+
+        /// <summary>Sends finished per second, smoothed: what this endpoint takes now.</summary>
+        public double Rate;
+
+        private int _finished;
+        private long _since = Stopwatch.GetTimestamp();
+
+        public void Finished() => _finished++;
+
+        /// <summary>Folds the sends finished since the last measure into <see cref="Rate"/> (every 200 ms at most; a lane that finishes nothing slows to 0).</summary>
+        public void Measure()
+        {
+            var elapsed = Stopwatch.GetElapsedTime(_since).TotalSeconds;
+            if (elapsed < 0.2)
+            {
+                return;
+            }
+
+            var rate = _finished / elapsed;
+            Rate = Rate == 0 ? rate : (Rate + rate) / 2;
+            _finished = 0;
+            _since = Stopwatch.GetTimestamp();
+        }
+
+        /// <summary>
+        /// How many this lane may hold (sending, waiting and reserved): four times its cap, or as
+        /// many as it sends in <see cref="HoldTime"/> at its current rate when that is more, within
+        /// the process's <see cref="DeliveryOptions.MaxInFlight"/>. A fast endpoint so takes a burst
+        /// of publishes straight from the publisher (no claim, no round trip through the due
+        /// index); a slow one holds little, and what it holds is sent well within its lease.
+        /// </summary>
+        public int Hold(DeliveryOptions settings) => Math.Max(PerLane(settings), Math.Min(settings.MaxInFlight, (int)(Rate * HoldTime.TotalSeconds)));
     }
+
+    /// <summary>How long, at its current rate, the work a lane holds may take to send.</summary>
+    private static readonly TimeSpan HoldTime = TimeSpan.FromSeconds(1);
 
     private readonly Dictionary<Guid, Lane> _lanes = [];
     private readonly HashSet<Task> _tasks = [];
@@ -61,6 +97,16 @@ public sealed class DeliveryDispatcher(
 
     /// <summary>Rows may be due that no claim has taken yet (told so while every place was taken, or the last claim was full).</summary>
     private bool _backlog = true;
+
+    /// <summary>
+    /// The full lanes the last claim skipped when it came back short (null: it took all it asked for,
+    /// or skipped none). Until one of them has room again, or something new is due, the rows
+    /// still due are theirs and the next claim would find nothing.
+    /// </summary>
+    private HashSet<Guid>? _skippedByShortClaim;
+
+    /// <summary>Endpoints whose rows this node's publishes stored due while their lane was full (claimed once it has room).</summary>
+    private readonly HashSet<Guid> _dueBehindFull = [];
 
     /// <summary>The earliest due time known of the rows waiting in the database (null: none known).</summary>
     private DateTime? _nextDue;
@@ -121,11 +167,18 @@ public sealed class DeliveryDispatcher(
         var perLane = PerLane(settings);
         int free;
         List<Guid> full;
+        List<DeliveryClaim> shed;
         lock (_gate)
         {
             free = Math.Min(MaxBatch, settings.MaxInFlight - _held);
             var now = clock.GetUtcNow().UtcDateTime;
-            full = _lanes.Where(l => l.Value.Held >= perLane || l.Value.PausedUntil > now).Select(l => l.Key).ToList();
+            foreach (var lane in _lanes.Values)
+            {
+                lane.Measure();
+            }
+
+            full = _lanes.Where(l => l.Value.Held >= l.Value.Hold(settings) || l.Value.PausedUntil > now).Select(l => l.Key).ToList();
+            shed = Shed(settings);
             foreach (var (endpointId, lane) in _lanes.Where(l => l.Value.PausedUntil != default && l.Value.PausedUntil <= now).ToList())
             {
                 // A pause is over: the lane sends what waited.
@@ -138,14 +191,22 @@ public sealed class DeliveryDispatcher(
             }
         }
 
+        if (shed.Count > 0)
+        {
+            // Claimed but no longer to be sent within their lease at their endpoint's rate: back to the queue.
+            await queue.ReleaseAsync(shed);
+            logger.LogInformation("Gave back {Count} claimed deliveries of a lane that slowed down", shed.Count);
+        }
+
         // What is known to be due: told by publishes and resends (Wake) and by the ledger when it
         // schedules a retry (DueAt); after a quiet wait (nothing woke the loop), one read of the
         // database (other nodes' work, expired leases). A loop woken only because places freed up
         // claims only when rows are known to wait: a claim is a write transaction.
         var woken = wakeup.TakeWake();
-        if (wakeup.TakeDueAt() is { } dueAt && (_nextDue is null || dueAt < _nextDue))
+        var dueAt = wakeup.TakeDueAt();
+        if (dueAt is { } at && (_nextDue is null || at < _nextDue))
         {
-            _nextDue = dueAt;
+            _nextDue = at;
         }
 
         if (_quiet)
@@ -153,19 +214,37 @@ public sealed class DeliveryDispatcher(
             _nextDue = await queue.NextDueAsync(stoppingToken);
         }
 
-        _backlog |= woken;
-        if (free > 0 && (_backlog || _nextDue <= clock.GetUtcNow().UtcDateTime))
+        // Rows this node's publishes stored due only behind lanes that are full wait for those lanes:
+        // a claim now would skip them and walk past every one of them in the due index for nothing.
+        // They are remembered, and looked for once their lane has room.
+        foreach (var endpoint in wakeup.TakeWokenFor())
+        {
+            if (full.Contains(endpoint))
+            {
+                _dueBehindFull.Add(endpoint);
+            }
+            else
+            {
+                _backlog = true;
+            }
+        }
+
+        _backlog |= woken | _dueBehindFull.RemoveWhere(e => !full.Contains(e)) > 0;
+        var nothingNew = _skippedByShortClaim is { } skipped && !_backlog && dueAt is null && !_quiet && skipped.IsSubsetOf(full);
+        if (free > 0 && !nothingNew && (_backlog || _nextDue <= clock.GetUtcNow().UtcDateTime))
         {
             var claims = await queue.ClaimAsync(free, perLane, full, node.LeaseOwner, settings.Lease, stoppingToken);
             Admit(claims, settings);
             if (claims.Count == free)
             {
                 _quiet = false;
+                _skippedByShortClaim = null;
                 return; // a full batch: there is likely more, look again at once
             }
 
             // Everything due that this claim could take was taken: what is left is due later, or waits for a full lane.
             _backlog = false;
+            _skippedByShortClaim = full.Count > 0 ? [.. full] : null;
             _nextDue = await queue.NextDueAsync(stoppingToken);
         }
 
@@ -209,8 +288,12 @@ public sealed class DeliveryDispatcher(
         }
     }
 
-    /// <summary>Starts waiting claims of a lane while it has free senders. Holds the gate.</summary>
-    private void Pump(Guid endpointId, Lane lane, DeliveryOptions settings)
+    /// <summary>
+    /// Starts waiting claims of a lane while it has free senders. Holds the gate. With
+    /// <paramref name="here"/>, the claims are put there instead, for the caller to start on its
+    /// own thread once it has left the gate (<see cref="StartHere"/>).
+    /// </summary>
+    private void Pump(Guid endpointId, Lane lane, DeliveryOptions settings, List<DeliveryClaim>? here = null)
     {
         if (lane.PausedUntil > clock.GetUtcNow().UtcDateTime)
         {
@@ -220,8 +303,59 @@ public sealed class DeliveryDispatcher(
         while (lane.Sending < settings.MaxConcurrencyPerEndpoint && lane.Waiting.TryDequeue(out var claim))
         {
             lane.Sending++;
+            if (here is not null)
+            {
+                here.Add(claim);
+                continue;
+            }
+
             var task = Task.Run(() => processor.ProcessAsync(claim, _stoppingToken));
             _tasks.Add(task);
+            task.ContinueWith(Sent, endpointId, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>How many sends <see cref="StartHere"/> has started inside each other on this thread.</summary>
+    [ThreadStatic]
+    private static int _startedHere;
+
+    /// <summary>
+    /// Starts the next sends of a lane on the thread whose send just finished, not through the
+    /// thread pool's queue: under load that queue holds the publishers' requests, and the wait
+    /// there was part of every send cycle. A send that finishes at once (an endpoint deleted)
+    /// would start the next inside itself, so past a few levels they go to the pool.
+    /// </summary>
+    private void StartHere(Guid endpointId, List<DeliveryClaim> claims)
+    {
+        foreach (var claim in claims)
+        {
+            Task<DeliveryProcessor.Sent> task;
+            if (_startedHere >= 4)
+            {
+                task = Task.Run(() => processor.ProcessAsync(claim, _stoppingToken));
+            }
+            else
+            {
+                _startedHere++;
+                try
+                {
+                    task = processor.ProcessAsync(claim, _stoppingToken);
+                }
+                catch (Exception exception)
+                {
+                    task = Task.FromException<DeliveryProcessor.Sent>(exception);
+                }
+                finally
+                {
+                    _startedHere--;
+                }
+            }
+
+            lock (_gate)
+            {
+                _tasks.Add(task);
+            }
+
             task.ContinueWith(Sent, endpointId, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
@@ -237,24 +371,29 @@ public sealed class DeliveryDispatcher(
         var settings = options.CurrentValue;
         bool refill;
         var recorded = task.IsCompletedSuccessfully ? task.Result.Recorded : Task.CompletedTask;
+        var next = new List<DeliveryClaim>(1);
         lock (_gate)
         {
             _tasks.Remove(task);
             _tasks.Add(recorded);
             var lane = _lanes[endpointId];
             lane.Sending--;
+            lane.Finished();
+            lane.Measure();
             if (task is { IsCompletedSuccessfully: true, Result.Pause: { } pause })
             {
                 var until = clock.GetUtcNow().UtcDateTime + pause;
                 lane.PausedUntil = until > lane.PausedUntil ? until : lane.PausedUntil;
             }
 
-            Pump(endpointId, lane, settings);
+            Pump(endpointId, lane, settings, next);
             RemoveIfIdle(endpointId, lane);
 
             // Claim more when this lane runs low on waiting work.
             refill = lane.Waiting.Count <= settings.MaxConcurrencyPerEndpoint;
         }
+
+        StartHere(endpointId, next);
 
         if (task.Exception is { } exception)
         {
@@ -316,7 +455,7 @@ public sealed class DeliveryDispatcher(
                 {
                     _lanes[endpoint.Id] = lane = new Lane();
                 }
-                else if (lane.Held >= perLane || lane.PausedUntil > now)
+                else if (lane.Held >= lane.Hold(settings) || lane.PausedUntil > now)
                 {
                     continue;
                 }
@@ -383,7 +522,38 @@ public sealed class DeliveryDispatcher(
         }
     }
 
-    /// <summary>Most deliveries one lane holds, sending and waiting: four times its cap.</summary>
+    /// <summary>
+    /// The waiting claims of lanes holding far more than they now may (their endpoint slowed down
+    /// since they were taken: at its rate they would wait past a good part of their lease), taken
+    /// out of their lanes, newest first, to be released. Holds the gate.
+    /// </summary>
+    private List<DeliveryClaim> Shed(DeliveryOptions settings)
+    {
+        List<DeliveryClaim>? shed = null;
+        foreach (var (endpointId, lane) in _lanes)
+        {
+            var excess = lane.Held - 2 * lane.Hold(settings);
+            if (excess <= 0 || lane.Waiting.Count == 0)
+            {
+                continue;
+            }
+
+            var kept = lane.Waiting.ToList();
+            var take = Math.Min(excess, kept.Count);
+            (shed ??= []).AddRange(kept.GetRange(kept.Count - take, take));
+            lane.Waiting.Clear();
+            foreach (var claim in kept.Take(kept.Count - take))
+            {
+                lane.Waiting.Enqueue(claim);
+            }
+
+            _held -= take;
+        }
+
+        return shed ?? [];
+    }
+
+    /// <summary>The least deliveries one lane may hold, sending and waiting: four times its cap.</summary>
     private static int PerLane(DeliveryOptions settings) => settings.MaxConcurrencyPerEndpoint * 4;
 
     private void RemoveIfIdle(Guid endpointId, Lane lane)

@@ -118,8 +118,9 @@ public sealed class EventService(IDbContextFactory<AppDbContext> dbFactory, Data
         dispatcher?.HandOver(handedOver);
         if (handedOver.Count < deliveries.Count)
         {
-            // Committed: the rest are due in the database; the dispatcher claims them now.
-            wakeup.Wake();
+            // Committed: the rest are due in the database; the dispatcher claims them now (here: when their lanes have room).
+            var handed = handedOver.Select(c => c.Id).ToHashSet();
+            wakeup.WakeFor(deliveries.Where(d => !handed.Contains(d.Id)).Select(d => d.EndpointId).Distinct().ToList());
         }
 
         notifier.Notify(caller.WorkspaceId);

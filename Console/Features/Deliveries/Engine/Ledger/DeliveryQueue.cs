@@ -63,6 +63,15 @@ public interface IDeliveryWakeup
     /// <summary>Deliveries are due now in the database.</summary>
     void Wake();
 
+    /// <summary>
+    /// Deliveries of these endpoints were stored due by this node (a publish whose lanes were
+    /// full): a wake for every other node, and for this one only if one of their lanes has room.
+    /// </summary>
+    void WakeFor(IReadOnlyCollection<Guid> endpoints);
+
+    /// <summary>The endpoints given to <see cref="WakeFor"/> since the last call of this.</summary>
+    IReadOnlyCollection<Guid> TakeWokenFor();
+
     /// <summary>A delivery becomes due at <paramref name="at"/> (a retry was scheduled).</summary>
     void DueAt(DateTime at);
 
@@ -100,6 +109,34 @@ public sealed class InProcessWakeup : IDeliveryWakeup, IDisposable
     {
         WakeHere();
         _cluster?.Publish(ClusterChannels.Wake);
+    }
+
+    private readonly HashSet<Guid> _wokenFor = [];
+
+    public void WakeFor(IReadOnlyCollection<Guid> endpoints)
+    {
+        lock (_wokenFor)
+        {
+            _wokenFor.UnionWith(endpoints);
+        }
+
+        Nudge();
+        _cluster?.Publish(ClusterChannels.Wake);
+    }
+
+    public IReadOnlyCollection<Guid> TakeWokenFor()
+    {
+        lock (_wokenFor)
+        {
+            if (_wokenFor.Count == 0)
+            {
+                return [];
+            }
+
+            var taken = _wokenFor.ToList();
+            _wokenFor.Clear();
+            return taken;
+        }
     }
 
     private void WakeHere()
