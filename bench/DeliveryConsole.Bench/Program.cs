@@ -259,6 +259,7 @@ static async Task<double> EngineAsync(Receiver receiver, int count, bool batch, 
     }
     finally
     {
+        BenchRouting.Applications = [];
         foreach (var other in others)
         {
             await StopEngineConsoleAsync(other.Console, other.Http, other.Folder);

@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Http.Json;
+using DeliveryConsole.Features.Access;
+using DeliveryConsole.Features.Deliveries;
+using DeliveryConsole.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace DeliveryConsole.Tests.Features.Deliveries;
+
+/// <summary>Two sends per endpoint at once, a long lease: what a lane holds is decided by its endpoint's rate, not by the lease running out.</summary>
+public sealed class LaneHoldAppFactory : EngineAppFactory
+{
+    protected override IEnumerable<KeyValuePair<string, string?>> More =>
+    [
+        new("Delivery:MaxConcurrencyPerEndpoint", "2"),
+        new("Delivery:Lease", "00:10:00"),
+        new("Delivery:Timeout", "00:00:05"),
+    ];
+}
+
+/// <summary>A lane holds what its endpoint takes in a second, and gives back what it held when the endpoint slows down.</summary>
+public sealed class LaneHoldTests
+{
+    [Fact]
+    public async Task A_fast_endpoint_takes_a_burst_into_its_lane_and_gives_most_of_it_back_when_it_slows_down_then_each_is_sent_once()
+    {
+        await using var app = new LaneHoldAppFactory();
+        await using var receiver = await Receiver.StartAsync();
+        var (key, workspace) = await app.CreateKeyAsync(Role.Admin, "lanes-" + Guid.NewGuid().ToString("N")[..8]);
+        var client = app.ClientWithKey(key);
+        (await client.PostAsJsonAsync("/v1/webhooks", new { url = receiver.Url })).EnsureSuccessStatusCode();
+
+        // Held by this node: pending rows with a lease (waiting in the lane or being sent).
+        async Task<int> HeldAsync()
+        {
+            await using var db = await app.DbAsync();
+            return await db.Deliveries.CountAsync(d => d.WorkspaceId == workspace && d.Status == DeliveryStatus.Pending && d.LeaseOwner != null);
+        }
+
+        // 16 publishers, faster than two sends at a time: the lane of a fast endpoint takes far more than four times its cap.
+        const int Total = 600;
+        var next = 0;
+        var mostHeld = 0;
+        using var stop = new CancellationTokenSource();
+        var watch = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                mostHeld = Math.Max(mostHeld, await HeldAsync());
+                await Task.Delay(30);
+            }
+        });
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) <= Total)
+            {
+                using var response = await client.PostAsJsonAsync("/v1/events", new { eventType = "call.completed", payload = new { n = next } });
+                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            }
+        }));
+        stop.Cancel();
+        await watch;
+        Assert.True(mostHeld > 24, $"the lane held at most {mostHeld}: its hold did not follow the endpoint's rate");
+
+        // The endpoint slows down to 300 ms an answer: what the lane holds is given back, down to what it may hold at that rate (8) twice over.
+        receiver.Then(200, TimeSpan.FromMilliseconds(300));
+        var held = await HeldAsync();
+        for (var i = 0; i < 100 && held > 20; i++)
+        {
+            await Task.Delay(100);
+            held = await HeldAsync();
+        }
+
+        Assert.True(held <= 20, $"{held} still held by a lane whose endpoint answers in 300 ms");
+
+        // Fast again: everything is delivered, each delivery sent once.
+        receiver.Then(200);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (receiver.Requests.Count < Total && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        await using var check = await app.DbAsync();
+        Assert.Equal(Total, await check.Deliveries.CountAsync(d => d.WorkspaceId == workspace && d.Status == DeliveryStatus.Delivered));
+        Assert.Equal(Total, receiver.Requests.Select(r => r.Headers["webhook-id"]).Distinct().Count());
+        Assert.Equal(Total, receiver.Requests.Count);
+    }
+}
