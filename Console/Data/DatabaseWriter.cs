@@ -35,6 +35,13 @@ public sealed class DatabaseWriter : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
+    private long _batches;
+    private long _writes;
+    private long _replays;
+
+    /// <summary>Batches run (transactions), writes in them, and batches replayed one write at a time, since the process started.</summary>
+    public (long Batches, long Writes, long Replays) Figures => (Interlocked.Read(ref _batches), Interlocked.Read(ref _writes), Interlocked.Read(ref _replays));
+
     /// <summary>Runs <paramref name="write"/> in the next batch; the result is returned once committed.</summary>
     public Task<T> WriteAsync<T>(Func<AppDbContext, Task<T>> write)
     {
@@ -136,10 +143,13 @@ public sealed class DatabaseWriter : IAsyncDisposable
     /// back and the batch runs again one write at a time, each in its own savepoint, so only the
     /// bad write fails.
     /// </summary>
-    private static async Task RunBatchAsync(AppDbContext db, List<IWrite> batch)
+    private async Task RunBatchAsync(AppDbContext db, List<IWrite> batch)
     {
+        Interlocked.Increment(ref _batches);
+        Interlocked.Add(ref _writes, batch.Count);
         if (!await TryRunTogetherAsync(db, batch))
         {
+            Interlocked.Increment(ref _replays);
             await RunOneByOneAsync(db, batch);
         }
     }

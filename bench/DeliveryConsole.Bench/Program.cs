@@ -244,14 +244,19 @@ static async Task<double> EngineAsync(Receiver receiver, int count, bool batch, 
         await WarmUpNodesAsync(nodes, () => PublishToAsync(nodes, receiver, 3000, batch));
         var before = receiver.Count;
         var figuresBefore = await ProcessFiguresOfAsync(nodes);
+        var engineBefore = await EngineFiguresOfAsync(nodes);
         var server = Environment.GetEnvironmentVariable("DC_BENCH_POSTGRES") is { } postgres ? await DeliveryConsole.Bench.ServerFigures.StartAsync(postgres) : null;
         var stopwatch = Stopwatch.StartNew();
         var published = await PublishToAsync(nodes, receiver, count, batch);
         var elapsed = stopwatch.Elapsed;
         var figuresAfter = await ProcessFiguresOfAsync(nodes);
+        var engineAfter = await EngineFiguresOfAsync(nodes);
         var cpuPerDelivery = (figuresAfter.CpuMs - figuresBefore.CpuMs) * 1000 / count;
         var bytesPerDelivery = (figuresAfter.Allocated - figuresBefore.Allocated) / (double)count;
         Console.WriteLine($"  {(batch ? "batch route" : "single-event HTTP")}{(defaultLane ? " (default lane)" : "")}{(endpoints > 1 ? $" ({endpoints} endpoints)" : "")}: published {count} events in {published.TotalSeconds:F2} s ({count / published.TotalSeconds:F0}/s); all received after {elapsed.TotalSeconds:F2} s; receiver got {receiver.Count - before}; console CPU {cpuPerDelivery:F0} µs and {bytesPerDelivery / 1024:F1} KB allocated per delivery (gen0/1/2 collections {figuresAfter.Gen0 - figuresBefore.Gen0}/{figuresAfter.Gen1 - figuresBefore.Gen1}/{figuresAfter.Gen2 - figuresBefore.Gen2}; JIT {figuresAfter.JitMs - figuresBefore.JitMs:F0} ms, {figuresAfter.JitMethods - figuresBefore.JitMethods} methods)");
+        var e = engineAfter.Zip(engineBefore, (a, b) => (double)(a - b)).ToArray();
+        Console.WriteLine($"    engine: {e[0]:F0} writer transactions ({e[1] / Math.Max(1, e[0]):F1} writes each, {e[2]:F0} replayed), {e[3]:F0} claims of {e[4] / Math.Max(1, e[3]):F1} deliveries, "
+            + $"{e[5] / count:P0} handed over at publish, {e[6]:F0} record batches of {e[7] / Math.Max(1, e[6]):F1} attempts");
         if (server is not null)
         {
             await server.PrintAsync(count, Console.Out);
@@ -623,6 +628,19 @@ static async Task<(double CpuMs, long Allocated, int Gen0, int Gen1, int Gen2, l
 {
     var all = await Task.WhenAll(nodes.Select(ProcessFiguresAsync));
     return (all.Sum(f => f.CpuMs), all.Sum(f => f.Allocated), all.Sum(f => f.Gen0), all.Sum(f => f.Gen1), all.Sum(f => f.Gen2), all.Sum(f => f.JitMethods), all.Sum(f => f.JitMs));
+}
+
+// The engine's counters (GET /v1/system/process, "engine"), summed over the nodes, in EngineFigures' order.
+static async Task<long[]> EngineFiguresOfAsync(HttpClient[] nodes)
+{
+    var all = await Task.WhenAll(nodes.Select(async http =>
+    {
+        using var figures = JsonDocument.Parse(await http.GetStringAsync("/v1/system/process"));
+        var engine = figures.RootElement.GetProperty("engine");
+        return new[] { "writerBatches", "writerWrites", "writerReplays", "claims", "claimed", "handedOver", "recordBatches", "recordedAttempts" }
+            .Select(name => engine.GetProperty(name).GetInt64()).ToArray();
+    }));
+    return Enumerable.Range(0, 8).Select(i => all.Sum(a => a[i])).ToArray();
 }
 
 static async Task<(double CpuMs, long Allocated, int Gen0, int Gen1, int Gen2, long JitMethods, double JitMs)> ProcessFiguresAsync(HttpClient http)

@@ -28,6 +28,22 @@ public sealed class SystemApiTests(ConsoleAppFactory app) : IClassFixture<Consol
     }
 
     [Fact]
+    public async Task The_engine_figures_count_the_writers_transactions_and_what_was_published()
+    {
+        var admin = await app.ClientAsync(Role.Admin);
+        var first = (await admin.GetFromJsonAsync<JsonElement>("/v1/system/process")).GetProperty("engine");
+        (await admin.PostAsJsonAsync("/v1/events", new { eventType = "call.completed", payload = new { n = 1 } })).EnsureSuccessStatusCode();
+
+        var second = (await admin.GetFromJsonAsync<JsonElement>("/v1/system/process")).GetProperty("engine");
+        Assert.True(second.GetProperty("writerBatches").GetInt64() > first.GetProperty("writerBatches").GetInt64());
+        Assert.True(second.GetProperty("writerWrites").GetInt64() >= second.GetProperty("writerBatches").GetInt64());
+        foreach (var name in new[] { "writerReplays", "claims", "claimed", "handedOver", "recordBatches", "recordedAttempts" })
+        {
+            Assert.True(second.GetProperty(name).GetInt64() >= 0, name);
+        }
+    }
+
+    [Fact]
     public async Task Others_are_refused_in_the_code_envelope()
     {
         await Envelope.AssertErrorAsync(await (await app.ClientAsync(Role.Operator)).GetAsync("/v1/system/process"), HttpStatusCode.Forbidden, EnvelopeKind.Code);

@@ -19,7 +19,16 @@ public sealed record ProcessFigures(
     string GcMode,
     int ProcessorCount,
     long JitCompiledMethods,
-    double JitTimeMs);
+    double JitTimeMs,
+    EngineFigures Engine);
+
+/// <summary>
+/// What the delivery engine has done since the process started: the writer's transactions (batches),
+/// the writes in them and the batches replayed one write at a time after a failure; claim
+/// statements and the deliveries they claimed; deliveries handed over by publishing without a
+/// claim; record batches and the attempts in them.
+/// </summary>
+public sealed record EngineFigures(long WriterBatches, long WriterWrites, long WriterReplays, long Claims, long Claimed, long HandedOver, long RecordBatches, long RecordedAttempts);
 
 public static class SystemApi
 {
@@ -31,7 +40,8 @@ public static class SystemApi
         return group;
     }
 
-    public static IResult Process(HttpContext http, Deliveries.Engine.NodeIdentity node)
+    public static IResult Process(HttpContext http, Deliveries.Engine.NodeIdentity node, Data.DatabaseWriter writer, Deliveries.Engine.DeliveryLedger ledger,
+        IServiceProvider services)
     {
         http.Caller().Require(Role.Admin);
         using var process = System.Diagnostics.Process.GetCurrentProcess();
@@ -48,6 +58,15 @@ public static class SystemApi
             GCSettings.IsServerGC ? "server" : "workstation",
             Environment.ProcessorCount,
             JitInfo.GetCompiledMethodCount(),
-            JitInfo.GetCompilationTime().TotalMilliseconds), ApiJson.CamelCase);
+            JitInfo.GetCompilationTime().TotalMilliseconds,
+            Engine(writer, ledger, services.GetService<Deliveries.Engine.DeliveryDispatcher>())), ApiJson.CamelCase);
+    }
+
+    private static EngineFigures Engine(Data.DatabaseWriter writer, Deliveries.Engine.DeliveryLedger ledger, Deliveries.Engine.DeliveryDispatcher? dispatcher)
+    {
+        var (batches, writes, replays) = writer.Figures;
+        var (claims, claimed, handedOver) = dispatcher?.Figures ?? default;
+        var (recordBatches, recorded) = ledger.Figures;
+        return new EngineFigures(batches, writes, replays, claims, claimed, handedOver, recordBatches, recorded);
     }
 }

@@ -114,6 +114,13 @@ public sealed class DeliveryDispatcher(
     /// <summary>The loop runs and takes hand-overs (from the start of <see cref="RunAsync"/> until its drain).</summary>
     private bool _running;
 
+    private long _claims;
+    private long _claimed;
+    private long _handedOver;
+
+    /// <summary>Claim statements run, deliveries they claimed, and deliveries handed over by publishing, since the process started.</summary>
+    public (long Claims, long Claimed, long HandedOver) Figures => (Interlocked.Read(ref _claims), Interlocked.Read(ref _claimed), Interlocked.Read(ref _handedOver));
+
     /// <summary>Deliveries this process holds now (sending or claimed and waiting for their lane).</summary>
     public int Held
     {
@@ -234,6 +241,8 @@ public sealed class DeliveryDispatcher(
         if (free > 0 && !nothingNew && (_backlog || _nextDue <= clock.GetUtcNow().UtcDateTime))
         {
             var claims = await queue.ClaimAsync(free, perLane, full, node.LeaseOwner, settings.Lease, stoppingToken);
+            Interlocked.Increment(ref _claims);
+            Interlocked.Add(ref _claimed, claims.Count);
             Admit(claims, settings);
             if (claims.Count == free)
             {
@@ -472,6 +481,7 @@ public sealed class DeliveryDispatcher(
     /// <summary>The reserved deliveries have committed: they join their lanes as claims do.</summary>
     public void HandOver(IReadOnlyList<DeliveryClaim> reserved)
     {
+        Interlocked.Add(ref _handedOver, reserved.Count);
         if (reserved.Count == 0)
         {
             return;

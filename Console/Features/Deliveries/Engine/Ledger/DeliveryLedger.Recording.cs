@@ -54,6 +54,12 @@ public sealed partial class DeliveryLedger
         _notifier.Notify(claim.WorkspaceId);
     }
 
+    private long _recordBatches;
+    private long _recorded;
+
+    /// <summary>Record batches written and the attempts in them, since the process started.</summary>
+    public (long Batches, long Attempts) Figures => (Interlocked.Read(ref _recordBatches), Interlocked.Read(ref _recorded));
+
     /// <summary>A record batch smaller than this waits <see cref="GatherFor"/> for more attempts.</summary>
     private const int GatherBelow = 64;
 
@@ -84,6 +90,8 @@ public sealed partial class DeliveryLedger
             try
             {
                 var settings = _options.CurrentValue;
+                Interlocked.Increment(ref _recordBatches);
+                Interlocked.Add(ref _recorded, batch.Count);
                 var (outcomes, disabled, retryAt) = await _writer.WriteAsync(db => RecordBatchAsync(db, batch, settings));
                 if (disabled)
                 {
