@@ -46,11 +46,7 @@ public sealed class DatabaseWriter : IAsyncDisposable
     public Task<T> WriteAsync<T>(Func<AppDbContext, Task<T>> write)
     {
         var item = new Write<T>(write);
-        if (!_queue.Writer.TryWrite(item))
-        {
-            throw new ObjectDisposedException(nameof(DatabaseWriter), "The database writer has stopped.");
-        }
-
+        Enqueue(item);
         return item.Completion.Task;
     }
 
@@ -58,12 +54,16 @@ public sealed class DatabaseWriter : IAsyncDisposable
     public Task WriteAsync<TItem>(IWriteKind<TItem> kind, TItem item)
     {
         var write = new KindWrite<TItem>(kind, item);
+        Enqueue(write);
+        return write.Completion.Task;
+    }
+
+    private void Enqueue(IWrite write)
+    {
         if (!_queue.Writer.TryWrite(write))
         {
             throw new ObjectDisposedException(nameof(DatabaseWriter), "The database writer has stopped.");
         }
-
-        return write.Completion.Task;
     }
 
     public async ValueTask DisposeAsync()

@@ -1,10 +1,6 @@
-using System.Threading.Channels;
 using DeliveryConsole.Data;
-using DeliveryConsole.Features.Deliveries.Live;
 using DeliveryConsole.Features.Stats;
-using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure.Delivery;
-using Microsoft.Extensions.Options;
 
 namespace DeliveryConsole.Features.Deliveries.Engine;
 
