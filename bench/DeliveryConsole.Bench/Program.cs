@@ -256,7 +256,8 @@ static async Task<double> EngineAsync(Receiver receiver, int count, bool batch, 
         Console.WriteLine($"  {(batch ? "batch route" : "single-event HTTP")}{(defaultLane ? " (default lane)" : "")}{(endpoints > 1 ? $" ({endpoints} endpoints)" : "")}: published {count} events in {published.TotalSeconds:F2} s ({count / published.TotalSeconds:F0}/s); all received after {elapsed.TotalSeconds:F2} s; receiver got {receiver.Count - before}; console CPU {cpuPerDelivery:F0} µs and {bytesPerDelivery / 1024:F1} KB allocated per delivery (gen0/1/2 collections {figuresAfter.Gen0 - figuresBefore.Gen0}/{figuresAfter.Gen1 - figuresBefore.Gen1}/{figuresAfter.Gen2 - figuresBefore.Gen2}; JIT {figuresAfter.JitMs - figuresBefore.JitMs:F0} ms, {figuresAfter.JitMethods - figuresBefore.JitMethods} methods)");
         var e = engineAfter.Zip(engineBefore, (a, b) => (double)(a - b)).ToArray();
         Console.WriteLine($"    engine: {e[0]:F0} writer transactions ({e[1] / Math.Max(1, e[0]):F1} writes each, {e[2]:F0} replayed), {e[3]:F0} claims of {e[4] / Math.Max(1, e[3]):F1} deliveries, "
-            + $"{e[5] / count:P0} handed over at publish, {e[6]:F0} record batches of {e[7] / Math.Max(1, e[6]):F1} attempts");
+            + $"{e[5] / count:P0} handed over at publish, {e[6]:F0} record batches of {e[7] / Math.Max(1, e[6]):F1} attempts; "
+            + $"sends took {e[9] / Math.Max(1, e[8]):F2} ms each, request to answer ({e[9] / 1000 / elapsed.TotalSeconds:F1} in flight on average)");
         if (server is not null)
         {
             await server.PrintAsync(count, Console.Out);
@@ -637,10 +638,10 @@ static async Task<long[]> EngineFiguresOfAsync(HttpClient[] nodes)
     {
         using var figures = JsonDocument.Parse(await http.GetStringAsync("/v1/system/process"));
         var engine = figures.RootElement.GetProperty("engine");
-        return new[] { "writerBatches", "writerWrites", "writerReplays", "claims", "claimed", "handedOver", "recordBatches", "recordedAttempts" }
+        return new[] { "writerBatches", "writerWrites", "writerReplays", "claims", "claimed", "handedOver", "recordBatches", "recordedAttempts", "sends", "sendMs" }
             .Select(name => engine.GetProperty(name).GetInt64()).ToArray();
     }));
-    return Enumerable.Range(0, 8).Select(i => all.Sum(a => a[i])).ToArray();
+    return Enumerable.Range(0, 10).Select(i => all.Sum(a => a[i])).ToArray();
 }
 
 static async Task<(double CpuMs, long Allocated, int Gen0, int Gen1, int Gen2, long JitMethods, double JitMs)> ProcessFiguresAsync(HttpClient http)

@@ -37,7 +37,7 @@ public sealed class SystemApiTests(ConsoleAppFactory app) : IClassFixture<Consol
         var second = (await admin.GetFromJsonAsync<JsonElement>("/v1/system/process")).GetProperty("engine");
         Assert.True(second.GetProperty("writerBatches").GetInt64() > first.GetProperty("writerBatches").GetInt64());
         Assert.True(second.GetProperty("writerWrites").GetInt64() >= second.GetProperty("writerBatches").GetInt64());
-        foreach (var name in new[] { "writerReplays", "claims", "claimed", "handedOver", "recordBatches", "recordedAttempts" })
+        foreach (var name in new[] { "writerReplays", "claims", "claimed", "handedOver", "recordBatches", "recordedAttempts", "sends", "sendMs" })
         {
             Assert.True(second.GetProperty(name).GetInt64() >= 0, name);
         }

@@ -26,9 +26,12 @@ public sealed record ProcessFigures(
 /// What the delivery engine has done since the process started: the writer's transactions (batches),
 /// the writes in them and the batches replayed one write at a time after a failure; claim
 /// statements and the deliveries they claimed; deliveries handed over by publishing without a
-/// claim; record batches and the attempts in them.
+/// claim; record batches and the attempts in them; HTTP sends and their wall time from request
+/// to answer, added up (sendMs ÷ sends is the mean round trip, which with a lane's cap bounds what
+/// one endpoint can take).
 /// </summary>
-public sealed record EngineFigures(long WriterBatches, long WriterWrites, long WriterReplays, long Claims, long Claimed, long HandedOver, long RecordBatches, long RecordedAttempts);
+public sealed record EngineFigures(long WriterBatches, long WriterWrites, long WriterReplays, long Claims, long Claimed, long HandedOver, long RecordBatches, long RecordedAttempts,
+    long Sends, long SendMs);
 
 public static class SystemApi
 {
@@ -59,14 +62,16 @@ public static class SystemApi
             Environment.ProcessorCount,
             JitInfo.GetCompiledMethodCount(),
             JitInfo.GetCompilationTime().TotalMilliseconds,
-            Engine(writer, ledger, services.GetService<Deliveries.Engine.DeliveryDispatcher>())), ApiJson.CamelCase);
+            Engine(writer, ledger, services.GetService<Deliveries.Engine.DeliveryDispatcher>(), services.GetService<Deliveries.Engine.DeliveryProcessor>())), ApiJson.CamelCase);
     }
 
-    private static EngineFigures Engine(Data.DatabaseWriter writer, Deliveries.Engine.DeliveryLedger ledger, Deliveries.Engine.DeliveryDispatcher? dispatcher)
+    private static EngineFigures Engine(Data.DatabaseWriter writer, Deliveries.Engine.DeliveryLedger ledger, Deliveries.Engine.DeliveryDispatcher? dispatcher,
+        Deliveries.Engine.DeliveryProcessor? processor)
     {
+        var (sends, sendTime) = processor?.Figures ?? default;
         var (batches, writes, replays) = writer.Figures;
         var (claims, claimed, handedOver) = dispatcher?.Figures ?? default;
         var (recordBatches, recorded) = ledger.Figures;
-        return new EngineFigures(batches, writes, replays, claims, claimed, handedOver, recordBatches, recorded);
+        return new EngineFigures(batches, writes, replays, claims, claimed, handedOver, recordBatches, recorded, sends, (long)sendTime.TotalMilliseconds);
     }
 }

@@ -58,7 +58,7 @@ public sealed class DeliveryDispatcher(
 
         public void Finished() => _finished++;
 
-        /// <summary>Folds the sends finished since the last measure into <see cref="Rate"/> (every 200 ms at most; a lane that finishes nothing slows to 0).</summary>
+        /// <summary>Folds the sends finished since the last measure into <see cref="Rate"/> (every 200 ms at most; a lane that finishes nothing for a second drops to 0).</summary>
         public void Measure()
         {
             var elapsed = Stopwatch.GetElapsedTime(_since).TotalSeconds;
@@ -68,7 +68,8 @@ public sealed class DeliveryDispatcher(
             }
 
             var rate = _finished / elapsed;
-            Rate = Rate == 0 ? rate : (Rate + rate) / 2;
+            // A window of a second or more stands on its own; shorter ones are smoothed.
+            Rate = Rate == 0 || elapsed >= 1 ? rate : (Rate + rate) / 2;
             _finished = 0;
             _since = Stopwatch.GetTimestamp();
         }
@@ -174,27 +175,41 @@ public sealed class DeliveryDispatcher(
         var perLane = PerLane(settings);
         int free;
         List<Guid> full;
+        List<Guid> wide;
+        var widePerEndpoint = perLane;
         List<DeliveryClaim> shed;
         lock (_gate)
         {
             free = Math.Min(MaxBatch, settings.MaxInFlight - _held);
             var now = clock.GetUtcNow().UtcDateTime;
-            foreach (var lane in _lanes.Values)
+            foreach (var (endpointId, lane) in _lanes.ToList())
             {
                 lane.Measure();
+                RemoveIfIdle(endpointId, lane);
             }
 
             full = _lanes.Where(l => l.Value.Held >= l.Value.Hold(settings) || l.Value.PausedUntil > now).Select(l => l.Key).ToList();
             shed = Shed(settings);
+
+            // Lanes whose endpoint takes more than four times its cap in a second may take that
+            // much in one claim: a fast endpoint's backlog then costs a few large claims, not one
+            // claim each time its lane runs low.
+            wide = [];
+            foreach (var (endpointId, lane) in _lanes)
+            {
+                var room = lane.Hold(settings) - lane.Held;
+                if (room > perLane && lane.PausedUntil <= now)
+                {
+                    wide.Add(endpointId);
+                    widePerEndpoint = Math.Max(widePerEndpoint, room);
+                }
+            }
             foreach (var (endpointId, lane) in _lanes.Where(l => l.Value.PausedUntil != default && l.Value.PausedUntil <= now).ToList())
             {
                 // A pause is over: the lane sends what waited.
                 lane.PausedUntil = default;
                 Pump(endpointId, lane, settings);
-                if (lane.Held == 0)
-                {
-                    _lanes.Remove(endpointId);
-                }
+                RemoveIfIdle(endpointId, lane);
             }
         }
 
@@ -240,7 +255,7 @@ public sealed class DeliveryDispatcher(
         var nothingNew = _skippedByShortClaim is { } skipped && !_backlog && dueAt is null && !_quiet && skipped.IsSubsetOf(full);
         if (free > 0 && !nothingNew && (_backlog || _nextDue <= clock.GetUtcNow().UtcDateTime))
         {
-            var claims = await queue.ClaimAsync(free, perLane, full, node.LeaseOwner, settings.Lease, stoppingToken);
+            var claims = await queue.ClaimAsync(free, new ClaimLanes(perLane, full, wide, widePerEndpoint), node.LeaseOwner, settings.Lease, stoppingToken);
             Interlocked.Increment(ref _claims);
             Interlocked.Add(ref _claimed, claims.Count);
             Admit(claims, settings);
@@ -398,8 +413,9 @@ public sealed class DeliveryDispatcher(
             Pump(endpointId, lane, settings, next);
             RemoveIfIdle(endpointId, lane);
 
-            // Claim more when this lane runs low on waiting work.
-            refill = lane.Waiting.Count <= settings.MaxConcurrencyPerEndpoint;
+            // Claim more when this lane has sent half of what it may hold: a claim waits its turn at
+            // the writer (a record batch may be committing), and a fast lane must not run dry meanwhile.
+            refill = lane.Waiting.Count <= Math.Max(settings.MaxConcurrencyPerEndpoint, lane.Hold(settings) / 2);
         }
 
         StartHere(endpointId, next);
@@ -566,9 +582,14 @@ public sealed class DeliveryDispatcher(
     /// <summary>The least deliveries one lane may hold, sending and waiting: four times its cap.</summary>
     private static int PerLane(DeliveryOptions settings) => settings.MaxConcurrencyPerEndpoint * 4;
 
+    /// <summary>
+    /// Forgets a lane that holds nothing, is not paused, and has not sent for a while (its rate has
+    /// decayed below one a second). A lane that only ran dry between two claims keeps its rate:
+    /// forgotten at once, it would come back at the least hold and claim in small batches.
+    /// </summary>
     private void RemoveIfIdle(Guid endpointId, Lane lane)
     {
-        if (lane.Held == 0 && lane.PausedUntil <= clock.GetUtcNow().UtcDateTime)
+        if (lane.Held == 0 && lane.Rate < 1 && lane.PausedUntil <= clock.GetUtcNow().UtcDateTime)
         {
             _lanes.Remove(endpointId);
         }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using DeliveryConsole.Features.Webhooks;
 using DeliveryConsole.Infrastructure.Delivery;
 using Microsoft.Extensions.Options;
@@ -30,6 +31,12 @@ public sealed class DeliveryProcessor(
     /// </summary>
     public sealed record Sent(TimeSpan? Pause, Task Recorded);
 
+    private long _sends;
+    private long _sendTicks;
+
+    /// <summary>HTTP sends made and their wall time from request to answer, added up, since the process started.</summary>
+    public (long Sends, TimeSpan SendTime) Figures => (Interlocked.Read(ref _sends), TimeSpan.FromTicks(Interlocked.Read(ref _sendTicks)));
+
     /// <summary>Sends one claim and starts recording its attempt.</summary>
     public async Task<Sent> ProcessAsync(DeliveryClaim claim, CancellationToken cancellationToken)
     {
@@ -41,6 +48,7 @@ public sealed class DeliveryProcessor(
         }
 
         SendResult result;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             result = await sender.SendAsync(claim.EndpointUrl, claim.EventId, Secrets(claim.SecretProtected, claim.PreviousSecretProtected), claim.PayloadJson, cancellationToken);
@@ -52,6 +60,8 @@ public sealed class DeliveryProcessor(
             return new Sent(null, Task.CompletedTask);
         }
 
+        Interlocked.Add(ref _sendTicks, Stopwatch.GetElapsedTime(started).Ticks);
+        Interlocked.Increment(ref _sends);
         var recorded = ledger.RecordAsync(claim, result);
         return new Sent(result.AsksToSlowDown ? LanePause(result.RetryAfter, settings) : null, recorded);
     }

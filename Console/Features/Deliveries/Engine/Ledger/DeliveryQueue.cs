@@ -33,15 +33,25 @@ public sealed record DeliveryClaim(
     }
 }
 
+/// <summary>
+/// How many of one endpoint a claim may take: none of <see cref="Skip"/> (their lanes are full),
+/// up to <see cref="WidePerEndpoint"/> of <see cref="Wide"/> (lanes with room for more than
+/// usual: fast endpoints, which hold what they send in a second), and up to
+/// <see cref="PerEndpoint"/> of any other.
+/// </summary>
+public sealed record ClaimLanes(int PerEndpoint, IReadOnlyCollection<Guid> Skip, IReadOnlyCollection<Guid> Wide, int WidePerEndpoint)
+{
+    public static ClaimLanes Even(int perEndpoint) => new(perEndpoint, [], [], perEndpoint);
+}
+
 /// <summary>How due deliveries are claimed (<see cref="DeliveryQueue"/>: SQLite, or PostgreSQL with SKIP LOCKED).</summary>
 public interface IDeliveryQueue
 {
     /// <summary>
-    /// Claims up to <paramref name="limit"/> due deliveries, oldest due first, at most
-    /// <paramref name="perEndpoint"/> of one endpoint and none of <paramref name="skipEndpoints"/>,
-    /// with a lease for <paramref name="owner"/>.
+    /// Claims up to <paramref name="limit"/> due deliveries, oldest due first, as many of each
+    /// endpoint as <paramref name="lanes"/> allows, with a lease for <paramref name="owner"/>.
     /// </summary>
-    Task<IReadOnlyList<DeliveryClaim>> ClaimAsync(int limit, int perEndpoint, IReadOnlyCollection<Guid> skipEndpoints, string owner, TimeSpan lease, CancellationToken cancellationToken);
+    Task<IReadOnlyList<DeliveryClaim>> ClaimAsync(int limit, ClaimLanes lanes, string owner, TimeSpan lease, CancellationToken cancellationToken);
 
     /// <summary>When the next pending delivery is due, or its lease expires (null when none is pending).</summary>
     Task<DateTime?> NextDueAsync(CancellationToken cancellationToken);
@@ -215,12 +225,12 @@ public sealed class DeliveryQueue(DatabaseWriter writer, IDbContextFactory<AppDb
         UPDATE deliveries SET "LeaseOwner" = @owner, "LeaseUntil" = @until, "NextAttemptAt" = @until
         WHERE rowid IN (
             SELECT rowid FROM (
-                SELECT rowid, "NextAttemptAt", ROW_NUMBER() OVER (PARTITION BY "EndpointId" ORDER BY "NextAttemptAt") AS lane
+                SELECT rowid, "EndpointId", "NextAttemptAt", ROW_NUMBER() OVER (PARTITION BY "EndpointId" ORDER BY "NextAttemptAt") AS lane
                 FROM (
                     SELECT rowid, "EndpointId", "NextAttemptAt" FROM deliveries INDEXED BY "IX_deliveries_due"
                     WHERE "Status" = 0 AND "NextAttemptAt" <= @now AND "EndpointId" NOT IN (SELECT value FROM json_each(@skip))
                     ORDER BY "NextAttemptAt" LIMIT @scan))
-            WHERE lane <= @perEndpoint
+            WHERE lane <= CASE WHEN "EndpointId" IN (SELECT value FROM json_each(@wide)) THEN @widePerEndpoint ELSE @perEndpoint END
             ORDER BY "NextAttemptAt" LIMIT @limit)
         RETURNING "Id", "WorkspaceId", "EventId", "EndpointId", "PayloadJson", "Attempts", "EventType", "CreatedAt", "TargetUrl"
         """;
@@ -233,15 +243,15 @@ public sealed class DeliveryQueue(DatabaseWriter writer, IDbContextFactory<AppDb
             FOR UPDATE SKIP LOCKED),
         picked AS (
             SELECT "Id" FROM (
-                SELECT "Id", "NextAttemptAt", ROW_NUMBER() OVER (PARTITION BY "EndpointId" ORDER BY "NextAttemptAt") AS lane FROM due) AS lanes
-            WHERE lane <= @perEndpoint
+                SELECT "Id", "EndpointId", "NextAttemptAt", ROW_NUMBER() OVER (PARTITION BY "EndpointId" ORDER BY "NextAttemptAt") AS lane FROM due) AS lanes
+            WHERE lane <= CASE WHEN "EndpointId" = ANY (@wide) THEN @widePerEndpoint ELSE @perEndpoint END
             ORDER BY "NextAttemptAt" LIMIT @limit)
         UPDATE deliveries AS d SET "LeaseOwner" = @owner, "LeaseUntil" = @until, "NextAttemptAt" = @until
         FROM picked WHERE d."Id" = picked."Id"
         RETURNING d."Id", d."WorkspaceId", d."EventId", d."EndpointId", d."PayloadJson", d."Attempts", d."EventType", d."CreatedAt", d."TargetUrl"
         """;
 
-    public Task<IReadOnlyList<DeliveryClaim>> ClaimAsync(int limit, int perEndpoint, IReadOnlyCollection<Guid> skipEndpoints, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<DeliveryClaim>> ClaimAsync(int limit, ClaimLanes lanes, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
         writer.WriteAsync<IReadOnlyList<DeliveryClaim>>(async db =>
         {
             var now = clock.GetUtcNow().UtcDateTime.Ticks;
@@ -249,9 +259,11 @@ public sealed class DeliveryQueue(DatabaseWriter writer, IDbContextFactory<AppDb
             claim.Set("@owner", owner);
             claim.Set("@until", now + lease.Ticks);
             claim.Set("@now", now);
-            claim.Set("@skip", RawSql.IdList(db, skipEndpoints));
+            claim.Set("@skip", RawSql.IdList(db, lanes.Skip));
             claim.Set("@scan", Scan(limit));
-            claim.Set("@perEndpoint", perEndpoint);
+            claim.Set("@perEndpoint", lanes.PerEndpoint);
+            claim.Set("@wide", RawSql.IdList(db, lanes.Wide));
+            claim.Set("@widePerEndpoint", lanes.WidePerEndpoint);
             claim.Set("@limit", limit);
 
             var rows = new List<(Guid Id, Guid Workspace, string EventId, Guid Endpoint, string Payload, int Attempts, string EventType, long CreatedAt, string TargetUrl)>();
