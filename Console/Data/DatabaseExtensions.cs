@@ -32,6 +32,8 @@ public static class DatabaseExtensions
         else
         {
             builder.Services.AddSingleton<IClusterSignals, LocalSignals>();
+            builder.Services.AddSingleton<SqliteStatistics>();
+            builder.Services.AddHostedService(services => services.GetRequiredService<SqliteStatistics>());
         }
 
         builder.Services.AddSingleton<DatabaseWriter>();

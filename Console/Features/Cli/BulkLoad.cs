@@ -85,6 +85,8 @@ internal sealed class SqliteBulkLoad : BulkLoad
         _transaction.Commit();
         _transaction.Dispose();
         Run("PRAGMA synchronous=NORMAL; ANALYZE;");
+        // ANALYZE measured averages; the deliveries' rows go back to their shape (Data/PlannerStatistics).
+        PlannerStatistics.KeepShape(_connection);
         _transaction = _connection.BeginTransaction();
         foreach (var table in _tables)
         {
