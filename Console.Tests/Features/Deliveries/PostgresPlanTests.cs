@@ -104,16 +104,7 @@ public sealed class PostgresPlanTests
     {
         await using var command = db.Database.GetDbConnection().CreateCommand();
         command.CommandText = "EXPLAIN " + sql;
-        var lines = new List<string>();
-        await using (var reader = await command.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                lines.Add(reader.GetString(0));
-            }
-        }
-
-        return string.Join("\n", lines);
+        return await PlanLinesAsync(command);
     }
 
     private static async Task<string> PlanAsync(AppDbContext db, string sql)
@@ -124,6 +115,11 @@ public sealed class PostgresPlanTests
         command.CommandText = $"PREPARE {name} AS {text}";
         await command.ExecuteNonQueryAsync();
         command.CommandText = $"EXPLAIN EXECUTE {name}({string.Join(", ", Enumerable.Repeat("NULL", parameters))})";
+        return await PlanLinesAsync(command);
+    }
+
+    private static async Task<string> PlanLinesAsync(System.Data.Common.DbCommand command)
+    {
         var lines = new List<string>();
         await using (var reader = await command.ExecuteReaderAsync())
         {

@@ -39,10 +39,7 @@ public sealed record DeliveryClaim(
 /// usual: fast endpoints, which hold what they send in a second), and up to
 /// <see cref="PerEndpoint"/> of any other.
 /// </summary>
-public sealed record ClaimLanes(int PerEndpoint, IReadOnlyCollection<Guid> Skip, IReadOnlyCollection<Guid> Wide, int WidePerEndpoint)
-{
-    public static ClaimLanes Even(int perEndpoint) => new(perEndpoint, [], [], perEndpoint);
-}
+public sealed record ClaimLanes(int PerEndpoint, IReadOnlyCollection<Guid> Skip, IReadOnlyCollection<Guid> Wide, int WidePerEndpoint);
 
 /// <summary>How due deliveries are claimed (<see cref="DeliveryQueue"/>: SQLite, or PostgreSQL with SKIP LOCKED).</summary>
 public interface IDeliveryQueue
